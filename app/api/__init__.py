@@ -1,0 +1,1 @@
+"""HTTP API under /v1: thin routers — parse, call app.checks / app.store, return."""

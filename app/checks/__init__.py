@@ -1,0 +1,1 @@
+"""One module per question the service answers; API, CLI and web all call these."""

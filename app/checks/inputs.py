@@ -1,0 +1,105 @@
+"""Typed request models for quantities, measures and indicators.
+
+The measure and indicator fields are generated from the catalog, so the OpenAPI
+schema lists every id and an unknown one is refused (422) at its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from indicators.catalog import load_catalog
+
+MAX_ABS = Decimal("1e12")
+MAX_PLACES = 12
+
+
+class Quantity(BaseModel):
+    """A number with its unit: ``{"value": 90, "unit": "亩"}``.  Values may be JSON
+    numbers or decimal strings; a unit is required wherever the quantity has one."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: Decimal = Field(allow_inf_nan=False)
+    unit: str | None = Field(default=None, max_length=32)
+
+    @field_validator("value")
+    @classmethod
+    def _sane(cls, v: Decimal) -> Decimal:
+        if abs(v) > MAX_ABS:
+            raise ValueError(f"数值过大 (absolute value above {MAX_ABS})")
+        exp = v.as_tuple().exponent
+        if isinstance(exp, int) and exp < -MAX_PLACES:
+            raise ValueError(f"小数位过多 (more than {MAX_PLACES} decimal places)")
+        return v
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: bool
+
+
+class Floor(BaseModel):
+    """One line of storeys: ``area`` is one storey's floor area; ``count`` storeys of ``height``."""
+
+    model_config = ConfigDict(extra="forbid")
+    area: Quantity
+    height: Quantity
+    count: int = Field(default=1, ge=1, le=300)
+
+
+class Industry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_\-]+$")
+    classification: str = Field(default="GB/T 4754-2017", min_length=1, max_length=64)
+
+
+class Waiver(BaseModel):
+    """A documented case-by-case exemption (一事一议) from one rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str = Field(max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+    doc: str | None = Field(default=None, max_length=200)
+
+
+def _measures_model() -> type[BaseModel]:
+    cat = load_catalog()
+    fields: dict[str, Any] = {m: (Quantity | None, Field(default=None, description=f"{d.label} ({d.kind})"))
+                              for m, d in cat.measures.items()}
+    fields["floors"] = (list[Floor] | None, Field(default=None, max_length=200,
+                                                 description="层高与层数；层高超过 8 米的楼层按两倍计容"))
+    fields["admitted_industries"] = (list[str] | None, Field(default=None, max_length=200,
+                                                            description="宗地公布的准入产业代码（GB/T 4754）"))
+    return create_model("Measures", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _indicators_model() -> type[BaseModel]:
+    cat = load_catalog()
+    fields: dict[str, Any] = {}
+    for iid, ind in cat.indicators.items():
+        typ = Flag if ind.is_boolean else Quantity
+        desc = f"{ind.label} ({ind.unit or ('boolean' if ind.is_boolean else 'dimensionless')})"
+        fields[iid] = (typ | None, Field(default=None, description=desc))
+    return create_model("Indicators", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+Measures = _measures_model()
+Indicators = _indicators_model()
+
+
+class ProposalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ruleset: str | None = Field(default=None, max_length=64, description="rule-set id; otherwise resolved from jurisdiction")
+    as_of: dt.date
+    known_at: dt.datetime | None = None
+    jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}$")
+    industry: Industry | None = None
+    land_area: Quantity
+    measures: Measures = Field(default_factory=Measures)  # type: ignore[valid-type]
+    indicators: Indicators = Field(default_factory=Indicators)  # type: ignore[valid-type]
+    waivers: list[Waiver] = Field(default_factory=list, max_length=50)
+    reference: str | None = Field(default=None, max_length=200, description="the caller's own id for this proposal")

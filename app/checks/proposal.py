@@ -1,0 +1,375 @@
+"""Proposal check: does a parcel's proposed indicator set meet the rules in force?
+
+Flow: normalise the request (units → canonical, exact) → resolve the layered
+rule set → take each indicator as given or derive it from measures → round as
+each rule's layer declares → let the engine compare → assemble findings and the
+verdict (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sqlmodel import Session
+
+from app.checks.inputs import ProposalRequest
+from app.checks.numbers import dec_str, round_half_up
+from app.engine import Engine
+from app.engine import program as prog
+from app.errors import InputError, Problem
+from app.rulesets.layering import map_industry
+from app.rulesets.resolve import EffectiveRule, Registry, Resolution
+from app.store import decisions, rulesets
+from indicators import units
+from indicators.catalog import load_catalog
+from indicators.derive import Site, Storey, derive
+
+STATUSES = ("pass", "fail", "missing", "not_required", "not_covered", "waived")
+OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "between": "介于", "in": "属于", "is_true": "为是"}
+
+
+@dataclass
+class Normalised:
+    site: Site
+    given: dict[str, Fraction]          # indicators given directly, canonical units
+    derived: dict[str, Fraction]        # indicators derived from measures
+
+    def value(self, indicator: str) -> tuple[Fraction | None, str | None]:
+        if indicator in self.given:
+            return self.given[indicator], "given"
+        if indicator in self.derived:
+            return self.derived[indicator], "derived"
+        return None, None
+
+
+# ---------------------------------------------------------------- normalisation
+
+def normalise(req: ProposalRequest) -> Normalised:
+    """Convert every quantity to canonical units and check bounds; collect every problem."""
+    cat = load_catalog()
+    problems: list[Problem] = []
+
+    def conv(q: Any, kind: str, path: str, bounds=None) -> Fraction | None:
+        try:
+            v = units.to_canonical(q.value, q.unit, kind)
+        except units.UnitError as e:
+            problems.append(Problem(f"{path}.unit", str(e)))
+            return None
+        if bounds is not None and (why := bounds.violation(v)):
+            problems.append(Problem(f"{path}.value", why))
+            return None
+        return v
+
+    land = conv(req.land_area, "area", "land_area", cat.land_area.bounds)
+
+    measures: dict[str, Fraction] = {}
+    for mid, m in cat.measures.items():
+        q = getattr(req.measures, mid)
+        if q is not None:
+            v = conv(q, m.kind, f"measures.{mid}", m.bounds)
+            if v is not None:
+                measures[mid] = v
+
+    floors = None
+    if req.measures.floors is not None:
+        if req.measures.total_floor_area is not None:
+            problems.append(Problem("measures.floors", "floors 与 total_floor_area 只能提供其一 (give floors or total_floor_area, not both)"))
+        floors = []
+        from indicators.catalog import Bounds
+        height_bounds = Bounds(min=Fraction(0), max=cat.storey_max_height_m, min_exclusive=True)
+        area_bounds = Bounds(min=Fraction(0), max=Fraction(1000000), min_exclusive=True)
+        for i, f in enumerate(req.measures.floors):
+            a = conv(f.area, "area", f"measures.floors.{i}.area", area_bounds)
+            h = conv(f.height, "length", f"measures.floors.{i}.height", height_bounds)
+            if a is not None and h is not None:
+                floors.append(Storey(area=a, height_m=h, count=f.count))
+
+    given: dict[str, Fraction] = {}
+    for iid, ind in cat.indicators.items():
+        q = getattr(req.indicators, iid)
+        if q is None:
+            continue
+        if ind.is_boolean:
+            given[iid] = Fraction(int(q.value))
+            continue
+        v = conv(q, ind.kind, f"indicators.{iid}", ind.bounds)
+        if v is not None:
+            given[iid] = v
+
+    if land is not None:
+        for mid in ("admin_land_area", "green_area", "building_footprint", "yard_area", "structure_footprint"):
+            if mid in measures and measures[mid] > land:
+                problems.append(Problem(f"measures.{mid}.value", f"{cat.measures[mid].label}大于用地面积 (larger than the site)"))
+
+    code = req.industry.code if req.industry else None
+    site = Site(land_area=land or Fraction(1), measures=measures, floors=floors, industry_code=code,
+                admitted_industries=req.measures.admitted_industries)
+    derived: dict[str, Fraction] = {}
+    if land is not None:
+        for iid, ind in cat.indicators.items():
+            if iid in given:
+                continue
+            v = derive(iid, site)
+            if v is None:
+                continue
+            if not ind.is_boolean and (why := ind.bounds.violation(v)):
+                src = ", ".join(f"measures.{m}" for m in ind.measures if m in measures or m == "floors") or "measures"
+                problems.append(Problem(f"measures.{ind.measures[0] if ind.measures else iid}",
+                                        f"由 {src} 计算的{ind.label} {float(v):g}{ind.unit} 不合理：{why}"))
+                continue
+            derived[iid] = v
+    if problems:
+        raise InputError(problems)
+    return Normalised(site=site, given=given, derived=derived)
+
+
+# ---------------------------------------------------------------- evaluation
+
+def _precision_of(er: EffectiveRule) -> tuple[str, int | None]:
+    p = er.layer.doc.precision
+    return (p.mode, p.places)
+
+
+def _slot(er: EffectiveRule) -> str:
+    mode, places = _precision_of(er)
+    return f"{er.rule.indicator}|{mode}|{places}"
+
+
+def _rounded(v: Fraction, er: EffectiveRule) -> Fraction:
+    mode, places = _precision_of(er)
+    return round_half_up(v, places) if mode == "round_half_up" else v
+
+
+def build_program(resolution: Resolution, waived: set[str]) -> tuple[prog.Program, list[int]]:
+    """The engine program for the rules that need a comparison; returns it and, per
+    check, the index of its effective rule."""
+    items, index = [], []
+    for i, er in enumerate(resolution.rules):
+        if er.concrete.status is None and er.rule.id not in waived:
+            items.append((_slot(er), er.rule.op, er.concrete.threshold))
+            index.append(i)
+    return prog.build(items), index
+
+
+def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_at: dt.datetime,
+             pinned: list[str] | None = None, cache: dict | None = None) -> dict:
+    """The verdict for one proposal (no storage).  Raises InputError on bad input.
+
+    ``cache`` (optional) memoises resolutions across the items of one batch."""
+    norm = normalise(req)
+    industry = req.industry.model_dump() if req.industry else None
+    key = (req.ruleset, req.jurisdiction, req.as_of, known_at, tuple(pinned or ()),
+           tuple(sorted(industry.items())) if industry else None)
+    resolution = cache.get(key) if cache is not None else None
+    if resolution is None:
+        resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.as_of,
+                                      known_at=known_at, industry=industry, pinned=pinned)
+        if cache is not None:
+            cache[key] = resolution
+    waivers = {w.rule: w for w in req.waivers}
+    unknown = sorted(set(waivers) - {er.rule.id for er in resolution.rules})
+    if unknown:
+        raise InputError([Problem("waivers", f"豁免的规则不在生效规则中 (waived rules not in force: {unknown})")])
+
+    _admitted_from_ruleset(norm, resolution, req)
+    program, index = build_program(resolution, set(waivers))
+    values: dict[str, Fraction | None] = {}
+    for i in index:
+        er = resolution.rules[i]
+        v, _ = norm.value(er.rule.indicator)
+        values[_slot(er)] = None if v is None else _rounded(v, er)
+    outcomes = engine.evaluate(program, values)
+    by_rule = {index[n]: outcomes[c.key] for n, c in enumerate(program.checks)}
+
+    findings = [finding(er, by_rule.get(i), norm, waivers.get(er.rule.id)) for i, er in enumerate(resolution.rules)]
+    return {
+        "verdict": overall(findings),
+        "ruleset": resolution.ref(),
+        "as_of": req.as_of.isoformat(),
+        "known_at": known_at.isoformat(),
+        "industry": req.industry.model_dump() if req.industry else None,
+        "findings": findings,
+        "warnings": warnings(resolution),
+        "engine": engine.name,
+        "engine_version": engine.version,
+        "pinned": [layer.digest for layer in resolution.layers],
+    }
+
+
+def _admitted_from_ruleset(norm: Normalised, resolution: Resolution, req: ProposalRequest) -> None:
+    """industry_admitted from the most specific layer that lists admitted industries."""
+    if "industry_admitted" in norm.given or "industry_admitted" in norm.derived or req.industry is None:
+        return
+    for layer in reversed(resolution.layers):
+        if layer.doc.admitted_industries is None:
+            continue
+        cands, _ = map_industry(req.industry.code, req.industry.classification, layer.doc)
+        if cands is None:
+            return
+        ok = any(c.startswith(a) for c in cands for a in layer.doc.admitted_industries)
+        norm.derived["industry_admitted"] = Fraction(int(ok))
+        return
+
+
+def overall(findings: list[dict]) -> str:
+    required = [f for f in findings if f["required"]]
+    if any(f["status"] == "missing" for f in required):
+        return "incomplete"
+    if any(f["status"] == "not_covered" for f in required):
+        return "manual_review"
+    if any(f["status"] == "fail" for f in findings):
+        return "fail"
+    return "pass"
+
+
+def _threshold_out(er: EffectiveRule) -> Any:
+    t = er.concrete.threshold
+    if t is None or isinstance(t, bool):
+        return t
+    if isinstance(t, tuple):
+        return [dec_str(x) for x in t]
+    return dec_str(t)
+
+
+def _margin(op: str, v: Fraction, t: Any) -> Fraction | None:
+    if op in (">=", ">"):
+        return v - t
+    if op in ("<=", "<"):
+        return t - v
+    if op == "between":
+        return min(v - t[0], t[1] - v)
+    return None
+
+
+def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: Any) -> dict:
+    cat = load_catalog()
+    ind = cat.indicators[er.rule.indicator]
+    doc = er.layer.doc
+    ref = doc.documents[er.rule.cite.doc]
+    mode, places = _precision_of(er)
+    raw, source = norm.value(er.rule.indicator)
+    actual: Any = None
+    margin = None
+    if raw is not None:
+        if ind.is_boolean:
+            actual = bool(raw)
+        else:
+            v = _rounded(raw, er)
+            actual = dec_str(v, places if mode == "round_half_up" else None)
+            if er.concrete.threshold is not None:
+                m = _margin(er.rule.op, v, er.concrete.threshold)
+                margin = dec_str(m, places if mode == "round_half_up" else None) if m is not None else None
+
+    if waiver is not None:
+        status = "waived"
+    elif er.concrete.status is not None:
+        status = er.concrete.status
+    elif outcome == prog.ABSENT:
+        status = "missing" if er.rule.required else "not_required"
+    else:
+        status = outcome
+    example = doc.status == "example" or bool(er.rule.example)
+    f = {
+        "rule": er.rule.id,
+        "indicator": er.rule.indicator,
+        "label": ind.label,
+        "role": er.rule.role,
+        "required": er.rule.required,
+        "status": status,
+        "actual": actual,
+        "source": source,
+        "unit": ind.unit or None,
+        "op": er.rule.op,
+        "threshold": _threshold_out(er),
+        "margin": margin,
+        "layer": er.layer.id,
+        "layer_version": er.layer.version,
+        "cite": {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title,
+                 "number": ref.number, "url": ref.url},
+        "example": example,
+        "message": message(status, er, ind, actual, waiver),
+    }
+    if er.supersedes:
+        f["supersedes"] = er.supersedes
+    if er.note:
+        f["relaxation"] = er.note
+    if er.concrete.matched not in (None, "default"):
+        f["industry_key"] = er.concrete.matched
+    return f
+
+
+def _t_text(er: EffectiveRule, unit: str) -> str:
+    t = er.concrete.threshold
+    if isinstance(t, tuple) and er.rule.op == "between":
+        return f"{dec_str(t[0])}–{dec_str(t[1])}{unit}"
+    if isinstance(t, tuple):
+        return "、".join(dec_str(x) for x in t)
+    return f"{dec_str(t)}{unit}"
+
+
+def message(status: str, er: EffectiveRule, ind: Any, actual: Any, waiver: Any) -> str:
+    unit = ind.unit
+    prefix = "【示例数据】" if er.layer.doc.status == "example" or er.rule.example else ""
+    if status == "waived":
+        return f"{prefix}{ind.label}：已豁免（{waiver.reason}{'，' + waiver.doc if waiver.doc else ''}）"
+    if status == "not_covered":
+        return f"{prefix}{ind.label}：{er.concrete.message}"
+    if status == "not_required":
+        return f"{prefix}{ind.label}：不作要求" + (f"（{er.concrete.message}）" if er.concrete.message else "")
+    if status == "missing":
+        srcs = "、".join(ind.measures) if ind.measures else ""
+        how = f"请提供 indicators.{ind.id}" + (f" 或计算所需的 measures（{srcs}）" if srcs else "")
+        return f"{prefix}缺少{ind.label}：{how}"
+    if ind.is_boolean:
+        return f"{prefix}{ind.label}：{'是' if actual else '否'}，{'符合' if status == 'pass' else '不符合'}要求"
+    cmp = OP_ZH[er.rule.op]
+    verdict = "符合" if status == "pass" else "不符合"
+    return f"{prefix}{ind.label} {actual}{unit}，要求{cmp} {_t_text(er, unit)}，{verdict}"
+
+
+def warnings(resolution: Resolution) -> list[str]:
+    out = []
+    examples = [layer.id for layer in resolution.layers if layer.doc.status == "example"]
+    if examples:
+        out.append(f"规则集 {', '.join(examples)} 为示例数据（status: example），阈值未经官方核实，不能作为正式审查依据。")
+    vias = sorted({er.concrete.message for er in resolution.rules
+                   if er.concrete.status is None and er.concrete.message})
+    for via in vias:
+        out.append(f"行业代码经对照表转换：{via}")
+    for er in resolution.rules:
+        if er.note:
+            out.append(f"规则 {er.rule.id}：{er.note}")
+    return out
+
+
+# ---------------------------------------------------------------- with the decision log
+
+def _record(req: ProposalRequest, result: dict) -> dict:
+    return {"kind": "proposal", "request": req.model_dump(mode="json", exclude_none=True), **result}
+
+
+def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
+    """Check one proposal and store the decision."""
+    known_at = req.known_at or dt.datetime.now(dt.UTC)
+    result = evaluate(req, rulesets.registry(session), engine, known_at=known_at)
+    return decisions.append(session, [_record(req, result)])[0]
+
+
+def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine) -> list[dict]:
+    """Check many proposals; every problem of every item is reported (paths under
+    ``items.N``) and nothing is stored unless all are valid: one transaction."""
+    now = dt.datetime.now(dt.UTC)
+    reg = rulesets.registry(session)
+    cache: dict = {}
+    results, problems = [], []
+    for i, req in enumerate(reqs):
+        try:
+            results.append(_record(req, evaluate(req, reg, engine, known_at=req.known_at or now, cache=cache)))
+        except InputError as e:
+            problems.extend(Problem(f"items.{i}.{p.path}".rstrip("."), p.msg) for p in e.problems)
+    if problems:
+        raise InputError(problems)
+    return decisions.append(session, results)

@@ -1,0 +1,160 @@
+"""durable_rules behind a narrow, guarded interface (../shared/engine-notes.md).
+
+Guards, each for a measured crash or wrong answer:
+- only compiler-generated keys ("s0_lo", "c3:pass") and integers reach the engine:
+  values are exact rationals scaled by 10**6 and rounded *down* (``_lo``) and *up*
+  (``_hi``); with thresholds on that grid, ``v >= t`` ⇔ ``lo >= T``, ``v > t`` ⇔
+  ``hi > T``, ``v <= t`` ⇔ ``hi <= T``, ``v < t`` ⇔ ``lo < T`` — exact, no float text
+  like ``1e-05`` ever reaches the parser;
+- assert_fact only (post() consumes events), with a fresh server-generated sid,
+  a sentinel rule so every session runs an action, and delete_state afterwards;
+- one process-wide lock around every engine call (it is not thread-safe), and a
+  Host subclass with no dispatcher threads;
+- each program is registered once under a content-addressed name and never unloaded;
+- an exception inside an action is swallowed by the engine into the state: re-raised.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import uuid
+from collections.abc import Mapping
+from fractions import Fraction
+
+from durable import engine as _durable
+
+from app.engine.program import ABSENT, FAIL, PASS, Program
+
+NAME = "durable_rules"
+SCALE = 10**6
+SENTINEL = "sentinel"
+_T = {"t": "proposal"}      # discriminator in every rule: $nex must never match engine state
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+_SINKS: dict[str, list[str]] = {}
+_LOCK = threading.Lock()
+_COMPILED: dict[str, str] = {}
+
+
+class _QuietHost(_durable.Host):
+    def _run(self) -> None:          # no dispatcher threads (use-after-free under concurrency)
+        pass
+
+    def get_action(self, action_name: str):
+        # Exactly one parameter: durable treats a two-parameter action as asynchronous.
+        def action(c):
+            _SINKS[c.s.sid].append(action_name)
+        return action
+
+
+_HOST = _QuietHost()
+
+
+def _scaled(t: Fraction) -> int:
+    s = t * SCALE
+    if s.denominator != 1:
+        raise EngineError(f"threshold {t} is not on the 10^-6 grid")
+    return int(s)
+
+
+def _cond(*parts: dict) -> dict:
+    return {"all": [{"m": {"$and": [_T, *parts]}}]}
+
+
+def compile_program(program: Program) -> dict:
+    rules: dict[str, dict] = {SENTINEL: {"all": [{"m": _T}], "run": SENTINEL}}
+    for c in program.checks:
+        lo, hi, grid = f"s{c.slot}_lo", f"s{c.slot}_hi", f"s{c.slot}_g"
+        present = {"$ex": {lo: 1}}
+        t = c.threshold
+        if c.op == ">=":
+            p, f = [[{"$gte": {lo: _scaled(t)}}]], [[{"$lt": {lo: _scaled(t)}}]]
+        elif c.op == ">":
+            p, f = [[{"$gt": {hi: _scaled(t)}}]], [[{"$lte": {hi: _scaled(t)}}]]
+        elif c.op == "<=":
+            p, f = [[{"$lte": {hi: _scaled(t)}}]], [[{"$gt": {hi: _scaled(t)}}]]
+        elif c.op == "<":
+            p, f = [[{"$lt": {lo: _scaled(t)}}]], [[{"$gte": {lo: _scaled(t)}}]]
+        elif c.op == "between":
+            a, b = _scaled(t[0]), _scaled(t[1])
+            p = [[{"$gte": {lo: a}}, {"$lte": {hi: b}}]]
+            f = [[{"$lt": {lo: a}}], [{"$gt": {hi: b}}]]
+        elif c.op == "in":
+            members = [_scaled(x) for x in t]
+            p = [[{grid: 1}, {"$or": [{lo: m} for m in members]}]]
+            f = [[{grid: 0}], [{grid: 1}, *({"$neq": {lo: m}} for m in members)]]
+        elif c.op == "is_true":
+            p, f = [[{lo: SCALE}]], [[{"$neq": {lo: SCALE}}]]
+        else:
+            raise EngineError(f"unknown operator {c.op!r}")
+        for n, conds in enumerate(p):
+            rules[f"{c.key}_p{n}"] = {**_cond(present, *conds), "run": f"{c.key}:{PASS}"}
+        for n, conds in enumerate(f):
+            rules[f"{c.key}_f{n}"] = {**_cond(present, *conds), "run": f"{c.key}:{FAIL}"}
+        rules[f"{c.key}_a"] = {**_cond({"$nex": {lo: 1}}), "run": f"{c.key}:{ABSENT}"}
+    return rules
+
+
+def _ensure(program: Program) -> str:
+    d = program.digest
+    name = _COMPILED.get(d)
+    if name is None:
+        name = f"sl_{d[:24]}"
+        # register_rulesets mutates its argument: hand it a copy.
+        _HOST.register_rulesets({name: copy.deepcopy(compile_program(program))})
+        _COMPILED[d] = name
+    return name
+
+
+def fact_for(program: Program, values: Mapping[str, Fraction | None]) -> dict[str, int]:
+    fact: dict[str, int] = {}
+    for i, indicator in enumerate(program.slots):
+        v = values.get(indicator)
+        if v is None:
+            continue
+        scaled = Fraction(v) * SCALE
+        lo, hi = math.floor(scaled), math.ceil(scaled)
+        fact[f"s{i}_lo"], fact[f"s{i}_hi"], fact[f"s{i}_g"] = lo, hi, int(lo == hi)
+    return fact
+
+
+def evaluate(program: Program, values: Mapping[str, Fraction | None]) -> dict[str, str]:
+    fact = fact_for(program, values)
+    with _LOCK:
+        name = _ensure(program)
+        sid = uuid.uuid4().hex
+        sink = _SINKS[sid] = []
+        try:
+            state = _HOST.assert_fact(name, {**fact, "sid": sid, **_T})
+        except _durable.MessageNotHandledException as e:      # cannot happen with the sentinel
+            raise EngineError(f"fact matched no rule: {e}") from None
+        finally:
+            _SINKS.pop(sid, None)
+            if sink:        # an action ran, so the session is initialised and safe to delete
+                _HOST.get_ruleset(name).delete_state(sid)
+    if isinstance(state, dict) and state.get("exception"):
+        raise EngineError(str(state["exception"]))
+    if SENTINEL not in sink:
+        raise EngineError("sentinel rule did not fire")
+    out: dict[str, str] = {}
+    for entry in sink:
+        if entry == SENTINEL:
+            continue
+        key, status = entry.split(":")
+        if out.get(key, status) != status:
+            raise EngineError(f"contradictory outcomes for {key}: {out[key]} and {status}")
+        out[key] = status
+    missing = [c.key for c in program.checks if c.key not in out]
+    if missing:
+        raise EngineError(f"no outcome for {missing}")
+    return out
+
+
+def compiled_count() -> int:
+    return len(_COMPILED)

@@ -1,0 +1,80 @@
+"""The ASGI app: ``app.main:app``."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlmodel import Session
+
+from app import __version__
+from app.api import checks, decisions, health, rulesets
+from app.engine import selected
+from app.errors import Conflict, InputError, NotFound
+from app.store import rulesets as ruleset_store
+from app.store.db import database_url, get_engine
+
+log = logging.getLogger("standard_land")
+
+
+def startup() -> None:
+    engine = get_engine()
+    with Session(engine) as session:
+        errors = ruleset_store.load_bundled(session)
+        ruleset_store.registry(session)
+    log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
+             database_url().split("@")[-1], selected().name, len(errors))
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    startup()
+    yield
+
+
+app = FastAPI(
+    title="standard-land",
+    version=__version__,
+    summary="工业用地“标准地”控制指标规则服务 — rule sets, proposal checks and decisions",
+    lifespan=lifespan,
+)
+
+
+def _loc_path(loc) -> str:
+    parts = [str(x) for x in loc]
+    if parts and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+@app.exception_handler(RequestValidationError)
+async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = []
+    for e in exc.errors():
+        loc = list(e.get("loc", ()))
+        detail.append({"loc": loc, "path": _loc_path(loc), "msg": e.get("msg"), "type": e.get("type")})
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+@app.exception_handler(InputError)
+async def _input(_req: Request, exc: InputError) -> JSONResponse:
+    return JSONResponse({"detail": [p.as_dict() for p in exc.problems]}, status_code=422)
+
+
+@app.exception_handler(NotFound)
+async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+@app.exception_handler(Conflict)
+async def _conflict(_req: Request, exc: Conflict) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+app.include_router(health.router)
+app.include_router(rulesets.router)
+app.include_router(checks.router)
+app.include_router(decisions.router)

@@ -1,0 +1,1 @@
+"""Rule sets: the document format, validation, digests, layering and resolution."""

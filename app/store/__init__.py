@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, sessions, published rule sets, the decision log."""

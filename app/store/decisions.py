@@ -1,0 +1,113 @@
+"""The decision log: append-only, hash-chained (DESIGN.md §4).
+
+Each decision's payload is canonical JSON; ``hash = sha256(prev_hash + payload)``.
+Appends lock the chain head row, so concurrent writers (threads, workers,
+processes on one PostgreSQL) build one consistent chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import uuid
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.errors import NotFound
+from app.store.models import ChainHead, Decision
+
+GENESIS = "0" * 64
+CHAIN = "decisions"
+_LOCAL = threading.Lock()      # one appender per process; the DB lock handles other processes
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def link_hash(prev_hash: str, payload: str) -> str:
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+def _head(session: Session) -> ChainHead:
+    head = session.exec(select(ChainHead).where(ChainHead.name == CHAIN).with_for_update()).first()
+    if head is None:
+        head = ChainHead(name=CHAIN, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def append(session: Session, records: list[dict]) -> list[dict]:
+    """Append decisions (each a dict with kind, verdict and the body) in one transaction.
+
+    Returns the stored payloads with ``decision_id``, ``hash``, ``prev_hash``, ``seq``."""
+    out = []
+    with _LOCAL:
+        try:
+            head = _head(session)
+            seq, prev = head.seq, head.hash
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+            rows = []
+            for rec in records:
+                seq += 1
+                did = str(uuid.uuid4())
+                payload_obj = {**rec, "decision_id": did, "seq": seq, "created_at": now, "prev_hash": prev}
+                payload = canonical(payload_obj)
+                h = link_hash(prev, payload)
+                rows.append(Decision(seq=seq, id=did, kind=rec["kind"], verdict=rec["verdict"], created_at=now,
+                                     prev_hash=prev, hash=h, payload=payload))
+                out.append({**payload_obj, "hash": h})
+                prev = h
+            session.add_all(rows)
+            head.seq, head.hash = seq, prev
+            session.add(head)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return out
+
+
+def get(session: Session, decision_id: str) -> dict:
+    row = session.exec(select(Decision).where(Decision.id == decision_id)).first()
+    if row is None:
+        raise NotFound(f"decision {decision_id} not found")
+    return {**json.loads(row.payload), "hash": row.hash}
+
+
+def verify(session: Session, batch: int = 5000) -> dict:
+    """Walk the chain in order; report the first broken link, if any."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    last_seq = 0
+    while True:
+        rows = session.exec(select(Decision).where(Decision.seq > last_seq).order_by(Decision.seq).limit(batch)).all()
+        if not rows:
+            break
+        for row in rows:
+            problem = None
+            if row.seq != expected_seq:
+                problem = f"sequence gap: expected {expected_seq}, found {row.seq} (a decision was deleted or reordered)"
+            elif row.prev_hash != prev:
+                problem = "prev_hash does not match the previous decision's hash"
+            elif link_hash(prev, row.payload) != row.hash:
+                problem = "hash does not match the stored content (the decision was edited)"
+            else:
+                body = json.loads(row.payload)
+                if (body.get("decision_id"), body.get("kind"), body.get("verdict"), body.get("seq")) != (
+                        row.id, row.kind, row.verdict, row.seq):
+                    problem = "indexed columns differ from the hashed content"
+            if problem:
+                return {"ok": False, "checked": count, "first_broken": {"seq": row.seq, "decision_id": row.id,
+                                                                         "problem": problem}}
+            prev, expected_seq, count, last_seq = row.hash, expected_seq + 1, count + 1, row.seq
+    head = session.exec(select(ChainHead).where(ChainHead.name == CHAIN)).first()
+    if head is not None and (head.seq != count or head.hash != prev):
+        return {"ok": False, "checked": count, "first_broken": {
+            "seq": count + 1, "decision_id": None,
+            "problem": f"chain head says {head.seq} decisions ending in {head.hash[:12]}…, found {count} "
+                       f"(the newest decisions were deleted)"}}
+    return {"ok": True, "checked": count, "head": prev}

@@ -1,0 +1,122 @@
+"""Published rule-set versions: publish (immutable), load into the registry, bundled files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.errors import Conflict, InputError, Problem
+from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
+from app.rulesets.layering import loosening_problems
+from app.rulesets.resolve import Published, Registry
+from app.store.models import RuleSetVersion
+
+log = logging.getLogger("standard_land.rulesets")
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+
+_REGISTRY = Registry()
+_REG_LOCK = threading.Lock()
+_LOADED = {"count": -1}
+
+
+def registry(session: Session) -> Registry:
+    """The process registry, refreshed when another process has published."""
+    count = session.exec(select(func.count()).select_from(RuleSetVersion)).one()
+    if count != _LOADED["count"]:
+        with _REG_LOCK:
+            for row in session.exec(select(RuleSetVersion)).all():
+                if row.digest not in _REGISTRY.by_digest:
+                    doc = RuleSetDoc.model_validate(json.loads(row.document))
+                    _REGISTRY.add(Published(doc, row.digest, _aware(row.published_at)))
+            _LOADED["count"] = count
+    return _REGISTRY
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def check_against_parents(session: Session, doc: RuleSetDoc) -> None:
+    if doc.parent is None:
+        return
+    reg = registry(session)
+    parents = reg.by_id.get(doc.parent)
+    if not parents:
+        raise InputError([Problem("parent", f"上级规则集 {doc.parent!r} 尚未发布 (parent rule set not published)")])
+    problems = loosening_problems(doc, [p.doc for p in parents])
+    if problems:
+        raise InputError(problems)
+
+
+def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, bool]:
+    """Validate and store a version.  Returns (summary, created).  Identical
+    re-publication is a no-op; the same id+version with other content is a Conflict."""
+    doc = validate_document(raw)
+    dig = digest(doc)
+    existing = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == doc.id,
+                                                         RuleSetVersion.version == doc.version)).first()
+    if existing is not None:
+        if existing.digest == dig:
+            return _summary(existing), False
+        raise Conflict(f"规则集 {doc.id} 版本 {doc.version} 已发布且内容不同；已发布版本不可修改，请使用新版本号 "
+                       f"(published versions are immutable: publish a new version) — published digest "
+                       f"{existing.digest}, yours {dig}")
+    check_against_parents(session, doc)
+    row = RuleSetVersion(
+        ruleset_id=doc.id, version=doc.version, digest=dig, status=doc.status, jurisdiction=doc.jurisdiction,
+        parent=doc.parent, effective_from=doc.effective_from, effective_to=doc.effective_to,
+        published_at=dt.datetime.now(dt.UTC), source=source, document=canonical_json(doc))
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return publish(session, raw, source)     # a concurrent publisher won the race: re-check
+    session.refresh(row)
+    return _summary(row), True
+
+
+def _summary(row: RuleSetVersion) -> dict:
+    return {"id": row.ruleset_id, "version": row.version, "digest": row.digest,
+            "published_at": _aware(row.published_at).isoformat(), "status": row.status}
+
+
+def bundled_files(root: Path = RULES_DIR) -> list[Path]:
+    return sorted(p for p in root.rglob("*.yaml") if "tests" not in p.relative_to(root).parts)
+
+
+def load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _depth(raw: dict, by_id: dict[str, dict]) -> int:
+    d, seen = 0, set()
+    while raw.get("parent") and raw["parent"] in by_id and raw["parent"] not in seen:
+        seen.add(raw["parent"])
+        raw = by_id[raw["parent"]]
+        d += 1
+    return d
+
+
+def load_bundled(session: Session, root: Path = RULES_DIR) -> list[str]:
+    """Publish every bundled rule-set file (parents first).  Returns problems, logged, not raised:
+    a bad file must not stop the service from serving the others."""
+    docs = [(p, load_yaml(p)) for p in bundled_files(root)]
+    by_id = {raw.get("id"): raw for _, raw in docs if isinstance(raw, dict)}
+    errors = []
+    for path, raw in sorted(docs, key=lambda pr: _depth(pr[1], by_id) if isinstance(pr[1], dict) else 0):
+        try:
+            publish(session, raw, source="bundled")
+        except (InputError, Conflict) as e:
+            msg = f"{path}: {e}"
+            log.error("bundled rule set not loaded: %s", msg)
+            errors.append(msg)
+    return errors
