@@ -1,0 +1,263 @@
+"""The ``standard-land`` command: serve, check, rules, decisions.
+
+Exit codes: 0 pass / ok, 1 not pass (or a failed test / broken chain), 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from app.errors import Conflict, InputError, pydantic_problems
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="standard-land: 工业用地“标准地”规则服务 (rules engine for standard-land indicators)")
+rules_cli = typer.Typer(no_args_is_help=True, help="rule sets: validate, test, diff, publish")
+decisions_cli = typer.Typer(no_args_is_help=True, help="the decision log")
+cli.add_typer(rules_cli, name="rules")
+cli.add_typer(decisions_cli, name="decisions")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _invalid(problems: list, code: int = 2) -> None:
+    err.print("[bold red]输入无效 invalid input[/]")
+    for p in problems:
+        err.print(f"  {p.path or '(root)'}: {p.msg}")
+    raise typer.Exit(code)
+
+
+def _session():
+    from sqlmodel import Session
+
+    from app.store import rulesets
+    from app.store.db import get_engine
+
+    session = Session(get_engine())
+    rulesets.load_bundled(session)
+    return session
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(help="worker processes (the engine is serialized per process)")] = 1,
+          reload: bool = False) -> None:
+    """Run the HTTP service (uvicorn with httptools/uvloop)."""
+    import uvicorn
+
+    # glibc heuristics halve the engine's throughput without these (engine-notes.md);
+    # they reach worker processes spawned below.
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "4194304")
+    os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "67108864")
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, reload=reload,
+                http="httptools", loop="uvloop", log_level="info")
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        err.print(f"[red]找不到文件 file not found: {path}[/]")
+        raise typer.Exit(2) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        err.print(f"[red]不是有效的 JSON (not valid JSON): {path}: {e}[/]")
+        raise typer.Exit(2) from None
+
+
+def print_verdict(v: dict) -> None:
+    table = Table(title=f"{v['ruleset']['title']} {v['ruleset']['version']}  — 结论 verdict: {v['verdict']}")
+    for col in ("规则 rule", "指标", "状态", "实际值", "要求", "差额", "层级 layer", "依据"):
+        table.add_column(col)
+    colour = {"pass": "green", "fail": "red", "missing": "yellow", "not_covered": "magenta"}
+    for f in v["findings"]:
+        t = f["threshold"]
+        t = "–".join(t) if isinstance(t, list) else str(t)
+        st = f"[{colour.get(f['status'], 'white')}]{f['status']}[/]"
+        cite = f"{f['cite'].get('number') or f['cite']['title']} {f['cite'].get('article') or ''}".strip()
+        table.add_row(f["rule"], f["label"], st, str(f["actual"]), f"{f['op']} {t}{f['unit'] or ''}",
+                      str(f["margin"] or ""), f"{f['layer']}@{f['layer_version']}", cite)
+    out.print(table)
+    for w in v.get("warnings", []):
+        out.print(f"[yellow]注意[/] {w}")
+    if "decision_id" in v:
+        out.print(f"decision {v['decision_id']}  hash {v['hash']}")
+
+
+@cli.command()
+def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False) -> None:
+    """Check a proposal (JSON file: one proposal) and store the decision."""
+    from app.checks import proposal
+    from app.checks.inputs import ProposalRequest
+    from app.engine import selected
+
+    raw = _read_json(file)
+    try:
+        req = ProposalRequest.model_validate(raw)
+    except ValidationError as e:
+        _invalid(pydantic_problems(e))
+    session = _session()
+    try:
+        v = proposal.run(session, req, selected())
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+    if as_json:
+        out.print_json(json.dumps(v, ensure_ascii=False))
+    else:
+        print_verdict(v)
+    raise typer.Exit(0 if v["verdict"] == "pass" else 1)
+
+
+@rules_cli.command("validate")
+def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None) -> None:
+    """Validate rule-set files: format, indicators, units, citations, and no loosening of parents."""
+    from app.rulesets.document import digest, validate_document
+    from app.rulesets.layering import loosening_problems
+    from app.store.rulesets import bundled_files, load_yaml
+
+    files = paths or bundled_files()
+    known = {}
+    for p in bundled_files():
+        try:
+            d = validate_document(load_yaml(p))
+            known.setdefault(d.id, []).append(d)
+        except InputError:
+            pass
+    bad = 0
+    for p in files:
+        try:
+            doc = validate_document(load_yaml(p))
+            problems = loosening_problems(doc, known.get(doc.parent, [])) if doc.parent else []
+            if doc.parent and doc.parent not in known:
+                raise InputError([__import__("app.errors").errors.Problem("parent", f"unknown parent {doc.parent}")])
+            if problems:
+                raise InputError(problems)
+            out.print(f"[green]ok[/] {p}  {doc.id}@{doc.version} {digest(doc)[:12]}")
+        except InputError as e:
+            bad += 1
+            err.print(f"[red]invalid[/] {p}")
+            for pr in e.problems:
+                err.print(f"  {pr.path}: {pr.msg}")
+        except Exception as e:  # noqa: BLE001 — unreadable YAML is reported, not raised
+            bad += 1
+            err.print(f"[red]unreadable[/] {p}: {e}")
+    raise typer.Exit(2 if bad else 0)
+
+
+@rules_cli.command("test")
+def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or both")] = "both") -> None:
+    """Run every golden case of the bundled rule sets."""
+    from app.engine import REFERENCE, by_name
+    from app.rulesets import golden
+
+    engines = [by_name("durable"), REFERENCE] if engine == "both" else [by_name(engine)]
+    results = golden.run_all(engines)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        err.print(f"[red]FAIL[/] {r.file.relative_to(Path.cwd()) if r.file.is_relative_to(Path.cwd()) else r.file} :: {r.name}")
+        for p in r.problems:
+            err.print(f"    {p}")
+    gaps = golden.coverage_gaps(results, golden.bundled_registry())
+    for g in gaps:
+        err.print(f"[yellow]not covered[/] {g}")
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    raise typer.Exit(1 if failed or gaps else 0)
+
+
+def _load_doc(ref: str):
+    from app.rulesets.document import RuleSetDoc, validate_document
+    from app.store.rulesets import load_yaml
+
+    p = Path(ref)
+    if p.exists():
+        return validate_document(load_yaml(p))
+    if "@" in ref:
+        from sqlmodel import select
+
+        from app.store.models import RuleSetVersion
+        rid, version = ref.split("@", 1)
+        session = _session()
+        row = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rid,
+                                                        RuleSetVersion.version == version)).first()
+        session.close()
+        if row is not None:
+            return RuleSetDoc.model_validate(json.loads(row.document))
+    err.print(f"[red]not found: {ref} (a YAML path or id@version)[/]")
+    raise typer.Exit(2)
+
+
+@rules_cli.command("diff")
+def rules_diff(a: str, b: str) -> None:
+    """Differences between two versions (YAML paths or id@version)."""
+    from app.rulesets.diff import diff
+
+    try:
+        d = diff(_load_doc(a), _load_doc(b))
+    except InputError as e:
+        _invalid(e.problems)
+    for k, v in d["fields"].items():
+        out.print(f"[cyan]~ {k}[/]: {v['from']!r} → {v['to']!r}")
+    for r in d["added"]:
+        out.print(f"[green]+ {r['id']}[/] {r['indicator']} {r['op']} {r.get('threshold')} {r.get('by_industry') or ''}")
+    for r in d["removed"]:
+        out.print(f"[red]- {r['id']}[/] {r['indicator']} {r['op']} {r.get('threshold')}")
+    for c in d["changed"]:
+        for k, v in c["changes"].items():
+            out.print(f"[yellow]~ {c['rule']}.{k}[/]: {v['from']!r} → {v['to']!r}")
+    if not (d["fields"] or d["added"] or d["removed"] or d["changed"]):
+        out.print("no differences")
+
+
+@rules_cli.command("publish")
+def rules_publish(file: Path) -> None:
+    """Publish a rule-set version (YAML or JSON) into the database."""
+    from app.store import rulesets
+    from app.store.rulesets import load_yaml
+
+    if not file.exists():
+        err.print(f"[red]file not found: {file}[/]")
+        raise typer.Exit(2)
+    session = _session()
+    try:
+        summary, created = rulesets.publish(session, load_yaml(file))
+    except InputError as e:
+        _invalid(e.problems)
+    except Conflict as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        session.close()
+    out.print(f"{'published' if created else 'already published'} {summary['id']}@{summary['version']} {summary['digest']}")
+
+
+@decisions_cli.command("verify")
+def decisions_verify() -> None:
+    """Walk the decision hash chain; report the first broken link."""
+    from app.store import decisions
+
+    session = _session()
+    report = decisions.verify(session)
+    session.close()
+    out.print_json(json.dumps(report, ensure_ascii=False))
+    raise typer.Exit(0 if report["ok"] else 1)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Shared fixtures.  The database is SQLite in a temp dir, or PostgreSQL when
+TEST_DATABASE_URL is set (CI runs the suite on both)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return url if url else f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    os.environ["DATABASE_URL"] = url
+    from sqlmodel import SQLModel
+
+    from app.store import models  # noqa: F401
+    from app.store.db import make_engine, reset_engine
+
+    reset_engine()
+    engine = make_engine(__import__("app.store.db", fromlist=["database_url"]).database_url())
+    SQLModel.metadata.drop_all(engine)     # a clean slate on a shared PostgreSQL
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def client(database_url):
+    from fastapi.testclient import TestClient
+
+    from app.main import app
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def uid() -> str:
+    """A fresh suffix for rule-set ids published by a test."""
+    return uuid.uuid4().hex[:8]
+
+
+def proposal(**over) -> dict:
+    """A Sanmenxia proposal that passes every rule (industry 32, 90 亩)."""
+    body = {
+        "as_of": "2024-03-01",
+        "jurisdiction": "411200",
+        "industry": {"code": "32", "classification": "GB/T 4754-2017"},
+        "land_area": {"value": 90, "unit": "亩"},
+        "measures": {"fixed_asset_investment": {"value": 19800, "unit": "万元"},
+                     "annual_tax": {"value": 1350, "unit": "万元"}},
+        "indicators": {"plot_ratio": {"value": 0.8}, "building_coefficient": {"value": 45, "unit": "%"},
+                       "admin_land_share": {"value": 5, "unit": "%"}, "green_ratio": {"value": 12, "unit": "%"},
+                       "environment_attested": {"value": True},
+                       "construction_conditions_attested": {"value": True}},
+    }
+    for k, v in over.items():
+        body[k] = v
+    return body
