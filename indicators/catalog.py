@@ -22,7 +22,8 @@ class Bounds:
 
     def violation(self, value: Fraction) -> str | None:
         if self.min is not None and (value < self.min or (self.min_exclusive and value == self.min)):
-            return f"必须{'大于' if self.min_exclusive else '不小于'} {_fmt(self.min)} (must be {'>' if self.min_exclusive else '>='} {_fmt(self.min)})"
+            zh, en = ("大于", ">") if self.min_exclusive else ("不小于", ">=")
+            return f"必须{zh} {_fmt(self.min)} (must be {en} {_fmt(self.min)})"
         if self.max is not None and value > self.max:
             return f"超出合理范围上限 {_fmt(self.max)} (above the sanity bound {_fmt(self.max)})"
         return None

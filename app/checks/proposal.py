@@ -76,7 +76,8 @@ def normalise(req: ProposalRequest) -> Normalised:
     floors = None
     if req.measures.floors is not None:
         if req.measures.total_floor_area is not None:
-            problems.append(Problem("measures.floors", "floors 与 total_floor_area 只能提供其一 (give floors or total_floor_area, not both)"))
+            problems.append(Problem("measures.floors",
+                                    "floors 与 total_floor_area 只能提供其一 (give floors or total_floor_area, not both)"))
         floors = []
         from indicators.catalog import Bounds
         height_bounds = Bounds(min=Fraction(0), max=cat.storey_max_height_m, min_exclusive=True)
@@ -354,7 +355,9 @@ def _record(req: ProposalRequest, result: dict) -> dict:
 def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
     """Check one proposal and store the decision."""
     known_at = req.known_at or dt.datetime.now(dt.UTC)
-    result = evaluate(req, rulesets.registry(session), engine, known_at=known_at)
+    registry = rulesets.registry(session)
+    session.rollback()      # hand the connection back to the pool while the engine works
+    result = evaluate(req, registry, engine, known_at=known_at)
     return decisions.append(session, [_record(req, result)])[0]
 
 
@@ -363,6 +366,7 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine) -> 
     ``items.N``) and nothing is stored unless all are valid: one transaction."""
     now = dt.datetime.now(dt.UTC)
     reg = rulesets.registry(session)
+    session.rollback()
     cache: dict = {}
     results, problems = [], []
     for i, req in enumerate(reqs):

@@ -217,7 +217,8 @@ def validate_document(raw: Any) -> RuleSetDoc:
         seen.add(r.id)
         ind = cat.indicators.get(r.indicator)
         if ind is None:
-            out.append(Problem(f"{base}.indicator", f"未知指标 (unknown indicator {r.indicator!r}); known: {sorted(cat.indicators)}"))
+            out.append(Problem(f"{base}.indicator",
+                               f"未知指标 (unknown indicator {r.indicator!r}); known: {sorted(cat.indicators)}"))
             continue
         if r.op not in OPS:
             out.append(Problem(f"{base}.op", f"无效运算符 (bad operator {r.op!r}); use one of {list(OPS)}"))
@@ -242,12 +243,15 @@ def validate_document(raw: Any) -> RuleSetDoc:
                 out.append(Problem(f"{base}.by_industry.{code}", "无效行业代码 (bad industry code)"))
             _check_threshold(t, r.op, r.unit, ind.kind, f"{base}.by_industry.{code}", out)
         if r.cite.doc not in doc.documents:
-            out.append(Problem(f"{base}.cite.doc", f"引用的文件未在 documents 中声明 (document {r.cite.doc!r} is not in documents)"))
+            out.append(Problem(f"{base}.cite.doc",
+                               f"引用的文件未在 documents 中声明 (document {r.cite.doc!r} is not in documents)"))
         if r.relaxation and r.relaxation.doc not in doc.documents:
             out.append(Problem(f"{base}.relaxation.doc", f"document {r.relaxation.doc!r} is not in documents"))
     if out:
         raise InputError(out)
-    return doc
+    # One canonical form everywhere: a document read from YAML (Decimal("1.0")) and the
+    # same document read back from the database ("1") must be the same object.
+    return RuleSetDoc.model_validate(json.loads(canonical_json(doc)))
 
 
 # ---------------------------------------------------------------- digest

@@ -88,13 +88,20 @@ def concrete(rule: Rule, doc: RuleSetDoc, code: str | None, classification: str 
                         f"行业 {code} 在 {doc.classification} 中无对应阈值（候选：{listing}）{'；' + via if via else ''}", None)
     distinct = {repr(v) for _, v in found.values()}
     if len(distinct) > 1:
-        detail = "、".join(f"{c}→{v}" for c, (_, v) in found.items())
+        detail = "、".join(f"{c}→{_show(v, rule)}" for c, (_, v) in found.items())
         return Concrete(None, "not_covered",
                         f"行业 {code} 对应 {doc.classification} 多个类别且阈值不同（候选：{detail}），需人工审核；{via}", None)
     key, value = next(iter(found.values()))
     if value is None:
         return Concrete(None, "not_required", f"该行业不要求此项（{key} 为“/”）", key)
     return Concrete(_convert(value, rule.op, rule), None, via or None, key)
+
+
+def _show(value: Any, rule: Rule) -> str:
+    if value is None:
+        return "/"
+    t = _convert(value, rule.op, rule)
+    return "–".join(_f(x) for x in t) if isinstance(t, tuple) else str(t) if isinstance(t, bool) else _f(t)
 
 
 def at_least_as_strict(op_c: str, t_c: Threshold, op_p: str, t_p: Threshold) -> tuple[bool, str]:

@@ -77,9 +77,14 @@ def pick_version(versions: list[Published], as_of: dt.date, known_at: dt.datetim
 class Registry:
     """All published versions, indexed; filled by the store (``app.store.rulesets``)."""
 
+    CACHE_SIZE = 4096
+
     def __init__(self) -> None:
         self.by_digest: dict[str, Published] = {}
         self.by_id: dict[str, list[Published]] = {}
+        # Layers are immutable and content-addressed: the merged rules for a chain of
+        # digests and an industry never change, so they are computed once per process.
+        self._effective: dict[tuple, list[EffectiveRule]] = {}
 
     def add(self, p: Published) -> None:
         if p.digest in self.by_digest:
@@ -100,8 +105,8 @@ class Registry:
                 raise InputError([Problem("ruleset", f"未知规则集 (unknown rule set {rid!r})")])
             p = pick_version(self.by_id[rid], as_of, known_at)
             if p is None:
-                raise InputError([Problem("as_of", f"规则集 {rid} 在 {as_of} 没有生效版本 "
-                                                   f"(no version of {rid} in force on {as_of} known at {known_at:%Y-%m-%d %H:%M})")])
+                raise InputError([Problem("as_of", f"规则集 {rid} 在 {as_of} 没有生效版本 (no version of {rid} "
+                                                   f"in force on {as_of} known at {known_at:%Y-%m-%d %H:%M})")])
             if any(layer.id == p.id for layer in layers):
                 raise InputError([Problem("ruleset", f"规则集层级循环 (parent cycle at {rid})")])
             layers.append(p)
@@ -135,12 +140,20 @@ class Registry:
         else:
             if ruleset is None:
                 if jurisdiction is None:
-                    raise InputError([Problem("jurisdiction", "需要 ruleset 或 jurisdiction (give a rule set or a jurisdiction)")])
+                    raise InputError([Problem("jurisdiction",
+                                              "需要 ruleset 或 jurisdiction (give a rule set or a jurisdiction)")])
                 ruleset = self.leaf_for(jurisdiction, as_of, known_at)
             layers = self.chain(ruleset, as_of, known_at)
         code = industry.get("code") if industry else None
         cls = industry.get("classification") if industry else None
-        return Resolution(layers=layers, rules=effective_rules(layers, code, cls), industry=industry)
+        key = (tuple(layer.digest for layer in layers), code, cls)
+        rules = self._effective.get(key)
+        if rules is None:
+            rules = effective_rules(layers, code, cls)
+            if len(self._effective) >= self.CACHE_SIZE:
+                self._effective.clear()
+            self._effective[key] = rules
+        return Resolution(layers=layers, rules=rules, industry=industry)
 
 
 def effective_rules(layers: list[Published], code: str | None, cls: str | None) -> list[EffectiveRule]:

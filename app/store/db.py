@@ -1,8 +1,9 @@
 """Database engine and sessions.
 
 SQLite (file under ./var/, WAL) by default; PostgreSQL when DATABASE_URL says so.
-Same code on both.  Writers that extend the decision hash chain take a write
-lock first: ``BEGIN IMMEDIATE`` on SQLite, a row lock on PostgreSQL.
+Same code on both.  Writers that extend the decision hash chain lock the chain
+head first (its first statement is an UPDATE: SQLite's write lock, a PostgreSQL
+row lock), so concurrent processes build one chain.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_URL = "sqlite:///./var/standard-land.db"
+# Per worker process.  FastAPI's thread pool runs up to 40 requests at once; on
+# PostgreSQL keep workers × (size + overflow) under the server's max_connections.
+POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
+POOL_OVERFLOW = int(os.environ.get("DB_POOL_OVERFLOW", "30"))
 
 
 def database_url() -> str:
@@ -37,7 +42,10 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One connection per request thread (FastAPI runs sync endpoints on up to 40
+        # threads); SQLite connections are cheap, so the pool is sized to never starve them.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -52,19 +60,22 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            # Every transaction takes the write lock up front: no lock-upgrade deadlocks
-            # between processes, and the hash chain is extended by one writer at a time.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Deferred: readers never take the write lock.  Writers that must not
+            # interleave (the decision chain) start their transaction with a write.
+            conn.exec_driver_sql("BEGIN")
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                         pool_timeout=60)
 
 
 @cache
 def get_engine() -> Engine:
     from app.store import models  # noqa: F401  (register tables)
+    from app.store.decisions import ensure_chain_head
 
     engine = make_engine(database_url())
     SQLModel.metadata.create_all(engine)
+    ensure_chain_head(engine)
     return engine
 
 

@@ -7,13 +7,18 @@ processes on one PostgreSQL) build one consistent chain.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
+import os
 import threading
 import uuid
 from typing import Any
 
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
@@ -32,39 +37,69 @@ def link_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
-def _head(session: Session) -> ChainHead:
-    head = session.exec(select(ChainHead).where(ChainHead.name == CHAIN).with_for_update()).first()
-    if head is None:
-        head = ChainHead(name=CHAIN, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
-    return head
+def ensure_chain_head(engine) -> None:
+    """Create the chain head row once (racing processes: the loser's insert is a no-op)."""
+    with Session(engine) as session:
+        if session.get(ChainHead, CHAIN) is None:
+            session.add(ChainHead(name=CHAIN, seq=0, hash=GENESIS))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+
+
+def _sqlite_file_lock(session: Session):
+    """On SQLite, writers of the chain queue on an OS file lock (blocking, wakes at once)
+    instead of SQLite's busy handler, which sleeps in growing steps under contention."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or not bind.url.database or bind.url.database == ":memory:":
+        return contextlib.nullcontext()
+    return _FileLock(bind.url.database + ".chain-lock")
+
+
+class _FileLock:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 def append(session: Session, records: list[dict]) -> list[dict]:
     """Append decisions (each a dict with kind, verdict and the body) in one transaction.
 
     Returns the stored payloads with ``decision_id``, ``hash``, ``prev_hash``, ``seq``."""
-    out = []
-    with _LOCAL:
+    out, rows = [], []
+    head_t = ChainHead.__table__
+    with _LOCAL, _sqlite_file_lock(session):
+        # End any read transaction first: on SQLite a read transaction cannot be upgraded
+        # to a write once another process has written (SQLITE_BUSY_SNAPSHOT).
+        session.rollback()
         try:
-            head = _head(session)
-            seq, prev = head.seq, head.hash
+            conn = session.connection()
+            # The first statement writes, so the transaction holds the write lock (SQLite)
+            # or the row lock (PostgreSQL) before it reads the head: one appender at a time.
+            conn.execute(update(head_t).where(head_t.c.name == CHAIN).values(seq=head_t.c.seq))
+            seq, prev = conn.execute(select(head_t.c.seq, head_t.c.hash).where(head_t.c.name == CHAIN)).one()
             now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-            rows = []
             for rec in records:
                 seq += 1
                 did = str(uuid.uuid4())
                 payload_obj = {**rec, "decision_id": did, "seq": seq, "created_at": now, "prev_hash": prev}
                 payload = canonical(payload_obj)
                 h = link_hash(prev, payload)
-                rows.append(Decision(seq=seq, id=did, kind=rec["kind"], verdict=rec["verdict"], created_at=now,
-                                     prev_hash=prev, hash=h, payload=payload))
-                out.append({**payload_obj, "hash": h})
+                rows.append({"seq": seq, "id": did, "kind": rec["kind"], "verdict": rec["verdict"],
+                             "created_at": now, "prev_hash": prev, "hash": h, "payload": payload})
+                payload_obj["hash"] = h
+                out.append(payload_obj)
                 prev = h
-            session.add_all(rows)
-            head.seq, head.hash = seq, prev
-            session.add(head)
+            conn.execute(insert(Decision.__table__), rows)
+            conn.execute(update(head_t).where(head_t.c.name == CHAIN).values(seq=seq, hash=prev))
             session.commit()
         except BaseException:
             session.rollback()
@@ -84,13 +119,15 @@ def verify(session: Session, batch: int = 5000) -> dict:
     prev, expected_seq, count = GENESIS, 1, 0
     last_seq = 0
     while True:
-        rows = session.exec(select(Decision).where(Decision.seq > last_seq).order_by(Decision.seq).limit(batch)).all()
+        q = select(Decision).where(Decision.seq > last_seq).order_by(Decision.seq).limit(batch)
+        rows = session.exec(q).all()
         if not rows:
             break
         for row in rows:
             problem = None
             if row.seq != expected_seq:
-                problem = f"sequence gap: expected {expected_seq}, found {row.seq} (a decision was deleted or reordered)"
+                problem = (f"sequence gap: expected {expected_seq}, found {row.seq} "
+                           f"(a decision was deleted or reordered)")
             elif row.prev_hash != prev:
                 problem = "prev_hash does not match the previous decision's hash"
             elif link_hash(prev, row.payload) != row.hash:

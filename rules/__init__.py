@@ -1,0 +1,1 @@
+"""Bundled rule sets (YAML data, one folder per jurisdiction); no code lives here."""
