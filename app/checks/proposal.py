@@ -328,7 +328,8 @@ def message(status: str, er: EffectiveRule, ind: Any, actual: Any, waiver: Any) 
         return f"{prefix}{ind.label}：{'是' if actual else '否'}，{'符合' if status == 'pass' else '不符合'}要求"
     cmp = OP_ZH[er.rule.op]
     verdict = "符合" if status == "pass" else "不符合"
-    return f"{prefix}{ind.label} {actual}{unit}，要求{cmp} {_t_text(er, unit)}，{verdict}"
+    sep = " " if unit else ""
+    return f"{prefix}{ind.label} {actual}{sep}{unit}，要求 {cmp} {_t_text(er, sep + unit)}，{verdict}"
 
 
 def warnings(resolution: Resolution) -> list[str]:

@@ -1,0 +1,91 @@
+# syntax=docker/dockerfile:1
+#
+# standard-land — FastAPI rules service (durable_rules engine + reference evaluator).
+#
+#   docker build -t standard-land .
+#   docker run -p 8000:8000 -v standard-land-var:/srv/standard-land/var standard-land
+#   docker run -e WORKERS=4 -e DATABASE_URL=postgresql://user:pw@db/standard_land ... standard-land
+#
+# Python 3.12: durable-rules 2.0.28 installs on 3.13 but fails on import (PyEval_CallObject
+# was removed); pyproject.toml says requires-python ">=3.11,<3.13".
+# The engine is not thread-safe and is serialized per process: scale with WORKERS
+# (processes) or containers, not threads (../shared/engine-notes.md, DESIGN.md §6, §9).
+# Needs BuildKit (the default builder since Docker 23) for the RUN --mount below.
+
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+# ---------------------------------------------------------------------------- builder
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# durable-rules ships as an sdist only (C sources): compilers are needed to build it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc g++ make \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+# README.m[d]: pyproject.toml names README.md as the readme; the wildcard lets the build
+# go on while that file is absent (COPY fails only if no source at all matches).
+COPY pyproject.toml README.m[d] ./
+COPY app/ app/
+COPY indicators/ indicators/
+COPY rules/ rules/
+
+# One wheel per distribution: the project (non-editable, with its rule YAML, catalog
+# YAML and CSV tables as package data) and every dependency, durable-rules compiled here.
+RUN pip wheel --wheel-dir /wheels . \
+ && ls -l /wheels
+
+# ---------------------------------------------------------------------------- runtime
+FROM ${PYTHON_IMAGE} AS runtime
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# No compilers here: install the prebuilt wheels only (--no-index), from a bind mount so
+# the wheel files themselves never become an image layer.
+RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
+    pip install --no-index --find-links=/wheels standard-land \
+ && python -c "import durable.engine, app.main, indicators.catalog; \
+from app.store.rulesets import bundled_files; n = len(bundled_files()); \
+assert n > 0, 'no bundled rule sets in the installed package'; print(n, 'bundled rule sets')"
+
+RUN groupadd --system --gid 10001 standard-land \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /srv/standard-land --no-create-home \
+            --shell /usr/sbin/nologin standard-land \
+ && mkdir -p /srv/standard-land/var \
+ && chown -R 10001:10001 /srv/standard-land/var
+
+# glibc reads the MALLOC_* tunables at process start only; without them the engine runs
+# at ~5k instead of ~8.5k evaluations/s per process (engine-notes.md).
+# DATABASE_URL: SQLite (WAL) on the volume by default; set a postgresql:// URL to share
+# one database between several containers.  STANDARD_LAND_ENGINE=reference selects the
+# plain-Python evaluator.
+ENV MALLOC_MMAP_THRESHOLD_=4194304 \
+    MALLOC_TRIM_THRESHOLD_=67108864 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_URL=sqlite:////srv/standard-land/var/standard-land.db \
+    WORKERS=2
+
+# The working directory holds nothing but var/: uvicorn puts the cwd first on sys.path,
+# so no source tree here may shadow the installed package.
+WORKDIR /srv/standard-land
+# A named volume is initialised from the image (owned by 10001); a bind-mounted host
+# directory must be writable by uid 10001.
+VOLUME ["/srv/standard-land/var"]
+
+USER 10001:10001
+
+EXPOSE 8000
+
+# /healthz answers 503 when the database is unavailable; urlopen raises on any non-2xx.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+
+# sh -c so ${WORKERS} is expanded at run time; exec so uvicorn is PID 1 and gets SIGTERM.
+CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --http httptools --loop uvloop --workers ${WORKERS:-2}"]
