@@ -29,6 +29,8 @@ def database_url(tmp_path_factory) -> str:
     reset_engine()
     engine = make_engine(__import__("app.store.db", fromlist=["database_url"]).database_url())
     SQLModel.metadata.drop_all(engine)     # a clean slate on a shared PostgreSQL
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     engine.dispose()
     return url
 

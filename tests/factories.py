@@ -33,8 +33,8 @@ def standalone_doc(rid: str, version: str = "1", *, effective_from: str = "2020-
             {"id": "tax_per_mu_min", "indicator": "tax_per_mu", "role": "core", "op": ">=",
              "threshold": tax, "unit": "万元/亩", "required": True,
              "cite": {"doc": "t-doc", "article": "第一条"}},
-            {"id": "investment_intensity_min", "indicator": "investment_intensity", "role": "core", "op": ">=",
-             "threshold": investment, "unit": "万元/亩", "required": True,
+            {"id": "investment_intensity_min", "indicator": "investment_intensity", "role": "core",
+             "op": ">=", "threshold": investment, "unit": "万元/亩", "required": True,
              "cite": {"doc": "t-doc", "article": "第二条"}},
         ],
     }

@@ -138,14 +138,16 @@ def test_investment_intensity_at_and_below_threshold(client, investment, status,
 
 
 def test_other_industries_get_their_own_investment_threshold(client):
-    # 26 → 250 万元/亩 (19800/90 = 220 fails); 13 → default 200 (passes) but national plot ratio 1.0 (0.8 fails)
+    # 26 → 250 万元/亩 (19800/90 = 220 fails);
+    # 13 → default 200 (passes) but the national plot ratio is 1.0 (0.8 fails)
     v26 = check(client, proposal(industry={"code": "26"}))
     f = by_rule(v26["findings"])["investment_intensity_min"]
     assert (f["status"], f["threshold"], f["margin"], f["industry_key"]) == ("fail", "250", "-30.00", "26")
     assert v26["verdict"] == "fail"
     v13 = check(client, proposal(industry={"code": "13"}))
     f13 = by_rule(v13["findings"])
-    assert (f13["investment_intensity_min"]["status"], f13["investment_intensity_min"]["threshold"]) == ("pass", "200")
+    inv13 = f13["investment_intensity_min"]
+    assert (inv13["status"], inv13["threshold"]) == ("pass", "200")
     assert "industry_key" not in f13["investment_intensity_min"]
     assert (f13["plot_ratio_min"]["status"], f13["plot_ratio_min"]["threshold"],
             f13["plot_ratio_min"]["margin"]) == ("fail", "1", "-0.20")
@@ -218,7 +220,8 @@ def _floors(*lines) -> dict:
     body = proposal()
     del body["indicators"]["plot_ratio"]
     body["measures"]["floors"] = [
-        {"area": {"value": a, "unit": "m2"}, "height": {"value": h, "unit": "m"}, "count": n} for a, h, n in lines]
+        {"area": {"value": a, "unit": "m2"}, "height": {"value": h, "unit": "m"}, "count": n}
+        for a, h, n in lines]
     return body
 
 
@@ -319,6 +322,15 @@ def test_derived_plot_ratio_above_10_is_refused(client):
     r = check_422(client, body)
     assert paths(r) == {"measures.total_floor_area"}
     assert "容积率" in r.json()["detail"][0]["msg"]
+
+
+def test_plot_ratio_above_10_from_floors_points_at_floors(client):
+    """The plot ratio derived from measures.floors is out of bounds: the problem must be
+    reported at measures.floors (the field the caller sent), not measures.total_floor_area."""
+    body = _floors((60300, 4, 10))              # 603000 m² / 60000 m² = 10.05
+    r = check_422(client, body)
+    assert paths(r) == {"measures.floors"}, r.json()
+    assert "10.05" in r.json()["detail"][0]["msg"]
 
 
 def test_every_value_problem_is_listed_together(client):
@@ -511,7 +523,8 @@ def test_official_rule_set_has_no_example_warning(client):
         "measures": {"fixed_asset_investment": {"value": 13500, "unit": "万元"},   # 150 万元/亩
                      "annual_tax": {"value": 720, "unit": "万元"},                 # 8 万元/亩
                      "annual_output": {"value": 31500, "unit": "万元"},            # 350 万元/亩
-                     "rd_spending": {"value": 20, "unit": "万元"}, "revenue": {"value": 1000, "unit": "万元"}},
+                     "rd_spending": {"value": 20, "unit": "万元"},                  # 2 % of revenue
+                     "revenue": {"value": 1000, "unit": "万元"}},
         "indicators": {"environment_attested": {"value": True}},
     }
     v = check(client, body)
@@ -534,8 +547,9 @@ def test_official_child_of_an_example_parent(client, uid):
     rid = f"child-{uid}"
     doc = child_doc(rid, [tax_rule(16)], jurisdiction="411203")
     assert client.post("/v1/rulesets", json=doc).status_code == 201
-    v = check(client, proposal(ruleset=rid, measures={
-        "fixed_asset_investment": {"value": 19800, "unit": "万元"}, "annual_tax": {"value": 1440, "unit": "万元"}}))
+    body = proposal(ruleset=rid)
+    body["measures"]["annual_tax"] = {"value": 1440, "unit": "万元"}      # 16 万元/亩
+    v = check(client, body)
     assert v["ruleset"]["id"] == rid and v["ruleset"]["example"] is True
     f = by_rule(v["findings"])
     tax = f["tax_per_mu_min"]

@@ -84,8 +84,8 @@ def test_invalid_document_lists_every_problem_with_its_path(client, uid):
     doc = standalone_doc(rid)
     cite = {"doc": "t-doc"}
     doc["rules"] = [
-        {"id": "a", "indicator": "tax_per_acre", "role": "core", "op": ">=", "threshold": 1, "unit": "万元/亩",
-         "cite": cite},
+        {"id": "a", "indicator": "tax_per_acre", "role": "core", "op": ">=", "threshold": 1,
+         "unit": "万元/亩", "cite": cite},
         {"id": "b", "indicator": "tax_per_mu", "role": "core", "op": "=>", "threshold": 15, "unit": "万元/亩",
          "cite": cite},
         {"id": "c", "indicator": "tax_per_mu", "role": "core", "op": ">=", "threshold": 15, "unit": "%",
@@ -192,6 +192,26 @@ def test_child_that_loosens_a_grandparent_rule_is_refused(client, uid):
     assert r.status_code == 422, r.text
     assert "rules.0.threshold" in paths(r)
     assert "green_ratio_max" in r.json()["detail"][0]["msg"]
+
+
+def test_looser_child_does_not_replace_a_not_covered_parent_rule(client):
+    """Beihai 2023GC07007 (parent national-2008) asks plot ratio 0.7–1.8.  For 2017-29 the
+    national minimum is ambiguous (2002-29 → 0.8, 2002-30 → 1.0: not_covered).  Beihai's
+    0.7 is looser than both candidates, so its range must not supersede the national rule:
+    plot_ratio_min has to stay in force (not_covered → manual review).  The service lets
+    any child rule replace a parent rule whose threshold is None for the industry."""
+    res = resolve(client, ruleset="beihai-2023gc07007", industry="29", as_of="2024-03-01")
+    rules = {x["rule"]: x for x in res["rules"]}
+    assert "plot_ratio_min" in rules, sorted(rules)
+    assert (rules["plot_ratio_min"]["layer"], rules["plot_ratio_min"]["status"]) == ("national-2008",
+                                                                                     "not_covered")
+    assert rules["plot_ratio_range"]["supersedes"] == []
+    # for 2017-26 (national 0.6) the parcel's 0.7–1.8 is stricter and does replace it
+    res26 = resolve(client, ruleset="beihai-2023gc07007", industry="26", as_of="2024-03-01")
+    rules26 = {x["rule"]: x for x in res26["rules"]}
+    assert "plot_ratio_min" not in rules26
+    assert rules26["plot_ratio_range"]["supersedes"] == ["national-2008:plot_ratio_min"]
+    assert rules26["plot_ratio_range"]["threshold"] == ["0.7", "1.8"]
 
 
 def test_child_with_unpublished_parent_is_refused(client, uid):
@@ -328,7 +348,8 @@ def test_resolve_sanmenxia_for_industry_32(client):
     got = {x["rule"]: (x["layer"], x["layer_version"], x["threshold"], x["unit"]) for x in res["rules"]}
     assert got == SANMENXIA_RESOLVED_32
     rules = {x["rule"]: x for x in res["rules"]}
-    assert rules["investment_intensity_min"]["cite"] == {"doc": "smx-2021-5", "article": "二（四） 亩均投资强度（示例值）"}
+    assert rules["investment_intensity_min"]["cite"] == {"doc": "smx-2021-5",
+                                                         "article": "二（四） 亩均投资强度（示例值）"}
     assert rules["plot_ratio_min"]["status"] == "applies"
     assert rules["investment_intensity_min"]["example"] is True
     assert rules["plot_ratio_min"]["example"] is False
@@ -355,8 +376,8 @@ def test_county_without_own_rule_set_resolves_the_city(client):
     assert r.json()["ruleset"]["id"] == "sanmenxia-standard-land"
     assert r.json()["verdict"] == "pass"
     # a Henan city without rules falls back to the province, then the nation
-    assert resolve(client, jurisdiction="410100", as_of="2024-03-01")["ruleset"]["id"] == "henan-standard-land"
-    assert resolve(client, jurisdiction="110101", as_of="2024-03-01")["ruleset"]["id"] == "national-2008"
+    for code, rid in (("410100", "henan-standard-land"), ("110101", "national-2008")):
+        assert resolve(client, jurisdiction=code, as_of="2024-03-01")["ruleset"]["id"] == rid
 
 
 def test_any_well_formed_code_may_be_published(client, uid):
@@ -367,7 +388,8 @@ def test_any_well_formed_code_may_be_published(client, uid):
     assert res["ruleset"]["id"] == rid
     assert threshold_of(res, "tax_per_mu_min") == "17"
     # its siblings still resolve the city
-    assert resolve(client, jurisdiction="411221", as_of="2024-03-01")["ruleset"]["id"] == "sanmenxia-standard-land"
+    city = resolve(client, jurisdiction="411221", as_of="2024-03-01")
+    assert city["ruleset"]["id"] == "sanmenxia-standard-land"
 
 
 def test_resolve_errors(client, uid):
@@ -390,11 +412,13 @@ def test_as_of_before_effective_from_resolves_the_older_version(client, uid):
                                 ("2024-01-01", "B", "20"), ("2024-03-01", "B", "20")):
         res = resolve(client, ruleset=rid, as_of=as_of)
         assert (res["ruleset"]["version"], threshold_of(res, "tax_per_mu_min")) == (version, tax), as_of
-    assert client.get("/v1/rulesets/resolve", params={"ruleset": rid, "as_of": "2019-12-31"}).status_code == 422
+    r = client.get("/v1/rulesets/resolve", params={"ruleset": rid, "as_of": "2019-12-31"})
+    assert r.status_code == 422
 
     # a proposal at 18 万元/亩 passes under A and fails under B
-    early = client.post("/v1/checks/proposal", json=simple_proposal(rid, tax_wan=1620, as_of="2023-06-01")).json()
-    late = client.post("/v1/checks/proposal", json=simple_proposal(rid, tax_wan=1620, as_of="2024-03-01")).json()
+    early = client.post("/v1/checks/proposal", json=simple_proposal(rid, tax_wan=1620, as_of="2023-06-01"))
+    late = client.post("/v1/checks/proposal", json=simple_proposal(rid, tax_wan=1620, as_of="2024-03-01"))
+    early, late = early.json(), late.json()
     assert (early["ruleset"]["version"], early["verdict"]) == ("A", "pass")
     assert (late["ruleset"]["version"], late["verdict"]) == ("B", "fail")
     assert early["pinned"] == [a["digest"]] and late["pinned"] == [b["digest"]]
@@ -431,8 +455,10 @@ def test_newer_version_with_the_same_effective_from_wins_for_later_known_at(clie
     a = publish(client, standalone_doc(rid, version="A", tax=15))
     b = publish(client, standalone_doc(rid, version="B", tax=16))      # same effective_from: a correction
     assert resolve(client, ruleset=rid, as_of="2024-03-01")["ruleset"]["version"] == "B"
-    assert resolve(client, ruleset=rid, as_of="2024-03-01", known_at=a["published_at"])["ruleset"]["version"] == "A"
-    assert resolve(client, ruleset=rid, as_of="2024-03-01", known_at=b["published_at"])["ruleset"]["version"] == "B"
+    for known_at, version in ((a["published_at"], "A"), (b["published_at"], "B")):
+        res = resolve(client, ruleset=rid, as_of="2024-03-01", known_at=known_at)
+        assert (res["ruleset"]["version"], threshold_of(res, "tax_per_mu_min")) == (
+            version, {"A": "15", "B": "16"}[version])
 
 
 def test_effective_to_ends_a_version(client, uid):
@@ -451,7 +477,8 @@ def test_parent_version_is_chosen_by_the_same_dates(client, uid):
                                    jurisdiction="419903"))
     rule = {"id": "investment_intensity_min", "indicator": "investment_intensity", "role": "core", "op": ">=",
             "threshold": 250, "unit": "万元/亩", "cite": {"doc": "county-doc"}}
-    publish(client, child_doc(child, [rule], parent=parent, jurisdiction="419904", effective_from="2021-01-01"))
+    publish(client, child_doc(child, [rule], parent=parent, jurisdiction="419904",
+                              effective_from="2021-01-01"))
     early = resolve(client, ruleset=child, as_of="2023-06-01")
     late = resolve(client, ruleset=child, as_of="2024-06-01")
     assert [(x["id"], x["version"]) for x in early["ruleset"]["layers"]] == [(parent, "1"), (child, "1")]
@@ -485,12 +512,13 @@ def test_published_at_is_utc_whatever_the_database_session_time_zone(client, dat
     exe = Path(sys.executable).with_name("standard-land")
     env = {**os.environ, "DATABASE_URL": database_url, "PGTZ": "Asia/Shanghai"}
     before = dt.datetime.now(dt.UTC)
-    p = subprocess.run([str(exe), "rules", "publish", str(f)], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run([str(exe), "rules", "publish", str(f)], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=120)
     after = dt.datetime.now(dt.UTC)
     assert p.returncode == 0, p.stderr
 
-    published = dt.datetime.fromisoformat(client.get(f"/v1/rulesets/{rid}").json()["versions"][0]["published_at"])
+    versions = client.get(f"/v1/rulesets/{rid}").json()["versions"]
+    published = dt.datetime.fromisoformat(versions[0]["published_at"])
     assert before - dt.timedelta(seconds=5) <= published <= after + dt.timedelta(seconds=5), published
     r = client.get("/v1/rulesets/resolve", params={"ruleset": rid, "as_of": "2024-03-01"})
     assert r.status_code == 200, r.text

@@ -91,9 +91,9 @@ def test_replay_of_a_layered_decision(client, uid):
 def test_replay_of_a_request_with_units_floors_and_a_waiver(client, uid):
     body = proposal(land_area={"value": 6, "unit": "公顷"}, reference=f"units-{uid}")
     del body["indicators"]["plot_ratio"]
-    body["measures"]["floors"] = [{"area": {"value": 12000, "unit": "m2"}, "height": {"value": "8.01", "unit": "m"}},
-                                  {"area": {"value": 6000, "unit": "㎡"}, "height": {"value": 4, "unit": "米"},
-                                   "count": 2}]
+    body["measures"]["floors"] = [
+        {"area": {"value": 12000, "unit": "m2"}, "height": {"value": "8.01", "unit": "m"}},
+        {"area": {"value": 6000, "unit": "㎡"}, "height": {"value": 4, "unit": "米"}, "count": 2}]
     body["indicators"]["building_coefficient"] = {"value": "0.45", "unit": "fraction"}
     body["measures"]["annual_tax"] = {"value": 12000000, "unit": "元"}        # 1200 万元 = 13.33 万元/亩
     body["waivers"] = [{"rule": "tax_per_mu_min", "reason": "重大项目一事一议", "doc": "测〔2024〕9号"}]
@@ -145,7 +145,8 @@ def test_get_decision_returns_the_stored_record(client, uid):
 
     # the hash chains the record to the previous one: sha256(prev_hash + canonical payload)
     payload = {k: v for k, v in stored.items() if k != "hash"}
-    assert hashlib.sha256((stored["prev_hash"] + canonical(payload)).encode("utf-8")).hexdigest() == stored["hash"]
+    expected = hashlib.sha256((stored["prev_hash"] + canonical(payload)).encode("utf-8")).hexdigest()
+    assert expected == stored["hash"]
 
     # publishing a newer version does not change the stored decision
     publish(client, standalone_doc(rid, version="2", tax=20, effective_from="2024-01-01"))

@@ -117,8 +117,9 @@ def normalise(req: ProposalRequest) -> Normalised:
             if v is None:
                 continue
             if not ind.is_boolean and (why := ind.bounds.violation(v)):
-                src = ", ".join(f"measures.{m}" for m in ind.measures if m in measures or m == "floors") or "measures"
-                problems.append(Problem(f"measures.{ind.measures[0] if ind.measures else iid}",
+                sent = [m for m in ind.measures if m in measures or (m == "floors" and floors is not None)]
+                src = "、".join(f"measures.{m}" for m in sent) or "measures"
+                problems.append(Problem(f"measures.{sent[0]}" if sent else "measures",
                                         f"由 {src} 计算的{ind.label} {float(v):g}{ind.unit} 不合理：{why}"))
                 continue
             derived[iid] = v
@@ -201,12 +202,16 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
 
 
 def _admitted_from_ruleset(norm: Normalised, resolution: Resolution, req: ProposalRequest) -> None:
-    """industry_admitted from the most specific layer that lists admitted industries."""
-    if "industry_admitted" in norm.given or "industry_admitted" in norm.derived or req.industry is None:
-        return
+    """industry_admitted from the most specific layer that publishes an admitted list.
+
+    A published list outranks anything the applicant states about itself."""
     for layer in reversed(resolution.layers):
         if layer.doc.admitted_industries is None:
             continue
+        norm.given.pop("industry_admitted", None)
+        norm.derived.pop("industry_admitted", None)
+        if req.industry is None:
+            return
         cands, _ = map_industry(req.industry.code, req.industry.classification, layer.doc)
         if cands is None:
             return

@@ -25,6 +25,7 @@ class Concrete:
     status: str | None              # None (applies), "not_covered" or "not_required"
     message: str | None             # why not covered, with the candidate codes
     matched: str | None             # the by_industry key used, or "default"
+    candidates: tuple = ()          # not covered because ambiguous: each candidate's threshold
 
 
 def _convert(value: Any, op: str, rule: Rule) -> Threshold:
@@ -89,8 +90,10 @@ def concrete(rule: Rule, doc: RuleSetDoc, code: str | None, classification: str 
     distinct = {repr(v) for _, v in found.values()}
     if len(distinct) > 1:
         detail = "、".join(f"{c}→{_show(v, rule)}" for c, (_, v) in found.items())
+        cands = tuple(_convert(v, rule.op, rule) for _, v in found.values() if v is not None)
         return Concrete(None, "not_covered",
-                        f"行业 {code} 对应 {doc.classification} 多个类别且阈值不同（候选：{detail}），需人工审核；{via}", None)
+                        f"行业 {code} 对应 {doc.classification} 多个类别且阈值不同（候选：{detail}），需人工审核；{via}", None,
+                        cands if len(cands) == len(found) else ())
     key, value = next(iter(found.values()))
     if value is None:
         return Concrete(None, "not_required", f"该行业不要求此项（{key} 为“/”）", key)

@@ -178,11 +178,15 @@ def effective_rules(layers: list[Published], code: str | None, cls: str | None) 
 
 
 def _replaces(child: EffectiveRule, parent: EffectiveRule) -> bool:
-    if child.concrete.threshold is None:        # child has no value for this industry: parent stays
+    c, p = child.concrete, parent.concrete
+    if c.threshold is None:                 # child has no value for this industry: parent stays
         return False
-    if parent.concrete.threshold is None:
+    if child.rule.relaxation or p.status == "not_required":
         return True
-    if child.rule.relaxation:
-        return True
-    ok, _ = at_least_as_strict(child.rule.op, child.concrete.threshold, parent.rule.op, parent.concrete.threshold)
-    return ok
+    if p.threshold is not None:
+        parents = (p.threshold,)
+    elif p.candidates:                      # ambiguous industry: stricter than every candidate?
+        parents = p.candidates
+    else:                                   # parent cannot tell (unmapped): it stays, for review
+        return False
+    return all(at_least_as_strict(child.rule.op, c.threshold, parent.rule.op, t)[0] for t in parents)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 DEFAULT_URL = "sqlite:///./var/standard-land.db"
 # Per worker process.  FastAPI's thread pool runs up to 40 requests at once; on
@@ -72,9 +72,10 @@ def make_engine(url: str) -> Engine:
 def get_engine() -> Engine:
     from app.store import models  # noqa: F401  (register tables)
     from app.store.decisions import ensure_chain_head
+    from app.store.migrate import upgrade
 
     engine = make_engine(database_url())
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
     ensure_chain_head(engine)
     return engine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -21,7 +21,7 @@ class RuleSetVersion(SQLModel, table=True):
     parent: str | None = Field(default=None, max_length=64)
     effective_from: dt.date
     effective_to: dt.date | None = None
-    published_at: dt.datetime
+    published_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     source: str = Field(default="api", max_length=16)        # "bundled" or "api"
     document: str = Field(sa_column=Column(Text, nullable=False))   # canonical JSON
 
