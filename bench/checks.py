@@ -167,12 +167,6 @@ def timed(fn, rounds: int) -> tuple[float, list[float]]:
     return min(times), times
 
 
-def comparable(result: dict) -> tuple:
-    """A verdict without the fields that name the engine."""
-    return (result["verdict"], tuple((f["rule"], f["layer"], f["status"], f["actual"], f["margin"])
-                                     for f in result["findings"]))
-
-
 # ---------------------------------------------------------------- phase A
 
 def phase_a(n: int, rounds: int, seed: int) -> dict:
@@ -351,6 +345,8 @@ def main() -> None:
 
     say(f"standard-land bench/checks.py — Python {platform.python_version()} ({sys.executable}), "
         f"{os.cpu_count()} CPUs, {platform.platform()}")
+    la = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    say(f"  load average {la} (other processes on the machine skew every figure)")
     for k, v in MALLOC_VARS.items():
         cur = os.environ.get(k)
         state = "set" if cur == v else (f"set to {cur!r} (recommended {v})" if cur else f"NOT set (recommended {v})")
@@ -398,6 +394,7 @@ def main() -> None:
             ("peak RSS after B", f"{rss_b:.1f} MiB"),
         ]
     rows += [("CPUs", str(os.cpu_count())), ("Python", platform.python_version()),
+             ("load average at end (1 min)", f"{os.getloadavg()[0]:.2f}"),
              ("MALLOC_* set", "yes" if all(os.environ.get(k) == v for k, v in MALLOC_VARS.items()) else "no")]
     w = max(len(k) for k, _ in rows)
     say("  " + "-" * (w + 22))

@@ -36,6 +36,11 @@ PASSING = {
 }
 
 
+def squeeze(message: str) -> str:
+    """A message without spaces: the wording is checked, not the spacing."""
+    return re.sub(r"\s+", "", message)
+
+
 def check(client, body: dict) -> dict:
     r = client.post("/v1/checks/proposal", json=body)
     assert r.status_code == 200, r.text
@@ -92,7 +97,7 @@ def test_passing_proposal_has_one_finding_per_rule_with_values(client):
         assert f["cite"]["doc"] and f["cite"]["title"], f
     f = by_rule(v["findings"])
     inv = f["investment_intensity_min"]
-    assert inv["message"] == "【示例数据】亩均投资强度 220.00万元/亩，要求≥ 220万元/亩，符合"
+    assert squeeze(inv["message"]) == "【示例数据】亩均投资强度220.00万元/亩，要求≥220万元/亩，符合"
     assert inv["unit"] == "万元/亩" and inv["op"] == ">=" and inv["source"] == "derived"
     assert inv["label"] == "亩均投资强度" and inv["role"] == "core" and inv["required"] is True
     assert inv["industry_key"] == "32"
@@ -100,12 +105,12 @@ def test_passing_proposal_has_one_finding_per_rule_with_values(client):
                            "title": '三门峡市产业集聚区"百园增效"行动实施方案', "number": "三政办〔2021〕5号",
                            "url": None}
     pr = f["plot_ratio_min"]
-    assert pr["message"] == "容积率 0.80，要求≥ 0.6，符合"
+    assert squeeze(pr["message"]) == "容积率0.80，要求≥0.6，符合"
     assert pr["source"] == "given" and pr["unit"] is None
     assert pr["cite"]["number"] == "国土资发〔2008〕24号" and pr["cite"]["article"] == "表2 容积率控制指标"
     assert pr["industry_key"] == "33"          # 2017-32 → 2002-33 (有色金属冶炼)
-    assert f["admin_land_share_max"]["message"] == "行政办公及生活服务设施用地所占比重 5.00%，要求≤ 7%，符合"
-    assert f["output_per_mu_min"]["message"] == "【示例数据】亩均产出：不作要求"
+    assert squeeze(f["admin_land_share_max"]["message"]) == "行政办公及生活服务设施用地所占比重5.00%，要求≤7%，符合"
+    assert squeeze(f["output_per_mu_min"]["message"]) == "【示例数据】亩均产出：不作要求"
 
 
 def test_passing_proposal_is_stored_as_a_decision(client):
@@ -134,7 +139,7 @@ def test_investment_intensity_at_and_below_threshold(client, investment, status,
     assert (f["status"], f["actual"], f["threshold"], f["margin"]) == (status, actual, "220", margin)
     assert v["verdict"] == status
     if status == "fail":
-        assert f["message"] == f"【示例数据】亩均投资强度 {actual}万元/亩，要求≥ 220万元/亩，不符合"
+        assert squeeze(f["message"]) == f"【示例数据】亩均投资强度{actual}万元/亩，要求≥220万元/亩，不符合"
 
 
 def test_other_industries_get_their_own_investment_threshold(client):
@@ -466,7 +471,7 @@ def test_false_attestation_fails(client):
     v = check(client, with_indicators(environment_attested={"value": False}))
     f = by_rule(v["findings"])["environment_standard"]
     assert (f["status"], f["actual"]) == ("fail", False)
-    assert f["message"] == "【示例数据】环境标准（承诺符合行业环保要求）：否，不符合要求"
+    assert squeeze(f["message"]) == "【示例数据】环境标准（承诺符合行业环保要求）：否，不符合要求"
     assert v["verdict"] == "fail"
 
 
@@ -559,6 +564,28 @@ def test_official_child_of_an_example_parent(client, uid):
     assert f["investment_intensity_min"]["example"] is True
     assert any("sanmenxia-standard-land" in w and "示例数据" in w for w in v["warnings"])
     assert not any(rid in w for w in v["warnings"] if "示例数据" in w)
+
+
+def test_published_admitted_list_outranks_the_applicant(client):
+    """Beihai 2023GC07007 admits only 2017-26; an applicant in 27 cannot declare itself admitted."""
+    body = {
+        "as_of": "2024-03-01", "ruleset": "beihai-2023gc07007", "industry": {"code": "27"},
+        "land_area": {"value": "102.76", "unit": "亩"},
+        "measures": {"fixed_asset_investment": {"value": 30000, "unit": "万元"},
+                     "annual_output": {"value": 45000, "unit": "万元"},
+                     "annual_tax": {"value": 2100, "unit": "万元"}},
+        "indicators": {"plot_ratio": {"value": 1.0}, "building_coefficient": {"value": 50, "unit": "%"},
+                       "green_ratio": {"value": 10, "unit": "%"}, "admin_land_share": {"value": 5, "unit": "%"},
+                       "admin_floor_share": {"value": 10, "unit": "%"}, "industry_admitted": {"value": True}},
+    }
+    v = check(client, body)
+    f = by_rule(v["findings"])
+    assert (f["industry_admitted"]["status"], f["industry_admitted"]["actual"]) == ("fail", False)
+    assert v["verdict"] == "fail"
+    body["industry"] = {"code": "2614"}
+    v26 = check(client, body)
+    assert by_rule(v26["findings"])["industry_admitted"]["status"] == "pass"
+    assert v26["verdict"] == "pass", [(x["rule"], x["status"]) for x in v26["findings"]]
 
 
 # ---------------------------------------------------------------- batch

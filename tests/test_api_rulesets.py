@@ -214,6 +214,27 @@ def test_looser_child_does_not_replace_a_not_covered_parent_rule(client):
     assert rules26["plot_ratio_range"]["threshold"] == ["0.7", "1.8"]
 
 
+def test_child_stricter_than_every_candidate_replaces_a_not_covered_parent_rule(client, uid):
+    """2017-29 → national candidates 0.8 and 1.0; a parcel asking 1.2–3.0 is stricter than
+    both, so it supersedes the national rule and the verdict no longer needs review."""
+    rid = f"parcel-{uid}"
+    rule = {"id": "plot_ratio_range", "indicator": "plot_ratio", "role": "core", "op": "between",
+            "threshold": ["1.2", "3.0"], "cite": {"doc": "county-doc"}}
+    publish(client, child_doc(rid, [rule], parent="national-2008", jurisdiction="450599",
+                              effective_from="2023-01-01"))
+    res = resolve(client, ruleset=rid, industry="29", as_of="2024-03-01")
+    rules = {x["rule"]: x for x in res["rules"]}
+    assert "plot_ratio_min" not in rules
+    assert rules["plot_ratio_range"]["supersedes"] == ["national-2008:plot_ratio_min"]
+    assert rules["plot_ratio_range"]["threshold"] == ["1.2", "3"]
+    body = proposal(ruleset=rid, industry={"code": "29"})
+    body["indicators"]["plot_ratio"] = {"value": "1.19"}
+    v = client.post("/v1/checks/proposal", json=body).json()
+    f = by_rule(v["findings"])["plot_ratio_range"]
+    assert (f["status"], f["actual"], f["margin"]) == ("fail", "1.19", "-0.01")
+    assert v["verdict"] == "fail"
+
+
 def test_child_with_unpublished_parent_is_refused(client, uid):
     r = client.post("/v1/rulesets", json=child_doc(f"orphan-{uid}", [tax_rule(20)], parent=f"nobody-{uid}"))
     assert r.status_code == 422

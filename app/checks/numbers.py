@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from fractions import Fraction
 
 DISPLAY_PLACES = 6
 
 
+def _half_up_int(x: Fraction, scale: int) -> int:
+    """round_half_up(x × scale) as an integer, with integer arithmetic only."""
+    n, d = x.numerator, x.denominator
+    if n >= 0:
+        return (2 * n * scale + d) // (2 * d)
+    return -((-2 * n * scale + d) // (2 * d))
+
+
 def round_half_up(x: Fraction, places: int) -> Fraction:
-    q = x * 10**places
-    n = math.floor(q + Fraction(1, 2)) if q >= 0 else -math.floor(-q + Fraction(1, 2))
-    return Fraction(n, 10**places)
+    scale = 10**places
+    return Fraction(_half_up_int(x, scale), scale)
 
 
 def to_decimal(x: Fraction, places: int | None = None) -> Decimal:
     """Decimal for display: exactly ``places`` decimals if given, else up to 6 (trailing zeros dropped)."""
     p = DISPLAY_PLACES if places is None else places
-    n = round_half_up(x, p) * 10**p          # an integer by construction
-    d = Decimal(int(n)).scaleb(-p)
+    d = Decimal(_half_up_int(x, 10**p)).scaleb(-p)
     if places is None:
         d = d.normalize() if d != 0 else Decimal(0)
     return d

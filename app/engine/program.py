@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 Threshold = Fraction | tuple[Fraction, ...] | bool
 
@@ -30,7 +31,7 @@ class Program:
     slots: tuple[str, ...]          # indicator ids, in order
     checks: tuple[Check, ...]
 
-    @property
+    @cached_property
     def digest(self) -> str:
         def t(x: Threshold) -> object:
             if isinstance(x, bool):
