@@ -27,15 +27,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
-# README.m[d]: pyproject.toml names README.md as the readme; the wildcard lets the build
-# go on while that file is absent (COPY fails only if no source at all matches).
-COPY pyproject.toml README.m[d] ./
+COPY pyproject.toml README.md ./
 COPY app/ app/
 COPY indicators/ indicators/
 COPY rules/ rules/
 
-# One wheel per distribution: the project (non-editable, with its rule YAML, catalog
-# YAML and CSV tables as package data) and every dependency, durable-rules compiled here.
+# One wheel per distribution: the project (non-editable, with its rule YAML and golden
+# cases, catalog YAML, CSV tables and Alembic migrations as package data) and every
+# dependency, durable-rules compiled here.
 RUN pip wheel --wheel-dir /wheels . \
  && ls -l /wheels
 
@@ -60,8 +59,8 @@ RUN groupadd --system --gid 10001 standard-land \
  && mkdir -p /srv/standard-land/var \
  && chown -R 10001:10001 /srv/standard-land/var
 
-# glibc reads the MALLOC_* tunables at process start only; without them the engine runs
-# at ~5k instead of ~8.5k evaluations/s per process (engine-notes.md).
+# glibc reads the MALLOC_* tunables at process start only; engine-notes.md measured ~5k
+# bare engine evaluations/s per process without them, ~8.5k with them.
 # DATABASE_URL: SQLite (WAL) on the volume by default; set a postgresql:// URL to share
 # one database between several containers.  STANDARD_LAND_ENGINE=reference selects the
 # plain-Python evaluator.

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app.errors import Conflict, InputError, pydantic_problems
+from app.errors import Conflict, InputError, Problem, pydantic_problems
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="standard-land: 工业用地“标准地”规则服务 (rules engine for standard-land indicators)")
@@ -122,7 +122,7 @@ def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="prin
 def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None) -> None:
     """Validate rule-set files: format, indicators, units, citations, and no loosening of parents."""
     from app.rulesets.document import digest, validate_document
-    from app.rulesets.layering import loosening_problems
+    from app.rulesets.layering import ancestry_problems
     from app.store.rulesets import bundled_files, load_yaml
 
     files = paths or bundled_files()
@@ -137,9 +137,9 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
     for p in files:
         try:
             doc = validate_document(load_yaml(p))
-            problems = loosening_problems(doc, known.get(doc.parent, [])) if doc.parent else []
             if doc.parent and doc.parent not in known:
-                raise InputError([__import__("app.errors").errors.Problem("parent", f"unknown parent {doc.parent}")])
+                raise InputError([Problem("parent", f"上级规则集未知 (unknown parent {doc.parent})")])
+            problems = ancestry_problems(doc, known)
             if problems:
                 raise InputError(problems)
             out.print(f"[green]ok[/] {p}  {doc.id}@{doc.version} {digest(doc)[:12]}")

@@ -12,8 +12,11 @@ from sqlmodel import Session
 
 from app import __version__
 from app.api import checks, decisions, health, rulesets
+from app.api.checks import MAX_BATCH
+from app.checks.inputs import ProposalRequest, proposal_problems
+from app.checks.proposal import normalise
 from app.engine import selected
-from app.errors import Conflict, InputError, NotFound
+from app.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
 
@@ -51,12 +54,27 @@ def _loc_path(loc) -> str:
 
 
 @app.exception_handler(RequestValidationError)
-async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(req: Request, exc: RequestValidationError) -> JSONResponse:
     detail = []
     for e in exc.errors():
         loc = list(e.get("loc", ()))
         detail.append({"loc": loc, "path": _loc_path(loc), "msg": e.get("msg"), "type": e.get("type")})
+    detail += [p.as_dict() for p in _value_problems(req, exc) if p.path not in {d["path"] for d in detail}]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _value_problems(req: Request, exc: RequestValidationError) -> list:
+    """For proposals, also the value problems (units, bounds) of the fields that did parse."""
+    body = exc.body
+    if req.url.path == "/v1/checks/proposal" and isinstance(body, dict):
+        return proposal_problems(body, ProposalRequest, normalise)
+    if req.url.path == "/v1/checks/proposal:batch" and isinstance(body, dict) and isinstance(body.get("items"), list):
+        out = []
+        for i, item in enumerate(body["items"][:MAX_BATCH]):
+            if isinstance(item, dict):
+                out += [Problem(f"items.{i}.{p.path}", p.msg) for p in proposal_problems(item, ProposalRequest, normalise)]
+        return out
+    return []
 
 
 @app.exception_handler(InputError)

@@ -13,8 +13,9 @@ on them (../shared/engine-notes.md; the service sets them for its workers in
 environment; the script prints whether they were set.
 
 It is a benchmark, not a test: it prints figures and ratios against baselines measured
-in the same run, on the same inputs.  It does check that both engines agree on every
-verdict it times, and stops if they do not.
+in the same run, on the same inputs.  It does check that both engines return the same
+outcome for every check it times, and that the batch's stored verdicts equal the
+baseline's, and stops if they do not.
 
 Phase A — µs per proposal check, single-proposal path (no resolution cache, no storage):
   ``app.checks.proposal.evaluate(req, registry, engine, known_at=...)`` end to end, for

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator
 
 from indicators.catalog import load_catalog
 
@@ -39,7 +39,7 @@ class Quantity(BaseModel):
 
 class Flag(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: bool
+    value: StrictBool       # true or false only: "yes" or 1 are refused
 
 
 class Floor(BaseModel):
@@ -103,3 +103,58 @@ class ProposalRequest(BaseModel):
     indicators: Indicators = Field(default_factory=Indicators)  # type: ignore[valid-type]
     waivers: list[Waiver] = Field(default_factory=list, max_length=50)
     reference: str | None = Field(default=None, max_length=200, description="the caller's own id for this proposal")
+
+    @field_validator("known_at")
+    @classmethod
+    def _utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        """A time without a zone is taken as UTC."""
+        return v.replace(tzinfo=dt.UTC) if v is not None and v.tzinfo is None else v
+
+
+def _drop(obj: Any, loc: tuple) -> bool:
+    """Remove the quantity (or field) at ``loc`` from a raw request; False if it cannot go."""
+    parts = [p for p in loc if p not in ("body",)]
+    # A bad value or unit inside a quantity drops the whole quantity.
+    if parts and parts[-1] in ("value", "unit"):
+        parts = parts[:-1]
+    if len(parts) < 2:               # a required top-level field: nothing to prune
+        return False
+    parent = obj
+    for p in parts[:-1]:
+        try:
+            parent = parent[p]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        del parent[parts[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def proposal_problems(raw: Any, model: type[BaseModel], normalise) -> list:
+    """Every problem of an invalid request: the format errors, then — on what remains
+    once the offending fields are pruned — the value errors (units, bounds), so one 422
+    lists them all."""
+    import copy
+
+    from pydantic import ValidationError
+
+    from app.errors import InputError, pydantic_problems
+
+    problems: list = []
+    body = copy.deepcopy(raw)
+    for _ in range(3):
+        try:
+            req = model.model_validate(body)
+        except ValidationError as e:
+            problems += [p for p in pydantic_problems(e) if p not in problems]
+            if not all(_drop(body, tuple(err["loc"])) for err in e.errors()):
+                return problems
+            continue
+        try:
+            normalise(req)
+        except InputError as e:
+            problems += [p for p in e.problems if p not in problems]
+        return problems
+    return problems

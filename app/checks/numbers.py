@@ -6,6 +6,17 @@ from decimal import Decimal
 from fractions import Fraction
 
 DISPLAY_PLACES = 6
+STRICT_PLACES = 12
+
+
+def floor_to(x: Fraction, places: int) -> Fraction:
+    scale = 10**places
+    return Fraction(x.numerator * scale // x.denominator, scale)
+
+
+def ceil_to(x: Fraction, places: int) -> Fraction:
+    scale = 10**places
+    return Fraction(-(-x.numerator * scale // x.denominator), scale)
 
 
 def _half_up_int(x: Fraction, scale: int) -> int:
@@ -31,6 +42,10 @@ def to_decimal(x: Fraction, places: int | None = None) -> Decimal:
 
 
 def dec_str(x: Fraction | None, places: int | None = None) -> str | None:
+    """Decimal text: ``places`` decimals if given; else exact up to 12 decimals, trailing zeros dropped."""
     if x is None:
         return None
+    if places is None and (x * 10**STRICT_PLACES).denominator == 1:
+        d = Decimal(int(x * 10**STRICT_PLACES)).scaleb(-STRICT_PLACES)
+        return format(d.normalize() if d != 0 else Decimal(0), "f")
     return format(to_decimal(x, places), "f")

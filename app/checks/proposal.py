@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.checks.inputs import ProposalRequest
-from app.checks.numbers import dec_str, round_half_up
+from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, floor_to, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
 from app.errors import InputError, Problem
@@ -231,6 +231,16 @@ def overall(findings: list[dict]) -> str:
     return "pass"
 
 
+def strict_display(v: Fraction, op: str, t: Any) -> Fraction:
+    """``v`` on the 10⁻¹² grid, rounded down where the rule bounds it from below and up
+    where it bounds it from above; thresholds sit on the grid, so order is preserved."""
+    if op in (">=", ">") or (op == "between" and t is not None and v - t[0] <= t[1] - v):
+        return floor_to(v, STRICT_PLACES)
+    if op in ("<=", "<", "between"):
+        return ceil_to(v, STRICT_PLACES)
+    return round_half_up(v, STRICT_PLACES)
+
+
 def _threshold_out(er: EffectiveRule) -> Any:
     t = er.concrete.threshold
     if t is None or isinstance(t, bool):
@@ -262,12 +272,20 @@ def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: An
     if raw is not None:
         if ind.is_boolean:
             actual = bool(raw)
-        else:
+        elif mode == "round_half_up":
             v = _rounded(raw, er)
-            actual = dec_str(v, places if mode == "round_half_up" else None)
+            actual = dec_str(v, places)
             if er.concrete.threshold is not None:
                 m = _margin(er.rule.op, v, er.concrete.threshold)
-                margin = dec_str(m, places if mode == "round_half_up" else None) if m is not None else None
+                margin = dec_str(m, places) if m is not None else None
+        else:
+            # strict: compared unrounded; shown to 12 decimals, rounded towards the side of
+            # the threshold the exact value is on, so the shown margin keeps its sign.
+            v = strict_display(raw, er.rule.op, er.concrete.threshold)
+            actual = dec_str(v)
+            if er.concrete.threshold is not None:
+                m = _margin(er.rule.op, v, er.concrete.threshold)
+                margin = dec_str(m) if m is not None else None
 
     if waiver is not None:
         status = "waived"

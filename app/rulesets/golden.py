@@ -28,7 +28,7 @@ from app.checks.inputs import ProposalRequest
 from app.engine import Engine
 from app.errors import InputError, pydantic_problems
 from app.rulesets.document import digest, validate_document
-from app.rulesets.layering import loosening_problems
+from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
 from app.store.rulesets import RULES_DIR, bundled_files, load_yaml
 
@@ -53,10 +53,9 @@ def bundled_registry(root: Path = RULES_DIR) -> Registry:
     for d in docs:
         by_id.setdefault(d.id, []).append(d)
     for d in docs:
-        if d.parent:
-            problems = loosening_problems(d, by_id.get(d.parent, []))
-            if problems:
-                raise InputError(problems)
+        problems = ancestry_problems(d, by_id)
+        if problems:
+            raise InputError(problems)
         reg.add(Published(d, digest(d), EPOCH))
     return reg
 

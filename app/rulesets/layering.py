@@ -150,7 +150,7 @@ def _overlaps(a: RuleSetDoc, b: RuleSetDoc) -> bool:
     return (b_end is None or a.effective_from < b_end) and (a_end is None or b.effective_from < a_end)
 
 
-def loosening_problems(child: RuleSetDoc, parents: list[RuleSetDoc]) -> list:
+def loosening_problems(child: RuleSetDoc, parents: list[RuleSetDoc], skip_indicators: set[str] = frozenset()) -> list:
     """Every place where ``child`` is looser than a parent version in force during
     its validity, for any industry code, and carries no ``relaxation``."""
     from app.errors import Problem
@@ -167,6 +167,8 @@ def loosening_problems(child: RuleSetDoc, parents: list[RuleSetDoc]) -> list:
             if not _overlaps(child, parent):
                 continue
             for prule in parent.rules:
+                if prule.indicator in skip_indicators:
+                    continue
                 if prule.indicator != rule.indicator or not (SIDES[rule.op] & SIDES[prule.op]):
                     continue
                 for code in codes:
@@ -184,4 +186,20 @@ def loosening_problems(child: RuleSetDoc, parents: list[RuleSetDoc]) -> list:
                             f"如确需放宽，请加 relaxation: {{doc, reason}} "
                             f"(looser than parent {parent.id}@{parent.version} rule {prule.id})"))
                         break   # one problem per (rule, parent rule) is enough to read
+    return problems
+
+
+def ancestry_problems(child: RuleSetDoc, versions_by_id: dict[str, list[RuleSetDoc]]) -> list:
+    """Loosening problems against every layer above ``child`` (parent, grandparent …).
+    An indicator that an intermediate layer relaxed, with a documented relaxation, is
+    compared only up to that layer."""
+    problems: list = []
+    relaxed: set[str] = set()
+    level, seen = {child.parent} - {None}, {child.id}
+    while level:
+        versions = [v for rid in level for v in versions_by_id.get(rid, ())]
+        problems += [p for p in loosening_problems(child, versions, relaxed) if p not in problems]
+        relaxed |= {r.indicator for v in versions for r in v.rules if r.relaxation}
+        seen |= level
+        level = {v.parent for v in versions if v.parent and v.parent not in seen}
     return problems

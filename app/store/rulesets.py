@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
-from app.rulesets.layering import loosening_problems
+from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
 from app.store.models import RuleSetVersion
 
@@ -45,13 +45,15 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 
 def check_against_parents(session: Session, doc: RuleSetDoc) -> None:
+    """A child may only tighten every layer above it, not just its parent.  An
+    indicator that an intermediate layer relaxed (with a documented relaxation) is
+    compared only up to that layer."""
     if doc.parent is None:
         return
     reg = registry(session)
-    parents = reg.by_id.get(doc.parent)
-    if not parents:
+    if doc.parent not in reg.by_id:
         raise InputError([Problem("parent", f"上级规则集 {doc.parent!r} 尚未发布 (parent rule set not published)")])
-    problems = loosening_problems(doc, [p.doc for p in parents])
+    problems = ancestry_problems(doc, {rid: [p.doc for p in ps] for rid, ps in reg.by_id.items()})
     if problems:
         raise InputError(problems)
 
