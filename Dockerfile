@@ -27,7 +27,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY app/ app/
 COPY indicators/ indicators/
 COPY rules/ rules/
@@ -35,7 +35,7 @@ COPY rules/ rules/
 # One wheel per distribution: the project (non-editable, with its rule YAML and golden
 # cases, catalog YAML, CSV tables and Alembic migrations as package data) and every
 # dependency, durable-rules compiled here.
-RUN pip wheel --wheel-dir /wheels . \
+RUN pip wheel --wheel-dir /wheels -c requirements.lock . \
  && ls -l /wheels
 
 # ---------------------------------------------------------------------------- runtime

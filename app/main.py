@@ -16,16 +16,18 @@ from app.api.checks import MAX_BATCH
 from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
 from app.engine import selected
+from app.engine.durable import EngineError
 from app.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
+from app.store.migrate import startup_lock
 
 log = logging.getLogger("standard_land")
 
 
 def startup() -> None:
     engine = get_engine()
-    with Session(engine) as session:
+    with startup_lock(engine), Session(engine) as session:
         errors = ruleset_store.load_bundled(session)
         ruleset_store.registry(session)
     log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
@@ -80,6 +82,12 @@ def _value_problems(req: Request, exc: RequestValidationError) -> list:
 @app.exception_handler(InputError)
 async def _input(_req: Request, exc: InputError) -> JSONResponse:
     return JSONResponse({"detail": [p.as_dict() for p in exc.problems]}, status_code=422)
+
+
+@app.exception_handler(EngineError)
+async def _engine(_req: Request, exc: EngineError) -> JSONResponse:
+    log.error("rule engine fault: %s", exc)
+    return JSONResponse({"detail": f"rule engine fault; nothing was stored: {exc}"}, status_code=500)
 
 
 @app.exception_handler(NotFound)

@@ -75,9 +75,13 @@ class ProposalVerdict(BaseModel):
     request: dict[str, Any]
 
 
+class BatchItem(ProposalVerdict):
+    request: dict[str, Any] | None = None     # not echoed in batch results
+
+
 class BatchResult(BaseModel):
     count: int
-    items: list[ProposalVerdict]
+    items: list[BatchItem]
 
 
 class Published(BaseModel):

@@ -373,7 +373,10 @@ def warnings(resolution: Resolution) -> list[str]:
 # ---------------------------------------------------------------- with the decision log
 
 def _record(req: ProposalRequest, result: dict) -> dict:
-    return {"kind": "proposal", "request": req.model_dump(mode="json", exclude_none=True), **result}
+    rec = {"kind": "proposal", "request": req.model_dump(mode="json", exclude_none=True), **result}
+    if req.reference is not None:
+        rec["reference"] = req.reference       # the caller's own id, echoed in batch results
+    return rec
 
 
 def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -72,12 +72,24 @@ def make_engine(url: str) -> Engine:
 def get_engine() -> Engine:
     from app.store import models  # noqa: F401  (register tables)
     from app.store.decisions import ensure_chain_head
-    from app.store.migrate import upgrade
+    from app.store.migrate import startup_lock, upgrade
 
     engine = make_engine(database_url())
-    upgrade(engine)
-    ensure_chain_head(engine)
+    with startup_lock(engine):
+        upgrade(engine)
+        ensure_chain_head(engine)
     return engine
+
+
+def begin_write(session: Session) -> None:
+    """Start a transaction that holds SQLite's write lock from its first statement.
+
+    A deferred SQLite transaction that reads and then writes fails at once
+    ("database is locked") if another process wrote in between; one that writes first
+    waits its turn (busy_timeout).  On PostgreSQL this is a no-op statement."""
+    session.rollback()
+    if is_sqlite(session.get_bind()):
+        session.execute(text("UPDATE chain_head SET seq = seq WHERE 1 = 0"))
 
 
 def reset_engine() -> None:

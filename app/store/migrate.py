@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -22,27 +24,34 @@ def _config(connection) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
+@contextlib.contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time through start-up work (workers start together)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            conn.commit()
             try:
-                command.upgrade(_config(conn), "head")
-                conn.commit()
+                yield
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
                 conn.commit()
         return
     db = engine.url.database
-    lock = None
-    if db and db != ":memory:":
-        lock = os.open(str(Path(db).with_suffix(Path(db).suffix + ".migrate-lock")), os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    if not db or db == ":memory:":
+        yield
+        return
+    fd = os.open(db + ".startup-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        with engine.connect() as conn:
-            command.upgrade(_config(conn), "head")
-            conn.commit()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        if lock is not None:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-            os.close(lock)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def upgrade(engine: Engine) -> None:
+    """Migrate to head.  Callers hold ``startup_lock``."""
+    with engine.connect() as conn:
+        command.upgrade(_config(conn), "head")
+        conn.commit()

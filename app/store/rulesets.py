@@ -17,6 +17,7 @@ from app.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
+from app.store.db import begin_write
 from app.store.models import RuleSetVersion
 
 log = logging.getLogger("standard_land.rulesets")
@@ -63,6 +64,7 @@ def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, boo
     re-publication is a no-op; the same id+version with other content is a Conflict."""
     doc = validate_document(raw)
     dig = digest(doc)
+    begin_write(session)
     existing = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == doc.id,
                                                          RuleSetVersion.version == doc.version)).first()
     if existing is not None:
