@@ -47,3 +47,67 @@ class ChainHead(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class Contract(SQLModel, table=True):
+    """A registered transfer contract (with its supervision agreement): immutable."""
+
+    __tablename__ = "contract"
+
+    contract_no: str = Field(primary_key=True, max_length=64)
+    jurisdiction: str = Field(index=True, max_length=6)
+    transferee_uscc: str = Field(index=True, max_length=18)
+    signed_on: dt.date
+    registered_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    digest: str = Field(max_length=64)
+    check_decision_id: str | None = Field(default=None, max_length=36)
+    document: str = Field(sa_column=Column(Text, nullable=False))      # canonical JSON of the request
+
+
+class ContractEvent(SQLModel, table=True):
+    """Append-only lifecycle events; a correction is a new event naming the one it corrects."""
+
+    __tablename__ = "contract_event"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=36)
+    contract_no: str = Field(index=True, max_length=64)
+    type: str = Field(max_length=32)
+    on: dt.date
+    corrects: str | None = Field(default=None, max_length=36)
+    recorded_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))          # canonical JSON of the event
+
+
+class TaxBatch(SQLModel, table=True):
+    """One posting by the tax system; idempotent on batch_id."""
+
+    __tablename__ = "tax_batch"
+
+    batch_id: str = Field(primary_key=True, max_length=64)
+    digest: str = Field(max_length=64)
+    received_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    count: int
+    new_records: int
+    corrections: int
+    unchanged: int
+    unknown_enterprises: int
+
+
+class TaxRecord(SQLModel, table=True):
+    """A year's tax for one enterprise.  A changed figure for the same (uscc, year)
+    is a new row that supersedes the old; both stay.  Amounts in 万元, exact decimal text."""
+
+    __tablename__ = "tax_record"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(index=True, max_length=64)
+    uscc: str = Field(index=True, max_length=18)
+    year: int = Field(index=True)
+    tax_paid: str = Field(max_length=40)
+    policy_refunds: str | None = Field(default=None, max_length=40)
+    supersedes: int | None = Field(default=None)
+    current: bool = Field(default=True, index=True)
+    known_enterprise: bool = True
+    uscc_valid: bool = True
+    received_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

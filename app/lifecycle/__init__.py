@@ -1,0 +1,1 @@
+"""Lifecycle logic: Civil Code periods, penalty formulas F1–F8, contract events, idle land."""
