@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from app import __version__
-from app.api import checks, decisions, health, rulesets
+from app.api import checks, contracts, decisions, health, rulesets, tax
 from app.api.checks import MAX_BATCH
 from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
@@ -104,3 +104,5 @@ app.include_router(health.router)
 app.include_router(rulesets.router)
 app.include_router(checks.router)
 app.include_router(decisions.router)
+app.include_router(contracts.router)
+app.include_router(tax.router)
