@@ -1,1 +1,5 @@
-"""Bundled rule sets (YAML data, one folder per jurisdiction); no code lives here."""
+"""Bundled legal data (YAML, one folder per jurisdiction); no code lives here."""
+
+from pathlib import Path
+
+RULES_DIR = Path(__file__).resolve().parent

@@ -19,9 +19,9 @@ from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
 from app.store.db import begin_write
 from app.store.models import RuleSetVersion
+from rules import RULES_DIR
 
 log = logging.getLogger("standard_land.rulesets")
-RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 _REGISTRY = Registry()
 _REG_LOCK = threading.Lock()
@@ -93,8 +93,12 @@ def _summary(row: RuleSetVersion) -> dict:
             "published_at": _aware(row.published_at).isoformat(), "status": row.status}
 
 
+# Folders of rules/ that hold other legal data than indicator rule sets.
+NOT_RULESETS = {"tests", "contract-models", "lifecycle"}
+
+
 def bundled_files(root: Path = RULES_DIR) -> list[Path]:
-    return sorted(p for p in root.rglob("*.yaml") if "tests" not in p.relative_to(root).parts)
+    return sorted(p for p in root.rglob("*.yaml") if not NOT_RULESETS & set(p.relative_to(root).parts))
 
 
 def load_yaml(path: Path) -> dict:
