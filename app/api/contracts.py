@@ -2,6 +2,71 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import EngineDep, SessionDep
+from app.checks import contract as contract_check
+from app.checks.contract_inputs import ContractRequest, EventBatch
+from app.lifecycle.state import validate_new_events
+from app.store import contracts as store
 
 router = APIRouter(tags=["contracts"])
+
+
+@router.post("/v1/checks/contract")
+def check_contract(req: ContractRequest, session: SessionDep, engine: EngineDep) -> dict:
+    """Clause-by-clause check before signing; the decision is stored, the contract is not."""
+    return contract_check.run(session, req, engine)
+
+
+@router.post("/v1/contracts", status_code=201,
+             responses={200: {"description": "identical contract already registered"},
+                        409: {"description": "same contract number, different content"}})
+def register_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, response: Response) -> dict:
+    """Register a contract (and its supervision agreement); the clause check runs and is stored too."""
+    document = req.model_dump(mode="json", exclude_none=True)
+    found = store.already_registered(session, req.contract_no, document)
+    if found is not None:
+        response.status_code = 200
+        return {**found, "created": False, "check": None}
+    decision = contract_check.run(session, req, engine)
+    summary, created = store.register(session, document, req.transferee.uscc, req.jurisdiction, req.signed_on,
+                                      req.contract_no, decision["decision_id"])
+    response.status_code = 201 if created else 200
+    return {**summary, "created": created, "check": decision if created else None}
+
+
+@router.get("/v1/contracts/{contract_no}")
+def get_contract(contract_no: str, session: SessionDep) -> dict:
+    row, document = store.get(session, contract_no)
+    return {**store.summary(row), "contract": document, "events": store.events(session, contract_no)}
+
+
+@router.post("/v1/contracts/{contract_no}/events", status_code=201)
+def post_events(contract_no: str, batch: EventBatch, session: SessionDep) -> dict:
+    """Append lifecycle events (one or many, one transaction).  An event may correct an earlier one."""
+    _, document = store.get(session, contract_no)
+    contract = ContractRequest.model_validate(document)
+    validate_new_events(contract, store.events(session, contract_no), batch.events)
+    stored = store.append_events(session, contract_no, [e.model_dump(mode="json", exclude_none=True) for e in batch.events])
+    return {"contract_no": contract_no, "count": len(stored), "events": stored}
+
+
+@router.get("/v1/contracts/{contract_no}/events")
+def get_events(contract_no: str, session: SessionDep) -> dict:
+    store.get(session, contract_no)
+    return {"contract_no": contract_no, "events": store.events(session, contract_no)}
+
+
+def _as_of(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.date.today()
+
+
+@router.get("/v1/contracts/{contract_no}/performance")
+def performance(contract_no: str, session: SessionDep, engine: EngineDep,
+                as_of: dt.date | None = Query(None, description="the date to assess; default today")) -> dict:
+    from app.checks import performance as perf
+
+    return perf.run(session, contract_no, _as_of(as_of), engine)

@@ -1,0 +1,283 @@
+"""Contract-clause check: before signing, is every required clause present, filled in,
+and at least as strict as the rule set in force on the signing date?  Are the
+identifiers valid?
+
+Finding statuses: pass, missing, weaker, non_model, invalid, warning.  The verdict is
+``pass`` only when no finding is missing, weaker, non_model or invalid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from typing import Any
+
+from sqlmodel import Session
+
+from app.checks.contract_inputs import ContractRequest
+from app.checks.numbers import dec_str
+from app.engine import Engine
+from app.engine import program as prog
+from app.errors import InputError, Problem
+from app.lifecycle.law import ContractModel, contract_models
+from app.rulesets.resolve import EffectiveRule, Resolution
+from app.store import decisions, rulesets
+from indicators import identifiers, units
+from indicators.catalog import load_catalog
+
+BLOCKING = {"missing", "weaker", "non_model", "invalid"}
+# Commitments that correspond to indicator rules: (field, shape).
+COMMITTED = {"investment_intensity": "value", "tax_per_mu": "value", "output_per_mu": "value",
+             "plot_ratio": "interval", "building_coefficient": "interval", "admin_land_share": "interval",
+             "admin_floor_share": "interval", "green_ratio": "interval"}
+# A contract whose agreed total and agreed intensity × area differ by more than this is
+# flagged (lifecycle.md §3, F4 note) ⚙ — a warning, never a verdict.
+CONSISTENCY_TOLERANCE = Fraction(1, 100)
+
+
+def canonical(q: Any, kind: str, path: str) -> Fraction:
+    try:
+        return units.to_canonical(q.value, q.unit, kind)
+    except units.UnitError as e:
+        raise InputError([Problem(f"{path}.unit", str(e))]) from None
+
+
+def land_area_mu(req: ContractRequest) -> Fraction:
+    area = canonical(req.land_area, "area", "land_area")
+    if area <= 0:
+        raise InputError([Problem("land_area.value", "用地面积必须大于 0 (must be > 0)")])
+    return area
+
+
+def land_price_wan(req: ContractRequest) -> Fraction | None:
+    return None if req.land_price is None else canonical(req.land_price, "money", "land_price")
+
+
+def _get(req: ContractRequest, dotted: str) -> Any:
+    obj: Any = req
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _f(status: str, clause: str, message: str, contract_value: Any = None, rule_value: Any = None,
+       cite: dict | None = None, **extra: Any) -> dict:
+    return {"clause": clause, "status": status, "contract_value": contract_value, "rule_value": rule_value,
+            "cite": cite, "message": message, **extra}
+
+
+def _show(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return dec_str(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v) if v is not None and not isinstance(v, bool | int | str) else v
+
+
+# ---------------------------------------------------------------- parts of the check
+
+def check_identifiers(req: ContractRequest) -> list[dict]:
+    out = []
+    groups = [("transferee.uscc", identifiers.check_uscc(req.transferee.uscc), req.transferee.uscc),
+              ("jurisdiction", identifiers.check_division(req.jurisdiction), req.jurisdiction)]
+    if req.parcel_code is not None:
+        groups.append(("parcel_code", identifiers.check_parcel_code(req.parcel_code), req.parcel_code))
+    if req.supervision_no is not None:
+        groups.append(("supervision_no", identifiers.check_supervision_no(req.supervision_no, req.signed_on.year),
+                       req.supervision_no))
+    for clause, found, value in groups:
+        if not found:
+            out.append(_f("pass", clause, "标识符格式与校验位正确", value))
+        for f in found:
+            out.append(_f(f.severity, clause, f.message, value))
+    return out
+
+
+def check_model(req: ContractRequest, model: ContractModel | None) -> list[dict]:
+    if model is None:
+        known = "、".join(contract_models())
+        return [_f("non_model", "model", f"合同文本 {req.model} 不是已知示范文本（已知：{known}），无法逐条核对", req.model)]
+    out = [_f("pass", "model", f"采用示范文本 {model.title}", req.model)]
+    if model.status != "official":
+        out.append(_f("warning", "model", f"{model.title}：官方文本未取得，条款按现有资料核对", req.model))
+    for field, entry in model.required.items():
+        value = _get(req, field)
+        if value is None:
+            out.append(_f("missing", field,
+                          f"示范文本要求填写：{entry.get('article')}（空白或未填写，将无法计算违约金或核查履约）",
+                          None, "必填", model.cite(entry)))
+        elif field not in model.limits:
+            out.append(_f("pass", field, f"已填写：{entry.get('article')}", _show(value), "必填", model.cite(entry)))
+    for field, lim in model.limits.items():
+        value = _get(req, field)
+        if value is None:
+            continue            # reported as missing above
+        ok = value >= lim["value"] if lim["op"] == ">=" else value <= lim["value"]
+        out.append(_f("pass" if ok else "weaker", field,
+                      f"{lim['article']}：合同约定 {_show(value)}，示范文本要求 {lim['op']} {lim['value']}"
+                      + ("" if ok else "，弱于示范文本"), _show(value), f"{lim['op']} {lim['value']}", model.cite(lim)))
+    return out
+
+
+def check_schedule(req: ContractRequest) -> list[dict]:
+    s = req.schedule
+    out = []
+    seq = [("schedule.delivery_on", s.delivery_on), ("schedule.start_by", s.start_by), ("schedule.complete_by", s.complete_by)]
+    given = [(k, v) for k, v in seq if v is not None]
+    for (k1, v1), (k2, v2) in zip(given, given[1:], strict=False):
+        if v2 < v1:
+            out.append(_f("invalid", k2, f"{k2}（{v2}）早于 {k1}（{v1}）", v2.isoformat()))
+    if s.start_by and s.start_by < req.signed_on:
+        out.append(_f("warning", "schedule.start_by", f"约定开工日期 {s.start_by} 早于签订日期 {req.signed_on}",
+                      s.start_by.isoformat()))
+    if req.commitments.tax_per_mu is not None:
+        if req.penalties.tax_shortfall is None:
+            out.append(_f("missing", "penalties.tax_shortfall",
+                          "约定了亩均税收，但未约定未达标的处理方式（补缴差额 / 按比例 / 不处理）"))
+        if req.commitments.tax_per_mu.from_year is None:
+            out.append(_f("missing", "commitments.tax_per_mu.from_year", "约定了亩均税收，但未约定起始考核年度"))
+    return out
+
+
+def _committed_bounds(req: ContractRequest, indicator: str, area: Fraction) -> tuple[Fraction | None, Fraction | None, Any]:
+    """(lower, upper, shown) of a commitment in the indicator's canonical unit."""
+    kind = load_catalog().indicators[indicator].kind
+    c = req.commitments
+    path = f"commitments.{indicator}"
+    if COMMITTED[indicator] == "value":
+        q = getattr(c, indicator)
+        if q is None and indicator == "investment_intensity" and c.fixed_asset_investment is not None:
+            v = canonical(c.fixed_asset_investment, "money", "commitments.fixed_asset_investment") / area
+            return v, None, f"{dec_str(v)}（由固定资产投资总额 ÷ 用地面积计算）"
+        if q is None:
+            return None, None, None
+        v = canonical(q, kind, path)
+        return v, None, dec_str(v)
+    iv = getattr(c, indicator)
+    if iv is None:
+        return None, None, None
+    try:
+        lo = None if iv.min is None else units.to_canonical(iv.min, iv.unit, kind)
+        hi = None if iv.max is None else units.to_canonical(iv.max, iv.unit, kind)
+    except units.UnitError as e:
+        raise InputError([Problem(f"{path}.unit", str(e))]) from None
+    shown = f"{dec_str(lo)}–{dec_str(hi)}" if lo is not None and hi is not None else \
+        f"≥{dec_str(lo)}" if lo is not None else f"≤{dec_str(hi)}"
+    return lo, hi, shown
+
+
+def _rule_text(er: EffectiveRule) -> Any:
+    t = er.concrete.threshold
+    if isinstance(t, tuple):
+        return [dec_str(x) for x in t]
+    return dec_str(t) if isinstance(t, Fraction) else t
+
+
+def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engine, area: Fraction) -> list[dict]:
+    """Each indicator rule in force at signing vs the contract's commitment.  The engine
+    compares committed − required against 0: a committed minimum may not be below the
+    rule's (strictly above it for ">"), a committed maximum not above it."""
+    cat = load_catalog()
+    out: list[dict] = []
+    items: list[tuple[str, str, Any]] = []
+    pending: list[tuple[dict, list[str]]] = []
+    values: dict[str, Fraction | None] = {}
+    for er in resolution.rules:
+        indicator = er.rule.indicator
+        if indicator not in COMMITTED:
+            continue
+        ind = cat.indicators[indicator]
+        ref = er.layer.doc.documents[er.rule.cite.doc]
+        cite = {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title, "number": ref.number,
+                "url": ref.url, "layer": er.layer.id, "layer_version": er.layer.version}
+        clause = f"commitments.{indicator}"
+        lo, hi, shown = _committed_bounds(req, indicator, area)
+        base = {"rule": er.rule.id, "unit": ind.unit or None, "example": er.layer.doc.status == "example"}
+        if er.concrete.status == "not_required":
+            continue
+        if er.concrete.status == "not_covered":
+            out.append(_f("warning", clause, f"{ind.label}：{er.concrete.message}", shown, None, cite, **base))
+            continue
+        op, t = er.rule.op, er.concrete.threshold
+        needs = []          # (side, committed, required, engine operator on committed − required)
+        if op in (">=", ">"):
+            needs.append(("min", lo, t, op))
+        elif op in ("<=", "<"):
+            needs.append(("max", hi, t, op))
+        elif op == "between":
+            needs += [("min", lo, t[0], ">="), ("max", hi, t[1], "<=")]
+        else:
+            continue
+        absent = [side for side, v, _, _ in needs if v is None]
+        if absent and not er.rule.required:
+            continue
+        if absent:
+            out.append(_f("missing", clause, f"规则 {er.rule.id} 要求{ind.label} {op} {_rule_text(er)}{ind.unit}，合同未约定"
+                          f"{'下限' if 'min' in absent else '上限'}", shown, _rule_text(er), cite, **base))
+            continue
+        keys = []
+        for side, v, required, cmp in needs:
+            key = f"{indicator}.{side}.{len(items)}"
+            values[key] = v - required
+            items.append((key, cmp, Fraction(0)))
+            keys.append(key)
+        finding = _f("pass", clause, "", shown, _rule_text(er), cite, **base)
+        finding["_label"] = f"{ind.label}：合同约定 {shown}{ind.unit}，规则 {er.rule.id} 要求 {op} {_rule_text(er)}{ind.unit}"
+        pending.append((finding, keys))
+        out.append(finding)
+    if items:
+        program = prog.build(items)
+        outcomes = engine.evaluate(program, values)
+        by_key = {program.slots[c.slot]: outcomes[c.key] for c in program.checks}
+        for finding, keys in pending:
+            ok = all(by_key[k] == prog.PASS for k in keys)
+            finding["status"] = "pass" if ok else "weaker"
+            finding["message"] = finding.pop("_label") + ("，符合" if ok else "，弱于规则")
+    return out
+
+
+def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
+    c = req.commitments
+    if c.fixed_asset_investment is None or c.investment_intensity is None:
+        return []
+    total = canonical(c.fixed_asset_investment, "money", "commitments.fixed_asset_investment")
+    intensity = canonical(c.investment_intensity, "money_per_area", "commitments.investment_intensity")
+    implied = intensity * area
+    if implied and abs(total - implied) / implied > CONSISTENCY_TOLERANCE:
+        return [_f("warning", "commitments.fixed_asset_investment",
+                   f"固定资产投资总额 {dec_str(total)} 万元与投资强度 × 用地面积 = {dec_str(implied)} 万元不一致，"
+                   f"投资不足违约金（F4）的两个比例将不同", dec_str(total), dec_str(implied))]
+    return []
+
+
+# ---------------------------------------------------------------- the check
+
+def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
+    known_at = known_at or dt.datetime.now(dt.UTC)
+    area = land_area_mu(req)
+    land_price_wan(req)
+    registry = rulesets.registry(session)
+    resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.signed_on,
+                                  known_at=known_at, industry=req.industry.model_dump())
+    model = contract_models().get(req.model)
+    findings = (check_model(req, model) + check_identifiers(req) + check_schedule(req)
+                + check_commitments(req, resolution, engine, area) + check_consistency(req, area))
+    verdict = "fail" if any(f["status"] in BLOCKING for f in findings) else "pass"
+    return {
+        "kind": "contract", "verdict": verdict, "contract_no": req.contract_no,
+        "ruleset": resolution.ref(), "as_of": req.signed_on.isoformat(), "known_at": known_at.isoformat(),
+        "findings": findings,
+        "counts": {s: sum(1 for f in findings if f["status"] == s)
+                   for s in ("pass", "missing", "weaker", "non_model", "invalid", "warning")},
+        "engine": engine.name, "engine_version": engine.version,
+        "pinned": [layer.digest for layer in resolution.layers],
+        "request": req.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def run(session: Session, req: ContractRequest, engine: Engine) -> dict:
+    """Check a contract and store the decision (the contract itself is not registered)."""
+    result = evaluate(req, session, engine)
+    return decisions.append(session, [result])[0]

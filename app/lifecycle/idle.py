@@ -1,0 +1,156 @@
+"""Idle land under 53号令: the tests, evaluated by the rule engine, and the state they give.
+
+States: ``not_idle``; ``idle_1y`` (not started more than one full year after the start
+date: idle fee 20 % of the price); ``idle_2y`` (two full years: reclaim without
+compensation proposed); ``stalled`` (started, halted ≥ 1 year, and developed < 1/3 of
+the land to develop or invested < 25 % of total investment, land price excluded —
+both strict "less than"); ``government_caused`` (a recorded government act or force
+majeure explains the delay: negotiated disposal instead of fee or reclaim).
+
+Each test is a quantity compared with an on-grid threshold so the engine compares
+exactly: day differences against 0, and ``developed ÷ (area × 1/3)`` against 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from app.checks.numbers import dec_str
+from app.lifecycle.law import idle_land_law
+from app.lifecycle.periods import anniversary
+from app.lifecycle.state import State
+from indicators import units
+
+Test = tuple[str, Fraction | None, str, Fraction]     # key, value (None: no data), op, threshold
+
+
+@dataclass(frozen=True)
+class IdleInputs:
+    developed: Fraction | None
+    to_develop: Fraction | None
+    invested_net: Fraction | None
+    total_net: Fraction | None
+    land_price: Fraction | None
+
+
+def _money(q) -> Fraction | None:
+    return None if q is None else units.to_canonical(q.value, q.unit, "money")
+
+
+def _area(q) -> Fraction | None:
+    return None if q is None else units.to_canonical(q.value, q.unit, "area")
+
+
+def inputs(st: State, land_price: Fraction | None) -> IdleInputs:
+    p = st.progress
+    if p is None:
+        return IdleInputs(None, None, None, None, land_price)
+    invested, total = _money(p.invested), _money(p.total_investment)
+    if p.land_price_included and idle_land_law().invested_excludes_land_price:
+        # 53号令's 25 % test excludes the land price (◐); firms often report gross figures.
+        if land_price is None or invested is None or total is None:
+            invested = total = None
+        else:
+            invested, total = invested - land_price, total - land_price
+    return IdleInputs(_area(p.developed_area), _area(p.area_to_develop), invested, total, land_price)
+
+
+def tests(st: State, ins: IdleInputs) -> list[Test]:
+    law = idle_land_law()
+    out: list[Test] = []
+    due = st.start_due
+    if due is not None:
+        for key, years in (("idle.not_started_1y", law.idle_fee_after_years), ("idle.not_started_2y", law.reclaim_after_years)):
+            out.append((key, Fraction((st.as_of - anniversary(due, years)).days), ">", Fraction(0)))
+    p = st.progress
+    if p is not None and p.suspended_since is not None:
+        for key, years in (("idle.suspended_1y", law.stalled_suspended_years), ("idle.suspended_2y", law.reclaim_after_years)):
+            out.append((key, Fraction((st.as_of - anniversary(p.suspended_since, years)).days), ">", Fraction(0)))
+        dev = inv = None
+        if ins.to_develop and ins.developed is not None:
+            dev = ins.developed / (ins.to_develop * law.stalled_developed_share)
+        if ins.total_net and ins.invested_net is not None:
+            inv = ins.invested_net / (ins.total_net * law.stalled_invested_share)
+        out.append(("idle.developed_short", dev, "<", Fraction(1)))
+        out.append(("idle.invested_short", inv, "<", Fraction(1)))
+    return out
+
+
+def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
+    """``holds``: test key → True/False from the engine, None where data was missing."""
+    law = idle_land_law()
+    started = st.started_on is not None
+    gov = [g for g in st.government_delays if g.on <= st.as_of]
+    gov_open = [g for g in gov if g.new_start_by is None]
+    base = {"kind": "idle_land", "amount": None, "formula": None, "proposals": []}
+    inputs_out = {"start_due": st.start_due.isoformat() if st.start_due else None,
+                  "started_on": st.started_on.isoformat() if started else None, "as_of": st.as_of.isoformat()}
+
+    if not started:
+        if st.start_due is None:
+            return {**base, "status": "insufficient_data", "state": None, "inputs": inputs_out,
+                    "message": "合同未约定开工日期，无法判定是否闲置", "missing": ["schedule.start_by"]}
+        inputs_out["anniversary_1y"] = anniversary(st.start_due, law.idle_fee_after_years).isoformat()
+        inputs_out["anniversary_2y"] = anniversary(st.start_due, law.reclaim_after_years).isoformat()
+        if not holds.get("idle.not_started_1y"):
+            return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
+                    "message": f"未开工，但自开工期限 {st.start_due} 起未满一年（满一年之日 {inputs_out['anniversary_1y']}）",
+                    "cite": law.cite("第二条")}
+        if gov_open:
+            return _government(base, inputs_out, gov_open, law)
+        two = bool(holds.get("idle.not_started_2y"))
+        return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
+                           f"超过开工期限 {st.start_due} 满{'两' if two else '一'}年未动工开发")
+
+    p = st.progress
+    if p is None or p.suspended_since is None:
+        return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
+                "message": "已动工，未报告停建", "cite": law.cite("第二条")}
+    inputs_out.update(suspended_since=p.suspended_since.isoformat(), developed=dec_str(ins.developed),
+                      area_to_develop=dec_str(ins.to_develop), invested_excluding_land_price=dec_str(ins.invested_net),
+                      total_investment_excluding_land_price=dec_str(ins.total_net))
+    if not holds.get("idle.suspended_1y"):
+        return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
+                "message": f"自 {p.suspended_since} 停建未满一年", "cite": law.cite("第二条")}
+    dev, inv = holds.get("idle.developed_short"), holds.get("idle.invested_short")
+    if dev is None and inv is None:
+        missing = [k for k, v in (("progress.developed_area / area_to_develop", ins.developed),
+                                  ("progress.invested / total_investment", ins.invested_net)) if v is None]
+        return {**base, "status": "insufficient_data", "state": None, "inputs": inputs_out, "missing": missing,
+                "message": "停建满一年，但缺少开发面积或投资额，无法判定是否闲置"}
+    if not (dev or inv):
+        return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
+                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）"}
+    if [g for g in gov if g.on >= p.suspended_since] or gov_open:
+        return _government(base, inputs_out, gov, law)
+    why = "、".join(w for w, h in (("已开发面积不足三分之一", dev), ("已投资额不足总投资 25%", inv)) if h)
+    return _enterprise(base, inputs_out, "stalled", ins.land_price, law, f"已动工但停建满一年且{why}",
+                       reclaim=bool(holds.get("idle.suspended_2y")))
+
+
+def _government(base: dict, inputs_out: dict, gov: list, law) -> dict:
+    causes = "、".join(sorted({g.cause for g in gov}))
+    return {**base, "status": "not_applicable", "state": "government_caused", "inputs": {**inputs_out, "causes": causes},
+            "cite": law.cite("第八条、第十二条"),
+            "message": f"延迟由政府原因或不可抗力造成（{causes}）：不征收闲置费、不无偿收回，按第十二条协商处置",
+            "proposals": ["extend_start_by_max_1_year", "change_use_or_planning", "temporary_use_max_2_years",
+                          "negotiated_paid_reclaim", "swap"]}
+
+
+def _enterprise(base: dict, inputs_out: dict, state: str, price: Fraction | None, law, why: str,
+                reclaim: bool | None = None) -> dict:
+    reclaim = state == "idle_2y" if reclaim is None else reclaim
+    if reclaim:
+        return {**base, "status": "fail", "state": state, "inputs": inputs_out, "cite": law.cite("第十四条（二）"),
+                "message": f"{why}：满两年，报经批准后无偿收回国有建设用地使用权",
+                "proposals": ["free_reclaim"]}
+    if price is None:
+        return {**base, "status": "fail", "state": state, "inputs": inputs_out, "cite": law.cite("第十四条（一）"),
+                "message": f"{why}：应征收土地闲置费（出让价款的 20%），但合同未载明出让价款，金额无法计算",
+                "proposals": ["idle_fee"], "missing": ["land_price"]}
+    fee = price * law.idle_fee_share_of_price
+    return {**base, "status": "fail", "state": state, "amount": dec_str(fee, 2),
+            "formula": "土地闲置费 = 出让价款 P × 20%", "inputs": {**inputs_out, "P": dec_str(price), "share": "0.2"},
+            "cite": law.cite("第十四条（一）"), "message": f"{why}：征收土地闲置费 {dec_str(fee, 2)} 万元",
+            "proposals": ["idle_fee"]}

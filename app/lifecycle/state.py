@@ -1,0 +1,136 @@
+"""Where a contract stands on a date, recomputed from its stored events.
+
+Events are append-only; an event with ``correct: ID`` replaces the event it names (the
+newest correction wins).  Only events on or before ``as_of`` count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pydantic import TypeAdapter
+
+from app.checks.contract_inputs import (
+    CompletionAccepted,
+    ContractRequest,
+    Event,
+    ExtensionApproved,
+    GovernmentDelay,
+    Payment,
+    Progress,
+)
+from app.errors import InputError, Problem
+from app.lifecycle.law import contract_models
+from app.lifecycle.periods import add_years
+
+_EVENT = TypeAdapter(Event)
+
+
+@dataclass
+class State:
+    contract: ContractRequest
+    as_of: dt.date
+    delivered_on: dt.date | None = None
+    started_on: dt.date | None = None
+    completion: CompletionAccepted | None = None
+    progress: Progress | None = None
+    extensions: list[ExtensionApproved] = field(default_factory=list)
+    government_delays: list[GovernmentDelay] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    events_used: list[str] = field(default_factory=list)
+
+    @property
+    def start_due(self) -> dt.date | None:
+        """The agreed start date, moved by approved extensions and government delays."""
+        base = self.contract.schedule.start_by
+        moved = [e.new_start_by for e in self.extensions] + [g.new_start_by for g in self.government_delays if g.new_start_by]
+        if base is None:
+            return None
+        return max([base, *moved])
+
+    @property
+    def complete_due(self) -> dt.date | None:
+        """The agreed completion date, shifted by the same period as the start (GF-2008-2601 Art. 16)."""
+        s = self.contract.schedule
+        if s.complete_by is None:
+            return None
+        if s.start_by is None or self.start_due is None:
+            return s.complete_by
+        return s.complete_by + (self.start_due - s.start_by)
+
+
+def effective_events(stored: list[dict]) -> list[dict]:
+    """Apply corrections: each corrected event is replaced by its newest correction."""
+    by_id = {e["id"]: e for e in stored}
+    replaced: dict[str, dict] = {}
+    for e in stored:                       # stored in append order
+        target = e.get("correct")
+        if target:
+            root = target
+            while by_id.get(root, {}).get("correct"):
+                root = by_id[root]["correct"]
+            replaced[root] = e
+    out = []
+    for e in stored:
+        if e.get("correct"):
+            continue
+        out.append(replaced.get(e["id"], e))
+    return sorted(out, key=lambda e: (e["on"], e.get("recorded_at", "")))
+
+
+def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State:
+    st = State(contract=contract, as_of=as_of)
+    for raw in effective_events(stored):
+        body = {k: v for k, v in raw.items() if k not in ("id", "recorded_at")}
+        ev = _EVENT.validate_python(body)
+        if ev.on > as_of:
+            continue
+        st.events_used.append(raw["id"])
+        if ev.type == "delivered":
+            st.delivered_on = ev.on
+        elif ev.type == "started":
+            st.started_on = ev.on
+        elif ev.type == "completion_accepted":
+            st.completion = ev
+        elif ev.type == "progress":
+            st.progress = ev
+        elif ev.type == "extension_approved":
+            st.extensions.append(ev)
+        elif ev.type == "government_delay":
+            st.government_delays.append(ev)
+        elif ev.type == "payment":
+            st.payments.append(ev)
+    return st
+
+
+def validate_new_events(contract: ContractRequest, stored: list[dict], new: list) -> None:
+    """Refuse what the contract model forbids: an extension beyond the 1-year cap, a
+    correction of an unknown event or of an event of another type."""
+    problems = []
+    known = {e["id"]: e for e in stored}
+    model = contract_models().get(contract.model)
+    cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
+    agreed = contract.clauses.extension_max_years
+    cap_years = min(cap, agreed) if agreed is not None else cap
+    for i, ev in enumerate(new):
+        if ev.correct is not None:
+            target = known.get(ev.correct)
+            if target is None:
+                problems.append(Problem(f"events.{i}.correct", f"要更正的事件 {ev.correct} 不存在于该合同"))
+            elif target["type"] != ev.type:
+                problems.append(Problem(f"events.{i}.correct", f"更正事件类型应为 {target['type']}，实际 {ev.type}"))
+        if ev.type == "extension_approved":
+            start_by = contract.schedule.start_by
+            if start_by is None:
+                problems.append(Problem(f"events.{i}.new_start_by", "合同未约定开工日期，无法延期"))
+                continue
+            limit = add_years(start_by, int(cap_years)) if cap_years == int(cap_years) else None
+            if ev.new_start_by <= start_by:
+                problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {start_by}"))
+            elif limit is not None and ev.new_start_by > limit:
+                problems.append(Problem(f"events.{i}.new_start_by",
+                                        f"延期超过示范文本上限（{cap_years} 年，即不晚于 {limit}）：拒绝 "
+                                        f"(an extension may not exceed {cap_years} year(s) from {start_by})"))
+    if problems:
+        raise InputError(problems)
