@@ -21,9 +21,11 @@ from app.errors import Conflict, InputError, Problem, pydantic_problems
 cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="standard-land: 工业用地“标准地”规则服务 (rules engine for standard-land indicators)")
 rules_cli = typer.Typer(no_args_is_help=True, help="rule sets: validate, test, diff, publish")
+contract_cli = typer.Typer(no_args_is_help=True, help="transfer contracts: clause checks")
 decisions_cli = typer.Typer(no_args_is_help=True, help="the decision log")
 cli.add_typer(rules_cli, name="rules")
 cli.add_typer(decisions_cli, name="decisions")
+cli.add_typer(contract_cli, name="contract")
 
 out = Console()
 err = Console(stderr=True)
@@ -115,6 +117,86 @@ def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="prin
         out.print_json(json.dumps(v, ensure_ascii=False))
     else:
         print_verdict(v)
+    raise typer.Exit(0 if v["verdict"] == "pass" else 1)
+
+
+def print_findings(title: str, findings: list[dict], columns: list[tuple[str, str]]) -> None:
+    table = Table(title=title)
+    for _, header in columns:
+        table.add_column(header)
+    colour = {"pass": "green", "fail": "red", "missing": "yellow", "weaker": "red", "invalid": "red",
+              "non_model": "red", "warning": "yellow", "insufficient_data": "yellow"}
+    for f in findings:
+        row = []
+        for key, _ in columns:
+            v = f.get(key)
+            row.append(f"[{colour.get(v, 'white')}]{v}[/]" if key == "status" else "" if v is None else str(v))
+        table.add_row(*row)
+    out.print(table)
+
+
+@contract_cli.command("check")
+def contract_check_cmd(file: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Check a contract (JSON file) clause by clause; the decision is stored, the contract is not registered."""
+    from app.checks import contract
+    from app.checks.contract_inputs import ContractRequest
+    from app.engine import selected
+
+    raw = _read_json(file)
+    try:
+        req = ContractRequest.model_validate(raw)
+    except ValidationError as e:
+        _invalid(pydantic_problems(e))
+    session = _session()
+    try:
+        v = contract.run(session, req, selected())
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+    if as_json:
+        out.print_json(json.dumps(v, ensure_ascii=False))
+    else:
+        print_findings(f"合同 {req.contract_no} 条款审查 — 结论 verdict: {v['verdict']}", v["findings"],
+                       [("clause", "条款 clause"), ("status", "状态"), ("contract_value", "合同约定"),
+                        ("rule_value", "规则要求"), ("message", "说明")])
+        out.print(f"decision {v['decision_id']}  hash {v['hash']}")
+    raise typer.Exit(0 if v["verdict"] == "pass" else 1)
+
+
+@cli.command("performance")
+def performance_cmd(contract_no: str,
+                    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM-DD")],
+                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Where a registered contract stands on a date: commitments, penalties, idle land."""
+    import datetime as dt
+
+    from app.checks import performance
+    from app.engine import selected
+    from app.errors import NotFound
+
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        err.print(f"[red]--as-of 应为 YYYY-MM-DD (got {as_of!r})[/]")
+        raise typer.Exit(2) from None
+    session = _session()
+    try:
+        v = performance.run(session, contract_no, day, selected())
+    except NotFound as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+    if as_json:
+        out.print_json(json.dumps(v, ensure_ascii=False))
+    else:
+        print_findings(f"合同 {contract_no} 履约情况（截至 {as_of}）— 结论 verdict: {v['verdict']}", v["findings"],
+                       [("kind", "事项 kind"), ("year", "年度"), ("status", "状态"), ("amount", "金额（万元）"),
+                        ("formula", "公式"), ("message", "说明")])
+        out.print(f"合计 {v['amount_total']} 万元（{v['amount_label']}）  decision {v['decision_id']}")
     raise typer.Exit(0 if v["verdict"] == "pass" else 1)
 
 
