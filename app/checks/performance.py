@@ -25,6 +25,7 @@ from app.lifecycle import idle, penalties
 from app.lifecycle.law import contract_models
 from app.lifecycle.periods import days_late
 from app.lifecycle.state import State, fold
+from app.rulesets.resolve import Registry
 from app.store import contracts, decisions, rulesets, tax
 from indicators import units
 from indicators.catalog import load_catalog
@@ -341,7 +342,8 @@ def over_limit_group(st: State, price: Fraction | None, over: list):
 
 # ---------------------------------------------------------------- 亩均税收
 
-def tax_years(session: Session, st: State, area: Fraction, price: Fraction | None, a: Audit, known_at: dt.datetime) -> list:
+def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fraction, price: Fraction | None, a: Audit,
+              known_at: dt.datetime) -> list:
     c = st.contract
     commit = c.commitments.tax_per_mu
     if commit is None:
@@ -353,8 +355,6 @@ def tax_years(session: Session, st: State, area: Fraction, price: Fraction | Non
     last = st.as_of.year - 1          # a year is reviewed once it has ended
     if last < first:
         return [lambda h: _finding("tax_per_mu", "not_applicable", f"起始考核年度 {first} 尚未结束", year=first)]
-    records = tax.current_records(session, c.transferee.uscc)
-    registry = rulesets.registry(session)
     out = []
     for year in range(first, last + 1):
         res = registry.resolve(ruleset=c.ruleset, jurisdiction=c.jurisdiction, as_of=dt.date(year, 12, 31),
@@ -401,16 +401,26 @@ def tax_years(session: Session, st: State, area: Fraction, price: Fraction | Non
 
 def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
              known_at: dt.datetime | None = None) -> dict:
+    """Load the contract, its events and the enterprise's tax records, then audit."""
     known_at = known_at or dt.datetime.now(dt.UTC)
     _, document = contracts.get(session, contract_no)
     c = ContractRequest.model_validate(document)
-    st = fold(c, contracts.events(session, contract_no), as_of)
+    return audit(c, contracts.events(session, contract_no), as_of, engine,
+                 tax_records=tax.current_records(session, c.transferee.uscc), registry=rulesets.registry(session),
+                 known_at=known_at)
+
+
+def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine: Engine, *,
+          tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime) -> dict:
+    """The audit itself, without the database: the same inputs give the same findings."""
+    contract_no = c.contract_no
+    st = fold(c, stored_events, as_of)
     area = q_canonical(c.land_area, "area", "land_area")
     price = None if c.land_price is None else q_canonical(c.land_price, "money", "land_price")
     a = Audit()
     builders: list = [late_delivery(st, a), *late_payment(st, a), late_start(st, price, a), late_completion(st, price, a)]
     builders += completion_parts(st, area, price, a)
-    builders += tax_years(session, st, area, price, a, known_at)
+    builders += tax_years(tax_records, registry, st, area, price, a, known_at)
     ins = idle.inputs(st, price)
     for key, value, op, threshold in idle.tests(st, ins):
         a.add(key, value, op, threshold)
