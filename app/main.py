@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app import __version__
 from app.api import checks, contracts, decisions, health, rulesets, tax
 from app.api.checks import MAX_BATCH
+from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
 from app.engine import selected
@@ -52,6 +53,9 @@ def _loc_path(loc) -> str:
     parts = [str(x) for x in loc]
     if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
+    # pydantic puts the discriminator of a tagged union into the location
+    # (events.0.payment.amount); the request itself has no such level.
+    parts = [p for i, p in enumerate(parts) if not (i and parts[i - 1].isdigit() and p in EVENT_TYPES)]
     return ".".join(parts)
 
 

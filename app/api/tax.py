@@ -1,7 +1,74 @@
-"""Tax records posted by the tax system (filled in by the tax-records work)."""
+"""Tax records posted by the tax system (lifecycle.md §9): batches in, history out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.api.deps import SessionDep
+from app.errors import InputError, Problem
+from app.store import tax
 
 router = APIRouter(prefix="/v1/tax-records", tags=["tax"])
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _inline(schema: dict) -> dict:
+    """The request schema with its $defs inlined (the operation's schema has no $defs of its own)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk({**defs[ref.split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+_BODY_SCHEMA = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": _inline(tax.BATCH.json_schema())}}}}
+
+
+def _json(body: dict, status: int) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), status_code=status,
+                    media_type="application/json")
+
+
+@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA,
+             responses={200: {"description": "the same batch was stored before: its stored summary"},
+                        409: {"description": "the batch id was used for other content"},
+                        422: {"description": "invalid records: every problem with its path; nothing stored"}})
+def post_batch(session: SessionDep, body: Annotated[bytes, Depends(_raw_body)]) -> Response:
+    """One posting of the tax system: up to 100,000 records, one transaction, idempotent on
+    ``batch_id``.  The body is validated here rather than by FastAPI, so that a duplicate
+    (uscc, year) is reported together with the field problems."""
+    summary, created = tax.post_batch(session, body)
+    return _json(summary, 201 if created else 200)
+
+
+@router.get("/batches/{batch_id}")
+def get_batch(batch_id: str, session: SessionDep) -> dict:
+    return tax.batch_summary(session, batch_id)
+
+
+@router.get("")
+def get_history(session: SessionDep,
+                uscc: Annotated[str, Query(min_length=1, max_length=64, description="统一社会信用代码")],
+                year: Annotated[int | None, Query(ge=tax.MIN_YEAR, le=tax.MAX_YEAR)] = None) -> dict:
+    """An enterprise's tax records, every row (corrections and the rows they superseded),
+    by year and in the order stored."""
+    code = tax.normalise_uscc(uscc)
+    if not tax.uscc_well_formed(code):
+        raise InputError([Problem("uscc", "统一社会信用代码格式无效 (18 characters from 0-9 and A-Z without I, O, S, V, Z)")])
+    rows = tax.history(session, code, year)
+    return {"uscc": code, "year": year, "count": len(rows), "records": rows}

@@ -69,6 +69,8 @@ def _f(status: str, clause: str, message: str, contract_value: Any = None, rule_
 
 
 def _show(v: Any) -> Any:
+    if hasattr(v, "value") and hasattr(v, "unit"):      # a quantity
+        return f"{v.value} {v.unit or ''}".strip()
     if isinstance(v, Fraction):
         return dec_str(v)
     if isinstance(v, dt.date):

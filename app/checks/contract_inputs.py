@@ -11,9 +11,22 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from app.checks.inputs import Floor, Industry, Quantity
+from app.checks.inputs import Floor, Industry
+from app.checks.inputs import Quantity as _Quantity
+
+
+class Quantity(_Quantity):
+    """A non-negative quantity: areas, money and rates in contracts and events are never negative."""
+
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError("不能为负数 (must not be negative)")
+        return v
+
 
 Amount = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=Decimal("1e12"))]
 Rate = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=1000)]
@@ -167,6 +180,10 @@ class Payment(_Event):
 
 Event = Annotated[Delivered | ExtensionApproved | Started | Progress | GovernmentDelay | CompletionAccepted | Payment,
                   Field(discriminator="type")]
+
+
+EVENT_TYPES = frozenset(m.model_fields["type"].annotation.__args__[0] for m in
+                        (Delivered, ExtensionApproved, Started, Progress, GovernmentDelay, CompletionAccepted, Payment))
 
 
 class EventBatch(_Strict):

@@ -114,9 +114,10 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
                 "message": f"自 {p.suspended_since} 停建未满一年", "cite": law.cite("第二条")}
     dev, inv = holds.get("idle.developed_short"), holds.get("idle.invested_short")
-    if dev is None and inv is None:
-        missing = [k for k, v in (("progress.developed_area / area_to_develop", ins.developed),
-                                  ("progress.invested / total_investment", ins.invested_net)) if v is None]
+    if not (dev or inv) and (dev is None or inv is None):
+        # Either test alone makes the land idle: one unknown and the other not short decides nothing.
+        missing = [k for k, v in (("progress.developed_area / area_to_develop", dev),
+                                  ("progress.invested / total_investment", inv)) if v is None]
         return {**base, "status": "insufficient_data", "state": None, "inputs": inputs_out, "missing": missing,
                 "message": "停建满一年，但缺少开发面积或投资额，无法判定是否闲置"}
     if not (dev or inv):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pydantic import TypeAdapter
 
@@ -22,7 +23,7 @@ from app.checks.contract_inputs import (
 )
 from app.errors import InputError, Problem
 from app.lifecycle.law import contract_models
-from app.lifecycle.periods import add_years
+from app.lifecycle.periods import add_months
 
 _EVENT = TypeAdapter(Event)
 
@@ -112,7 +113,13 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
     model = contract_models().get(contract.model)
     cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
     agreed = contract.clauses.extension_max_years
-    cap_years = min(cap, agreed) if agreed is not None else cap
+    cap_months = int(round(min(Decimal(str(cap)), agreed) * 12)) if agreed is not None else int(round(Decimal(str(cap)) * 12))
+    # The cap runs from the start date in force: the contract's, or the one newly agreed after a
+    # government-caused delay (53号令 Art. 12: extension ≤ 1 year from the new start date).
+    base = contract.schedule.start_by
+    for e in effective_events(stored):
+        if e["type"] == "government_delay" and e.get("new_start_by"):
+            base = max(base, dt.date.fromisoformat(e["new_start_by"])) if base else None
     for i, ev in enumerate(new):
         if ev.correct is not None:
             target = known.get(ev.correct)
@@ -121,16 +128,16 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
             elif target["type"] != ev.type:
                 problems.append(Problem(f"events.{i}.correct", f"更正事件类型应为 {target['type']}，实际 {ev.type}"))
         if ev.type == "extension_approved":
-            start_by = contract.schedule.start_by
+            start_by = base
             if start_by is None:
                 problems.append(Problem(f"events.{i}.new_start_by", "合同未约定开工日期，无法延期"))
                 continue
-            limit = add_years(start_by, int(cap_years)) if cap_years == int(cap_years) else None
+            limit = add_months(start_by, cap_months)
             if ev.new_start_by <= start_by:
                 problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {start_by}"))
-            elif limit is not None and ev.new_start_by > limit:
+            elif ev.new_start_by > limit:
                 problems.append(Problem(f"events.{i}.new_start_by",
-                                        f"延期超过示范文本上限（{cap_years} 年，即不晚于 {limit}）：拒绝 "
-                                        f"(an extension may not exceed {cap_years} year(s) from {start_by})"))
+                                        f"延期超过上限（{cap_months} 个月，即不晚于 {limit}）：拒绝 "
+                                        f"(an extension may not exceed {cap_months} months from {start_by})"))
     if problems:
         raise InputError(problems)
