@@ -94,8 +94,19 @@ def late_start(st: State, price: Fraction | None, a: Audit) -> tuple:
                             f"延期开工（{what}，期限 {due}{extended}），但违约金比例或出让价款未约定，金额无法计算")
         p = penalties.f2_late_start(price, c.penalties.late_start_permille, due, end,
                                     original_start_due=c.schedule.start_by)
-        return _penalty("late_start", "fail", f"延期开工 {days_late(due, end)} 天（{what}；期限 {due}{extended}）", p)
+        return _penalty("late_start", "fail", f"延期开工 {days_late(due, end)} 天（{what}；期限 {due}{extended}）", p,
+                        **_government_note(st))
     return build
+
+
+def _government_note(st: State) -> dict:
+    """Whether a recorded government act or force majeure may excuse the delay is a legal
+    question the notes leave open: the finding says so instead of deciding it."""
+    gov = sorted({g.cause for g in st.government_delays if g.new_start_by is None})
+    if not gov:
+        return {}
+    return {"government_delay_recorded": gov,
+            "note": f"已记录政府原因或不可抗力延误（{'、'.join(gov)}）：受让人可主张免责，金额为合同约定金额，是否减免需认定"}
 
 
 def late_completion(st: State, price: Fraction | None, a: Audit) -> tuple:
@@ -123,7 +134,8 @@ def late_completion(st: State, price: Fraction | None, a: Audit) -> tuple:
             return _missing("late_completion", ["uncompleted_counted_floor", "total_counted_floor"],
                             f"延期竣工（{what}）；{c.model} 以未竣工计容建筑面积对应价款为基数，缺少未竣工面积数据")
         p = penalties.f3_late_completion(price, c.penalties.late_completion_permille, due, end, version="GF-2008-2601")
-        return _penalty("late_completion", "fail", f"延期竣工 {days_late(due, end)} 天（{what}；期限 {due}）", p)
+        return _penalty("late_completion", "fail", f"延期竣工 {days_late(due, end)} 天（{what}；期限 {due}）", p,
+                        **_government_note(st))
     return build
 
 
