@@ -91,7 +91,8 @@ def check_supervision_no(code: str, signed_year: int | None = None) -> list[Find
     """电子监管号: the official format is unconfirmed (❓), so problems are warnings only."""
     m = SUPERVISION_NO.match(code)
     if m is None:
-        return [Finding("warning", "电子监管号格式不常见（常见为 6 位区划码 + 4 位年份 + 1 位字母 + 5–6 位序号；官方格式未确认）")]
+        return [Finding("warning",
+                        "电子监管号格式不常见（常见为 6 位区划码 + 4 位年份 + 1 位字母 + 5–6 位序号；官方格式未确认）")]
     out = [Finding("warning", f.message) for f in check_division(m.group(1), what="电子监管号中的行政区划码")]
     if signed_year is not None and int(m.group(2)) not in (signed_year, signed_year - 1):
         out.append(Finding("warning", f"电子监管号年份 {m.group(2)} 与签订年份 {signed_year} 不符"))

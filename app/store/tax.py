@@ -13,12 +13,16 @@ A batch is one transaction, all or nothing, idempotent on ``batch_id``:
 - a USCC whose check character fails is kept with ``uscc_valid = false`` (a review
   queue, identifiers.md §1.3); a malformed one (length, character set) is refused;
   a record for an enterprise with no registered contract is kept with
-  ``known_enterprise = false``.
+  ``known_enterprise = false``.  The summary lists both kinds (distinct USCCs, the first
+  100 in order, and the count) over the rows the batch stored: an unchanged record adds no
+  row, so it is not listed again (its row from the earlier batch carries the flags).
 
-Rows are written with Core SQL executemany (no ORM objects): a 100,000-record batch
-takes seconds on SQLite and PostgreSQL.  Tax writers are serialized (SQLite's write
-lock, taken up front by ``begin_write``; a transaction-scoped advisory lock on
-PostgreSQL), so two batches never both supersede the same row.
+Rows are written at the driver level, no ORM objects (executemany on SQLite, COPY on
+PostgreSQL), existing rows and contracts read in chunks, garbage collection paused while a
+batch is parsed and written: a 100,000-record batch takes seconds on SQLite and PostgreSQL.
+Tax writers are serialized (SQLite's write lock, taken up front by ``begin_write``; a
+transaction-scoped advisory lock on PostgreSQL), so two batches never both supersede the
+same row.
 """
 
 from __future__ import annotations
