@@ -94,25 +94,31 @@ def print_verdict(v: dict) -> None:
         out.print(f"decision {v['decision_id']}  hash {v['hash']}")
 
 
+def _check_file(file: Path, model, run) -> tuple:
+    """Read a JSON request, validate it, run the check and store the decision; exit 2 on bad input."""
+    from app.engine import selected
+
+    raw = _read_json(file)
+    try:
+        req = model.model_validate(raw)
+    except ValidationError as e:
+        _invalid(pydantic_problems(e))
+    session = _session()
+    try:
+        return req, run(session, req, selected())
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+
+
 @cli.command()
 def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False) -> None:
     """Check a proposal (JSON file: one proposal) and store the decision."""
     from app.checks import proposal
     from app.checks.inputs import ProposalRequest
-    from app.engine import selected
 
-    raw = _read_json(file)
-    try:
-        req = ProposalRequest.model_validate(raw)
-    except ValidationError as e:
-        _invalid(pydantic_problems(e))
-    session = _session()
-    try:
-        v = proposal.run(session, req, selected())
-    except InputError as e:
-        _invalid(e.problems)
-    finally:
-        session.close()
+    _, v = _check_file(file, ProposalRequest, proposal.run)
     if as_json:
         out.print_json(json.dumps(v, ensure_ascii=False))
     else:
@@ -140,20 +146,8 @@ def contract_check_cmd(file: Path, as_json: Annotated[bool, typer.Option("--json
     """Check a contract (JSON file) clause by clause; the decision is stored, the contract is not registered."""
     from app.checks import contract
     from app.checks.contract_inputs import ContractRequest
-    from app.engine import selected
 
-    raw = _read_json(file)
-    try:
-        req = ContractRequest.model_validate(raw)
-    except ValidationError as e:
-        _invalid(pydantic_problems(e))
-    session = _session()
-    try:
-        v = contract.run(session, req, selected())
-    except InputError as e:
-        _invalid(e.problems)
-    finally:
-        session.close()
+    req, v = _check_file(file, ContractRequest, contract.run)
     if as_json:
         out.print_json(json.dumps(v, ensure_ascii=False))
     else:
