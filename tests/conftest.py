@@ -30,7 +30,8 @@ def database_url(tmp_path_factory) -> str:
     engine = make_engine(__import__("app.store.db", fromlist=["database_url"]).database_url())
     SQLModel.metadata.drop_all(engine)     # a clean slate on a shared PostgreSQL
     with engine.begin() as conn:
-        for table in ("alembic_version", "contract", "contract_event", "tax_batch", "tax_record"):
+        for table in ("alembic_version", "contract", "contract_event", "tax_batch", "tax_record",
+                      "park", "park_name", "parcel", "parcel_plan", "scoring_run"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     engine.dispose()
     return url

@@ -111,3 +111,70 @@ class TaxRecord(SQLModel, table=True):
     known_enterprise: bool = True
     uscc_valid: bool = True
     received_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Park(SQLModel, table=True):
+    """A park (产业集聚区 / 开发区).  Its names change over time: see ParkName."""
+
+    __tablename__ = "park"
+
+    id: str = Field(primary_key=True, max_length=64)
+    jurisdiction: str = Field(index=True, max_length=6)
+    planned_area_mu: str = Field(max_length=40)            # exact decimal text, 亩
+    target_tax_per_mu: str | None = Field(default=None, max_length=40)   # 万元/亩
+    target_source: str | None = Field(default=None, max_length=500)
+    ruleset: str | None = Field(default=None, max_length=64)             # the park's low-efficiency rule set
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ParkName(SQLModel, table=True):
+    __tablename__ = "park_name"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    park_id: str = Field(index=True, max_length=64)
+    name: str = Field(max_length=200)
+    valid_from: dt.date
+    valid_to: dt.date | None = None          # exclusive
+
+
+class Parcel(SQLModel, table=True):
+    """A parcel in a park: 宗地代码 (19) or 不动产单元代码 (28)."""
+
+    __tablename__ = "parcel"
+
+    code: str = Field(primary_key=True, max_length=28)
+    park_id: str = Field(index=True, max_length=64)
+    area_mu: str = Field(max_length=40)
+    use: str = Field(max_length=64)
+    supply_status: str = Field(max_length=32)              # approved_unsupplied | supplied | ...
+    approval_doc: str | None = Field(default=None, max_length=200)
+    approval_date: dt.date | None = None
+    contract_no: str | None = Field(default=None, index=True, max_length=64)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ParcelPlan(SQLModel, table=True):
+    """一宗一策: each PUT is a new version; the history is kept."""
+
+    __tablename__ = "parcel_plan"
+    __table_args__ = (UniqueConstraint("parcel_code", "version"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    parcel_code: str = Field(index=True, max_length=28)
+    version: int
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ScoringRun(SQLModel, table=True):
+    __tablename__ = "scoring_run"
+
+    id: str = Field(primary_key=True, max_length=36)
+    ruleset_id: str = Field(max_length=64)
+    ruleset_digest: str = Field(max_length=64)
+    year: int
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    decision_id: str | None = Field(default=None, max_length=36)
+    document: str = Field(sa_column=Column(Text, nullable=False))      # canonical JSON: inputs and results
