@@ -94,6 +94,37 @@ def print_verdict(v: dict) -> None:
         out.print(f"decision {v['decision_id']}  hash {v['hash']}")
 
 
+def _check_sheet(file: Path, as_json: bool) -> None:
+    """A sheet of proposals as one batch: a row per proposal; exit 0 only if all pass."""
+    from app import excel
+    from app.checks import proposal
+    from app.engine import selected
+
+    if not file.exists():
+        err.print(f"[red]找不到文件 file not found: {file}[/]")
+        raise typer.Exit(2)
+    try:
+        requests, rows = excel.proposal_requests(file.read_bytes(), with_rows=True)
+        session = _session()
+        try:
+            items = proposal.run_batch(session, requests, selected())
+        finally:
+            session.close()
+    except InputError as e:
+        _invalid([excel.by_row(p, rows, "items") if "rows" in locals() else p for p in e.problems])
+    if as_json:
+        out.print_json(json.dumps(items, ensure_ascii=False))
+    else:
+        table = Table(title=f"{file.name}：{len(items)} 个方案")
+        for col in ("行", "编号", "结论 verdict", "不符合 / 缺少", "decision"):
+            table.add_column(col)
+        for n, v in zip(rows, items, strict=True):
+            bad = [f"{f['rule']}:{f['status']}" for f in v["findings"] if f["status"] in ("fail", "missing", "not_covered")]
+            table.add_row(str(n), v.get("reference") or "", v["verdict"], "、".join(bad), v["decision_id"][:8])
+        out.print(table)
+    raise typer.Exit(0 if all(v["verdict"] == "pass" for v in items) else 1)
+
+
 def _check_file(file: Path, model, run) -> tuple:
     """Read a JSON request, validate it, run the check and store the decision; exit 2 on bad input."""
     from app.engine import selected
@@ -114,10 +145,12 @@ def _check_file(file: Path, model, run) -> tuple:
 
 @cli.command()
 def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False) -> None:
-    """Check a proposal (JSON file: one proposal) and store the decision."""
+    """Check a proposal (JSON file: one proposal; .xlsx: one proposal per row) and store the decisions."""
     from app.checks import proposal
     from app.checks.inputs import ProposalRequest
 
+    if file.suffix.lower() in (".xlsx", ".xlsm"):
+        _check_sheet(file, as_json)
     _, v = _check_file(file, ProposalRequest, proposal.run)
     if as_json:
         out.print_json(json.dumps(v, ensure_ascii=False))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
+from app import excel
 from app.api.deps import EngineDep, SessionDep
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
+from app.errors import InputError, Problem
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 
@@ -25,6 +28,29 @@ class ProposalBatch(BaseModel):
 @router.post("/proposal", response_model=ProposalVerdict)
 def check_proposal(req: ProposalRequest, session: SessionDep, engine: EngineDep) -> dict:
     return proposal.run(session, req, engine)
+
+
+MAX_UPLOAD = 50 * 1024 * 1024
+
+
+async def read_upload(file: UploadFile) -> bytes:
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InputError([Problem("file", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MiB (file too large)")])
+    return data
+
+
+@router.post("/proposal:xlsx", response_model=BatchResult)
+async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, file: UploadFile = File(...)) -> Response:
+    """A batch of proposals from an .xlsx sheet (Chinese headers accepted, units in the headers).
+    Every bad row is reported with its row number; nothing is stored from a sheet with a problem."""
+    requests, rows = excel.proposal_requests(await read_upload(file), with_rows=True)
+    try:
+        items = await run_in_threadpool(proposal.run_batch, session, requests, engine)
+    except InputError as e:
+        raise InputError([excel.by_row(p, rows, "items") for p in e.problems]) from None
+    body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
 @router.post("/proposal:batch", response_model=BatchResult)

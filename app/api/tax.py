@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
+from app import excel
 from app.api.deps import SessionDep
 from app.errors import InputError, Problem
 from app.store import tax
@@ -53,6 +55,25 @@ def post_batch(session: SessionDep, body: Annotated[bytes, Depends(_raw_body)]) 
     ``batch_id``.  The body is validated here rather than by FastAPI, so that a duplicate
     (uscc, year) is reported together with the field problems."""
     summary, created = tax.post_batch(session, body)
+    return _json(summary, 201 if created else 200)
+
+
+@router.post(":xlsx", status_code=201,
+             responses={200: {"description": "the same batch was stored before"}, 409: {"description": "batch id reused"},
+                        422: {"description": "bad rows, each with its row number; nothing stored"}})
+async def post_batch_xlsx(session: SessionDep,
+                          batch_id: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")],
+                          file: UploadFile = File(...)) -> Response:
+    """Tax records from an .xlsx sheet (统一社会信用代码, 年度, 实缴税额（万元）, 政策性退税（万元）);
+    the same rules as the JSON batch, with problems reported by sheet row."""
+    from app.api.checks import read_upload
+
+    batch, row_numbers = excel.tax_batch(await read_upload(file), batch_id)
+    try:
+        parsed = tax.parse_batch(json.dumps(batch, ensure_ascii=False, default=str).encode("utf-8"))
+    except InputError as e:
+        raise InputError([excel.by_row(p, row_numbers, "records") for p in e.problems]) from None
+    summary, created = await run_in_threadpool(tax.ingest, session, parsed)
     return _json(summary, 201 if created else 200)
 
 

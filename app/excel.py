@@ -1,0 +1,308 @@
+"""Excel in and out (openpyxl).
+
+Import: a sheet with one header row, Chinese or ASCII headers (indicators/excel_headers.yaml,
+plus every catalog id and label), units in the headers.  Every bad row is reported with
+its row number and column; nothing is returned from a sheet with any problem.
+Export: a sheet as an officer would print it — title row, frozen header, units in the
+headers, a totals row where the columns add up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from app.errors import InputError, Problem
+from indicators.catalog import load_catalog
+
+HEADERS = Path(__file__).resolve().parents[1] / "indicators" / "excel_headers.yaml"
+MAX_ROWS = 100_000
+_UNIT = re.compile(r"^(.*?)\s*[（(\[【]\s*([^）)\]】]+?)\s*[）)\]】]\s*$")
+
+
+def split_header(h: str) -> tuple[str, str | None]:
+    m = _UNIT.match(h.strip())
+    return (m.group(1).strip(), m.group(2).strip()) if m else (h.strip(), None)
+
+
+@cache
+def header_map(kind: str) -> dict[str, str]:
+    """Header name (without unit) → dotted field, for a sheet kind."""
+    raw = yaml.safe_load(HEADERS.read_text(encoding="utf-8"))[kind]
+    out = {alias: field for field, aliases in raw.items() for alias in aliases}
+    if kind == "proposal":
+        cat = load_catalog()
+        for mid, m in cat.measures.items():
+            out.setdefault(mid, f"measures.{mid}")
+            out.setdefault(split_header(m.label)[0], f"measures.{mid}")
+        for iid, ind in cat.indicators.items():
+            out.setdefault(iid, f"indicators.{iid}")
+            out.setdefault(split_header(ind.label)[0], f"indicators.{iid}")
+    return out
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
+    """Columns [(header, field, unit)] and rows [(row number, values)] of the first sheet."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 — any unreadable upload is the caller's input error
+        raise InputError([Problem("file", f"不是有效的 .xlsx 文件 (not a readable .xlsx file: {type(e).__name__})")]) from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header_row, header_no = None, 0
+    for n, row in enumerate(rows, start=1):
+        # The header is the first row with two or more cells: a title row above it has one.
+        if sum(_cell(v) is not None for v in row) >= 2:
+            header_row, header_no = row, n
+            break
+    if header_row is None:
+        raise InputError([Problem("file", "工作表为空 (the sheet is empty)")])
+    names = header_map(kind)
+    columns, problems = [], []
+    for i, h in enumerate(header_row):
+        h = _cell(h)
+        if h is None:
+            columns.append(("", "", None))
+            continue
+        name, unit = split_header(str(h))
+        field = names.get(name)
+        if field is None:
+            col = get_column_letter(i + 1)
+            problems.append(Problem(f"header.{col}", f"第 {header_no} 行 {col} 列：未知列名 {h!r}"))
+        columns.append((str(h), field or "", unit))
+    if problems:
+        raise InputError(problems)
+    body = []
+    for n, row in enumerate(rows, start=header_no + 1):
+        values = [_cell(v) for v in row]
+        if all(v is None for v in values):
+            continue
+        body.append((n, values))
+        if len(body) > MAX_ROWS:
+            raise InputError([Problem("file", f"超过 {MAX_ROWS} 行 (more than {MAX_ROWS} rows)")])
+    return columns, body
+
+
+def _set(obj: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        obj = obj.setdefault(p, {})
+    obj[parts[-1]] = value
+
+
+def _number(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float | Decimal):
+        return str(Decimal(str(v)))
+    if isinstance(v, str):
+        try:
+            return str(Decimal(v.replace(",", "")))
+        except InvalidOperation:
+            return v
+    return v
+
+
+QUANTITY_PREFIXES = ("measures.", "indicators.")
+# Yes/no cells; anything else is passed on and refused by the request model with its row.
+YES_NO = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+def rows_to_requests(columns, rows, kind: str) -> list[tuple[int, dict]]:
+    """Each row as a request dict (quantities with their header's unit)."""
+    cat = load_catalog()
+    out = []
+    for n, values in rows:
+        req: dict = {}
+        for (_header, field, unit), v in zip(columns, values, strict=False):
+            if not field or v is None:
+                continue
+            if isinstance(v, dt.datetime):
+                v = v.date()
+            if isinstance(v, dt.date):
+                v = v.isoformat()
+            ind = cat.indicators.get(field.split(".", 1)[1]) if field.startswith("indicators.") else None
+            if ind is not None and ind.is_boolean:
+                v = {"value": YES_NO.get(str(v).strip().lower(), v)}
+            elif field.startswith(QUANTITY_PREFIXES) or field in ("land_area", "tax_paid", "policy_refunds"):
+                v = {"value": _number(v), **({"unit": unit} if unit else {})}
+            elif field in ("year",):
+                v = int(v) if isinstance(v, int | float) and float(v).is_integer() else v
+            else:
+                v = str(v) if not isinstance(v, str) else v
+            _set(req, field, v)
+        out.append((n, req))
+    return out
+
+
+def row_problems(n: int, columns, path_problems: list[Problem], prefix: str = "rows") -> list[Problem]:
+    """Problems of one row, with its row number and the column the field came from."""
+    by_field = {field: header for header, field, _ in columns if field}
+    out = []
+    for p in path_problems:
+        column = next((h for f, h in by_field.items() if p.path == f or p.path.startswith(f + ".")), None)
+        where = f"第 {n} 行" + (f"「{column}」列" if column else "")
+        out.append(Problem(f"{prefix}.{n}.{p.path}".rstrip("."), f"{where}：{p.msg}"))
+    return out
+
+
+# ---------------------------------------------------------------- export
+
+def write_table(title: str, columns: list[tuple[str, str | None]], rows: list[list[Any]],
+                totals: dict[int, Any] | None = None, sheet: str = "Sheet1", notes: list[str] | None = None) -> bytes:
+    """One sheet: a title row, the header (units in brackets), frozen panes, the rows, a totals row."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    headers = [f"{h}（{u}）" if u else h for h, u in columns]
+    ws.append(headers)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for i in range(1, len(headers) + 1):
+        c = ws.cell(row=2, column=i)
+        c.font, c.fill, c.alignment = Font(bold=True), fill, Alignment(wrap_text=True, vertical="center")
+    for r in rows:
+        ws.append([_excel_value(v) for v in r])
+    if totals:
+        total_row = ["合计"] + [None] * (len(headers) - 1)
+        for i, v in totals.items():
+            total_row[i] = _excel_value(v)
+        ws.append(total_row)
+        for i in range(1, len(headers) + 1):
+            ws.cell(row=ws.max_row, column=i).font = Font(bold=True)
+    for note in notes or []:
+        ws.append([note])
+    ws.freeze_panes = "A3"
+    for i, h in enumerate(headers, start=1):
+        width = max([len(str(h)) * 2] + [len(str(r[i - 1])) + 2 for r in rows[:200] if i - 1 < len(r)])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
+    ws.print_title_rows = "2:2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _excel_value(v: Any) -> Any:
+    """Decimal text stays exact: numbers are written as text-free Decimals where exact."""
+    if isinstance(v, Decimal):
+        return float(v) if v == Decimal(str(float(v))) else str(v)
+    return v
+
+
+# ---------------------------------------------------------------- proposals and tax records
+
+def proposal_requests(data: bytes, with_rows: bool = False) -> list:
+    """Every row of a proposals sheet as a ProposalRequest; InputError listing every bad row
+    (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers."""
+    from pydantic import ValidationError
+
+    from app.checks.inputs import ProposalRequest
+    from app.checks.proposal import normalise
+    from app.errors import pydantic_problems
+
+    columns, rows = read_sheet(data, "proposal")
+    out, numbers, problems = [], [], []
+    for n, raw in rows_to_requests(columns, rows, "proposal"):
+        try:
+            req = ProposalRequest.model_validate(raw)
+            normalise(req)
+        except ValidationError as e:
+            problems += row_problems(n, columns, pydantic_problems(e))
+            continue
+        except InputError as e:
+            problems += row_problems(n, columns, e.problems)
+            continue
+        out.append(req)
+        numbers.append(n)
+    if problems:
+        raise InputError(problems)
+    if not out:
+        raise InputError([Problem("file", "没有数据行 (no data rows)")])
+    return (out, numbers) if with_rows else out
+
+
+def by_row(p: Problem, row_numbers: list[int], prefix: str) -> Problem:
+    """``items.3.x`` / ``records.3.x`` → ``rows.<sheet row>.x`` with the row in the message."""
+    parts = p.path.split(".")
+    if len(parts) > 1 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(row_numbers):
+        n = row_numbers[int(parts[1])]
+        return Problem(".".join(["rows", str(n), *parts[2:]]), f"第 {n} 行：{p.msg}")
+    return p
+
+
+def tax_batch(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
+    """A tax-records sheet as a batch body; also the sheet row number of each record."""
+    columns, rows = read_sheet(data, "tax")
+    pairs = rows_to_requests(columns, rows, "tax")
+    return {"batch_id": batch_id, "records": [r for _, r in pairs]}, [n for n, _ in pairs]
+
+
+def proposals_sheet(requests: list[dict], title: str = "出让方案（标准地控制指标）") -> bytes:
+    """Proposals as a sheet that ``proposal_requests`` reads back to the same requests.
+    A quantity gets one column per unit used, so no value is converted."""
+    cat = load_catalog()
+    flat_rows: list[dict[tuple[str, str | None], Any]] = []
+    order: list[tuple[str, str | None]] = []
+    for req in requests:
+        flat: dict[tuple[str, str | None], Any] = {}
+
+        def put(field: str, value: Any, unit: str | None = None, flat: dict = flat) -> None:
+            key = (field, unit)
+            if key not in order:
+                order.append(key)
+            flat[key] = value
+
+        for field in ("reference", "ruleset", "as_of", "jurisdiction"):
+            if req.get(field) is not None:
+                put(field, req[field])
+        if req.get("industry"):
+            put("industry.code", req["industry"]["code"])
+            put("industry.classification", req["industry"].get("classification", "GB/T 4754-2017"))
+        put("land_area", req["land_area"]["value"], req["land_area"].get("unit"))
+        for group in ("measures", "indicators"):
+            for k, q in (req.get(group) or {}).items():
+                if isinstance(q, dict) and "value" in q:
+                    ind = cat.indicators.get(k) if group == "indicators" else None
+                    value = ("是" if q["value"] else "否") if ind is not None and ind.is_boolean else q["value"]
+                    put(f"{group}.{k}", value, q.get("unit"))
+        flat_rows.append(flat)
+    header_of = {field: aliases[0] for aliases, field in _first_alias("proposal").items()}
+    columns = [(header_of.get(f, f.split(".")[-1]), u) for f, u in order]
+    rows = [[_plain(r.get(key)) for key in order] for r in flat_rows]
+    return write_table(title, columns, rows, sheet="proposals")
+
+
+def _first_alias(kind: str) -> dict[tuple[str, ...], str]:
+    raw = yaml.safe_load(HEADERS.read_text(encoding="utf-8"))[kind]
+    return {tuple(aliases): field for field, aliases in raw.items()}
+
+
+def _plain(v: Any) -> Any:
+    """Numbers as exact Decimals (written as numbers when a float holds them exactly)."""
+    if isinstance(v, str):
+        try:
+            d = Decimal(v)
+            return d if d.is_finite() and re.fullmatch(r"-?\d+(\.\d+)?", v) else v
+        except InvalidOperation:
+            return v
+    return v
