@@ -260,11 +260,27 @@ def _margin(op: str, v: Fraction, t: Any) -> Fraction | None:
     return None
 
 
+def _static(er: EffectiveRule) -> dict:
+    """The parts of a finding that depend on the rule alone, computed once per effective
+    rule (effective rules are cached per rule-set chain and industry)."""
+    if er.static is None:
+        ind = load_catalog().indicators[er.rule.indicator]
+        doc = er.layer.doc
+        ref = doc.documents[er.rule.cite.doc]
+        er.static = {
+            "rule": er.rule.id, "indicator": er.rule.indicator, "label": ind.label, "role": er.rule.role,
+            "required": er.rule.required, "unit": ind.unit or None, "op": er.rule.op, "threshold": _threshold_out(er),
+            "layer": er.layer.id, "layer_version": er.layer.version,
+            "cite": {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title,
+                     "number": ref.number, "url": ref.url},
+            "example": doc.status == "example" or bool(er.rule.example),
+        }
+    return er.static
+
+
 def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: Any) -> dict:
-    cat = load_catalog()
-    ind = cat.indicators[er.rule.indicator]
-    doc = er.layer.doc
-    ref = doc.documents[er.rule.cite.doc]
+    ind = load_catalog().indicators[er.rule.indicator]
+    static = _static(er)
     mode, places = _precision_of(er)
     raw, source = norm.value(er.rule.indicator)
     actual: Any = None
@@ -295,27 +311,8 @@ def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: An
         status = "missing" if er.rule.required else "not_required"
     else:
         status = outcome
-    example = doc.status == "example" or bool(er.rule.example)
-    f = {
-        "rule": er.rule.id,
-        "indicator": er.rule.indicator,
-        "label": ind.label,
-        "role": er.rule.role,
-        "required": er.rule.required,
-        "status": status,
-        "actual": actual,
-        "source": source,
-        "unit": ind.unit or None,
-        "op": er.rule.op,
-        "threshold": _threshold_out(er),
-        "margin": margin,
-        "layer": er.layer.id,
-        "layer_version": er.layer.version,
-        "cite": {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title,
-                 "number": ref.number, "url": ref.url},
-        "example": example,
-        "message": message(status, er, ind, actual, waiver),
-    }
+    f = {**static, "status": status, "actual": actual, "source": source, "margin": margin,
+         "cite": dict(static["cite"]), "message": message(status, er, ind, actual, waiver)}
     if er.supersedes:
         f["supersedes"] = er.supersedes
     if er.note:

@@ -42,6 +42,7 @@ class EffectiveRule:
     concrete: Concrete
     supersedes: list[str] = field(default_factory=list)   # "layer-id:rule-id" of parent rules it replaces
     note: str | None = None                                # e.g. a relaxation shown in every finding
+    static: dict | None = None                             # rule-only parts of its finding (cache)
 
 
 @dataclass
