@@ -1,7 +1,116 @@
-"""Parks, parcels, the one-parcel-one-plan ledger and the yearly evaluation (filled in by the parks work)."""
+"""Parks, parcels, the one-parcel-one-plan ledger and the yearly evaluation (thin routers over
+``app.checks.parks``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import EngineDep, SessionDep
+from app.checks import parks
 
 router = APIRouter(tags=["parks"])
+
+_CREATED = {200: {"description": "identical registration already stored: nothing changed"},
+            409: {"description": "same id with other content"},
+            422: {"description": "invalid input: every problem with its path"}}
+
+
+def _as_of(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.date.today()
+
+
+AS_OF = Query(None, description="the date to assess (the law date); default today")
+
+
+@router.post("/v1/parks", status_code=201, responses=_CREATED)
+def register_park(req: parks.ParkIn, session: SessionDep, response: Response) -> dict:
+    """Register a park: id, name(s) with validity dates, jurisdiction, planned area, the target
+    亩均税收 with its source, its low-efficiency rule set (rules/parks)."""
+    summary, created = parks.register_park(session, req)
+    response.status_code = 201 if created else 200
+    return {**summary, "created": created}
+
+
+class ParkImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    park: parks.ParkIn
+    parcels: list[parks.ParcelIn] = Field(default_factory=list, max_length=10_000)
+
+
+@router.post("/v1/parks:import", status_code=201, responses=_CREATED)
+def import_park(req: ParkImport, session: SessionDep, response: Response) -> dict:
+    """A park with its parcels in one transaction, all or nothing (for spreadsheet imports)."""
+    out = parks.register_park_with_parcels(session, req.park, req.parcels)
+    created = out["park"]["created"] or any(p["created"] for p in out["parcels"])
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.get("/v1/parks/{park_id}")
+def get_park(park_id: str, session: SessionDep, as_of: dt.date | None = AS_OF) -> dict:
+    """The park with the name valid on ``as_of`` and every dated name."""
+    return parks.park_view(session, park_id, _as_of(as_of))
+
+
+@router.post("/v1/parks/{park_id}/names", status_code=201,
+             responses={200: {"description": "this dated name was already recorded"},
+                        422: {"description": "the period overlaps another name"}})
+def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: Response) -> dict:
+    """Add a dated name (e.g. the 2021 renaming of an 产业集聚区 as a 开发区); the open-ended
+    name it follows is closed on ``valid_from``."""
+    out, created = parks.add_park_name(session, park_id, req)
+    response.status_code = 201 if created else 200
+    return {**out, "created": created}
+
+
+@router.get("/v1/parks/{park_id}/ledger")
+def ledger(park_id: str, session: SessionDep, engine: EngineDep, as_of: dt.date | None = AS_OF) -> dict:
+    """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan."""
+    return parks.ledger(session, park_id, _as_of(as_of), engine)
+
+
+@router.get("/v1/parks/{park_id}/evaluation")
+def evaluation(park_id: str, session: SessionDep, engine: EngineDep,
+               year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year")) -> dict:
+    """Yearly evaluation: land by category, park 亩均税收 (tax and area basis stated), distance to
+    the target, the parcels pulling it down, year-over-year change.  Stored as a decision."""
+    return parks.run_evaluation(session, park_id, year, engine)
+
+
+@router.post("/v1/parcels", status_code=201, responses=_CREATED)
+def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response) -> dict:
+    """Register a parcel (宗地代码 / 不动产单元代码) in a park."""
+    summary, created = parks.register_parcel(session, req)
+    response.status_code = 201 if created else 200
+    return {**summary, "created": created}
+
+
+@router.get("/v1/parcels/{code}")
+def get_parcel(code: str, session: SessionDep, engine: EngineDep, as_of: dt.date | None = AS_OF) -> dict:
+    """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results."""
+    return parks.parcel_view(session, code, _as_of(as_of), engine)
+
+
+@router.put("/v1/parcels/{code}/plan", status_code=201,
+            responses={200: {"description": "same content as the latest version: no new version"},
+                       409: {"description": "expected_version is not the latest version"},
+                       422: {"description": "invalid plan (measure outside the list, deadline beyond a statutory cap …)"}})
+def put_plan(code: str, req: parks.PlanIn, session: SessionDep, response: Response) -> dict:
+    """Record a new version of the parcel's disposal plan (一宗一策); earlier versions are kept."""
+    out, created = parks.put_plan(session, code, req)
+    response.status_code = 201 if created else 200
+    return {**out, "created": created}
+
+
+@router.get("/v1/parcels/{code}/plan")
+def get_plan(code: str, session: SessionDep) -> dict:
+    return parks.latest_plan(session, code)
+
+
+@router.get("/v1/parcels/{code}/plan/history")
+def plan_history(code: str, session: SessionDep) -> dict:
+    """Every version of the plan, oldest first, with the fields each one changed."""
+    return parks.plan_history(session, code)

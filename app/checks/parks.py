@@ -1,0 +1,1137 @@
+"""Parks and parcels: registration, classification on a date, the 一宗一策 ledger and the
+yearly park evaluation (lifecycle.md §7–§9, indicators.md §8–§9).
+
+Classification of a parcel on a date (the contract field ``categories``), each category with
+the predicate results that produced it:
+
+- ``approved_unsupplied`` (批而未供, PIWG): approved on or before the date (approval document
+  and date) and not supplied by then (no contract signed / allocation recorded by the date);
+- ``idle`` (闲置土地, IDLE): the 53号令 idle-land state of the parcel's contract on the date
+  (``app.lifecycle.idle``): idle_1y, idle_2y, stalled, or government_caused (still idle land;
+  the cause decides the disposal route);
+- ``low_efficiency`` (低效用地, LOW_EFF): any predicate of the park's rule set
+  (rules/parks/*.yaml, ``app.checks.low_efficiency``) holds; idle land is excluded when the
+  rule set says so.
+
+Tax: a parcel's tax is its contract's transferee's current tax record for the year
+(``Contract.transferee_uscc``); an enterprise holding several registered parcels has its tax
+allocated by area (lifecycle.md §9 ⚙).  No contract or no record is insufficient data, never
+zero.  The park 亩均税收 of a year = Σ counted tax ÷ Σ area (亩) over its industrial parcels
+supplied by the year's end that have data; the tax basis is the park rule set's, else the
+standard-land rule set's in force on 31 December; the area basis is the contract/parcel area.
+
+Every decisive comparison (approval and supply dates, the idle-land tests, the low-efficiency
+predicates, the park figure against its target, each parcel against the park figure, the
+year-over-year sign) runs through the rule engine; all arithmetic is exact (Fraction).
+
+The functions taking plain dicts (``register_park``, ``register_parcel``,
+``register_park_with_parcels``, ``put_plan``) are what an Excel import or a demo-data script
+calls; the routers in ``app.api.parks`` call the same ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlmodel import Session
+
+from app.checks import low_efficiency as lowe
+from app.checks.contract_inputs import ContractRequest, Quantity
+from app.checks.numbers import dec_str
+from app.checks.performance import Audit
+from app.engine import Engine
+from app.errors import InputError, NotFound, Problem, pydantic_problems
+from app.lifecycle import idle
+from app.lifecycle.law import contract_models, idle_land_law
+from app.lifecycle.periods import add_months
+from app.lifecycle.state import State, effective_events, fold
+from app.rulesets.resolve import Registry
+from app.store import decisions, rulesets, tax
+from app.store import parks as store
+from app.store.models import Contract, Parcel, Park, ParkName
+from indicators import units
+from indicators.derive import Site, Storey, derive
+from indicators.identifiers import check_division, check_parcel_code, check_supervision_no
+
+ZERO = Fraction(0)
+PARK_ID = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+MAX_AREA_MU = Decimal("1e7")           # 1,000 万亩: a sanity bound, not a rule
+
+USES = {"industrial": "工业用地", "warehouse": "仓储用地", "other": "其他用地"}
+SUPPLY_STATUSES = {"approved_unsupplied": "已批未供", "transferred": "已出让", "allocated": "已划拨"}
+CATEGORIES = {"approved_unsupplied": ("PIWG", "批而未供"), "idle": ("IDLE", "闲置土地"),
+              "low_efficiency": ("LOW_EFF", "低效用地")}
+
+# 一宗一策 disposal measures: the closed list of lifecycle.md §8.
+MEASURES = {
+    "start_development": "督促动工开发",
+    "extend_start": "延长动工开发期限（不超过一年）",
+    "change_use_or_planning": "调整用途或规划条件",
+    "temporary_use": "安排临时使用（不超过两年）",
+    "negotiated_paid_reclaim": "协议有偿收回",
+    "swap": "置换土地",
+    "idle_fee": "征收土地闲置费（出让价款 20%）",
+    "free_reclaim": "无偿收回",
+    "re_tender": "重新招拍挂",
+    "redevelop": "再开发",
+    "enterprise_upgrade": "企业提质增效",
+    "merger": "兼并重组",
+    "complete_supply": "完善供地手续（批而未供）",
+    "other": "其他",
+}
+Measure = Literal["start_development", "extend_start", "change_use_or_planning", "temporary_use",
+                  "negotiated_paid_reclaim", "swap", "idle_fee", "free_reclaim", "re_tender", "redevelop",
+                  "enterprise_upgrade", "merger", "complete_supply", "other"]
+# 53号令 Art. 12 ✅ (lifecycle.md §4.3): statutory caps, in years, and where they run from.
+STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自约定（或政府原因延误后重新约定）的动工开发日期起"),
+                  "temporary_use": (2, "第十二条（四）", "自临时使用开始之日起")}
+# Idle-land proposals (app.lifecycle.idle) → measures of the list above.
+PROPOSAL_MEASURES = {"extend_start_by_max_1_year": "extend_start", "temporary_use_max_2_years": "temporary_use",
+                     "change_use_or_planning": "change_use_or_planning", "negotiated_paid_reclaim": "negotiated_paid_reclaim",
+                     "swap": "swap", "idle_fee": "idle_fee", "free_reclaim": "free_reclaim"}
+GovCause = Literal["late_delivery", "plan_change", "policy_change", "petition", "military_or_heritage", "other_government_act"]
+
+
+# =========================================================================== request models
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatedName(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    valid_from: dt.date | None = Field(default=None, description="first day; null: since the park's beginning")
+    valid_to: dt.date | None = Field(default=None, description="first day no longer valid (exclusive); null: still valid")
+
+    @model_validator(mode="after")
+    def _order(self) -> DatedName:
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to 应晚于 valid_from (valid_to must be after valid_from)")
+        return self
+
+
+class ParkIn(_Strict):
+    """A park (产业集聚区 / 开发区).  Give ``name`` (with ``name_valid_from``) or the dated ``names``."""
+
+    id: str = Field(pattern=PARK_ID)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_valid_from: dt.date | None = None
+    names: list[DatedName] | None = Field(default=None, min_length=1, max_length=50)
+    jurisdiction: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 code of the administering division")
+    planned_area: Quantity = Field(description="planned area (规划面积), an area unit")
+    target_tax_per_mu: Quantity | None = Field(default=None,
+                                               description="target 亩均税收 (park average), 万元/亩 or another unit")
+    target_source: str | None = Field(default=None, min_length=1, max_length=500, description="where the target comes from")
+    ruleset: str | None = Field(default=None, max_length=64, description="the park's low-efficiency rule set (rules/parks)")
+    tax_ruleset: str | None = Field(default=None, max_length=64,
+                                    description="standard-land rule set whose tax basis applies; "
+                                                "default: resolved by jurisdiction")
+    note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _names(self) -> ParkIn:
+        if (self.name is None) == (self.names is None):
+            raise ValueError("给出 name 或 names 之一 (give either name or names)")
+        if self.names is not None and self.name_valid_from is not None:
+            raise ValueError("name_valid_from goes with name, not names")
+        return self
+
+    def dated_names(self) -> list[DatedName]:
+        return self.names if self.names is not None else [DatedName(name=self.name, valid_from=self.name_valid_from)]
+
+
+class Approval(_Strict):
+    document: str = Field(min_length=1, max_length=200, description="approval document number (批准文号)")
+    date: dt.date
+
+
+class ParcelIn(_Strict):
+    """A parcel: 宗地代码 (19) or 不动产单元代码 (28)."""
+
+    code: str = Field(min_length=1, max_length=64)
+    park: str = Field(min_length=1, max_length=64)
+    area: Quantity
+    use: Literal["industrial", "warehouse", "other"] = "industrial"
+    supply_status: Literal["approved_unsupplied", "transferred", "allocated"]
+    approval: Approval | None = Field(default=None, description="required for approved land not yet supplied")
+    contract_no: str | None = Field(default=None, max_length=64, description="the registered transfer contract (transferred)")
+    supplied_on: dt.date | None = Field(default=None, description="supply date; default for transferred: the contract's signing")
+    supervision_no: str | None = Field(default=None, max_length=64, description="电子监管号 (format unconfirmed: warnings only)")
+    location: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Cause(_Strict):
+    type: Literal["enterprise", "government", "force_majeure", "other"]
+    government_cause: GovCause | None = Field(default=None,
+                                              description="53号令 Art. 8 cause (lifecycle.md §4.3), when government")
+    detail: str | None = Field(default=None, max_length=2000)
+    evidence: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _gov(self) -> Cause:
+        if self.type == "government" and self.government_cause is None:
+            raise ValueError("政府原因须注明 government_cause（53号令第八条所列情形）")
+        if self.type != "government" and self.government_cause is not None:
+            raise ValueError("government_cause 仅用于 type=government")
+        return self
+
+
+class Responsible(_Strict):
+    lead_unit: str = Field(min_length=1, max_length=200)
+    cooperating_units: list[str] = Field(default_factory=list, max_length=20)
+    person: str | None = Field(default=None, max_length=100)
+
+
+class DecisionDocument(_Strict):
+    kind: Literal["investigation_notice", "determination", "decision", "agreement", "approval", "other"]
+    number: str = Field(min_length=1, max_length=200)
+    date: dt.date | None = None
+    title: str | None = Field(default=None, max_length=500)
+
+
+class PlanProgress(_Strict):
+    status: Literal["planned", "in_progress", "completed", "suspended", "cancelled"]
+    note: str | None = Field(default=None, max_length=2000)
+    updated_on: dt.date | None = None
+    fee_assessed: Quantity | None = None
+    fee_paid: Quantity | None = None
+
+
+class PlanIn(_Strict):
+    """One version of a parcel's disposal plan (一宗一策)."""
+
+    as_of: dt.date = Field(description="the date of this version (the law date: caps are checked against the contract then)")
+    categories: list[Literal["approved_unsupplied", "idle", "low_efficiency"]] | None = Field(default=None, max_length=3)
+    cause: Cause
+    measure: Measure
+    measure_detail: str | None = Field(default=None, max_length=2000)
+    cap_from: dt.date | None = Field(default=None, description="the date a statutory cap runs from: for extend_start the "
+                                     "start date in force (taken from the contract when there is one), for temporary_use "
+                                     "the first day of the temporary use")
+    deadline: dt.date
+    responsible: Responsible
+    progress: PlanProgress
+    documents: list[DecisionDocument] = Field(default_factory=list, max_length=100)
+    expected_version: int | None = Field(default=None, ge=0, description="the version this one replaces (409 if another "
+                                         "version was recorded since); not stored")
+
+
+def _parse(model: type[BaseModel], raw: Any, prefix: str = "") -> Any:
+    if isinstance(raw, model):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise InputError(pydantic_problems(e, tuple(p for p in prefix.split(".") if p))) from None
+
+
+def _q(x: Fraction | None, unit: str, places: int | None = None) -> dict | None:
+    return None if x is None else {"value": dec_str(x, places), "unit": unit}
+
+
+def _canon(q: Quantity, kind: str, path: str, problems: list[Problem], *, positive: bool = False) -> Fraction | None:
+    try:
+        v = units.to_canonical(q.value, q.unit, kind)
+    except units.UnitError as e:
+        problems.append(Problem(f"{path}.unit", str(e)))
+        return None
+    if positive and v <= 0:
+        problems.append(Problem(f"{path}.value", "必须大于 0 (must be > 0)"))
+        return None
+    return v
+
+
+def _exact_text(v: Fraction, path: str, problems: list[Problem]) -> str | None:
+    if (v * 10**12).denominator != 1:
+        problems.append(Problem(path, "换算后超过 12 位小数，请改用标准单位 (not exact to 12 decimals in the canonical unit)"))
+        return None
+    return dec_str(v)
+
+
+# =========================================================================== registration
+
+def _new_park(session: Session, req: ParkIn, prefix: str = "") -> store.NewPark:
+    problems: list[Problem] = []
+    for f in check_division(req.jurisdiction):
+        if f.severity == "invalid":
+            problems.append(Problem(f"{prefix}jurisdiction", f.message))
+    area = _canon(req.planned_area, "area", f"{prefix}planned_area", problems, positive=True)
+    area_text = _exact_text(area, f"{prefix}planned_area.value", problems) if area is not None else None
+    target_text = None
+    if req.target_tax_per_mu is not None:
+        t = _canon(req.target_tax_per_mu, "money_per_area", f"{prefix}target_tax_per_mu", problems, positive=True)
+        target_text = _exact_text(t, f"{prefix}target_tax_per_mu.value", problems) if t is not None else None
+        if req.target_source is None:
+            problems.append(Problem(f"{prefix}target_source", "目标亩均税收须注明来源 (a target needs its source)"))
+    if req.ruleset is not None and not lowe.known(req.ruleset):
+        problems.append(Problem(f"{prefix}ruleset", f"未知园区规则集 {req.ruleset!r} (unknown park rule set; bundled: "
+                                                    f"{sorted(lowe.bundled())})"))
+    if req.tax_ruleset is not None and req.tax_ruleset not in rulesets.registry(session).by_id:
+        problems.append(Problem(f"{prefix}tax_ruleset", f"未知规则集 {req.tax_ruleset!r} (unknown standard-land rule set)"))
+    dated = sorted(((n.valid_from or store.SINCE_EVER, n.valid_to, n.name, i) for i, n in enumerate(req.dated_names())),
+                   key=lambda x: x[0])
+    for (_, end, _, _), (start2, _, name2, i2) in zip(dated, dated[1:], strict=False):
+        if end is None or start2 < end:
+            path = f"{prefix}names.{i2}.valid_from" if req.names is not None else f"{prefix}name_valid_from"
+            problems.append(Problem(path, f"名称“{name2}”的有效期与前一名称重叠 (name periods overlap)"))
+    if problems:
+        raise InputError(problems)
+    doc = req.model_dump(mode="json", exclude_none=True)
+    return store.NewPark(id=req.id, jurisdiction=req.jurisdiction, planned_area_mu=area_text,
+                         target_tax_per_mu=target_text, target_source=req.target_source, ruleset=req.ruleset,
+                         names=[(name, start, end) for start, end, name, _ in dated], document=doc)
+
+
+def _new_parcel(session: Session, req: ParcelIn, prefix: str = "", pending_parks: frozenset[str] = frozenset()
+                ) -> tuple[store.NewParcel, list[dict]]:
+    problems: list[Problem] = []
+    warnings: list[dict] = []
+    code = req.code.strip().upper()
+    for f in check_parcel_code(code):
+        if f.severity == "invalid":
+            problems.append(Problem(f"{prefix}code", f.message))
+        else:
+            warnings.append({"path": f"{prefix}code", "message": f.message})
+    if req.park not in pending_parks and not store.park_exists(session, req.park):
+        problems.append(Problem(f"{prefix}park", f"未知园区 {req.park!r} (unknown park: register it first)"))
+    area = _canon(req.area, "area", f"{prefix}area", problems, positive=True)
+    if area is not None and area > MAX_AREA_MU:
+        problems.append(Problem(f"{prefix}area.value", f"面积过大 (above {MAX_AREA_MU} 亩)"))
+    area_text = _exact_text(area, f"{prefix}area.value", problems) if area is not None else None
+    status = req.supply_status
+    supplied_on = req.supplied_on
+    contract_row: Contract | None = None
+    if status == "approved_unsupplied":
+        if req.approval is None:
+            problems.append(Problem(f"{prefix}approval", "批而未供土地须填写批准文号与批准日期 (approval required)"))
+        if req.contract_no is not None:
+            problems.append(Problem(f"{prefix}contract_no", "未供地宗地不应有出让合同 (an unsupplied parcel has no contract)"))
+        if req.supplied_on is not None:
+            problems.append(Problem(f"{prefix}supplied_on", "未供地宗地无供地日期 (an unsupplied parcel has no supply date)"))
+    elif status == "transferred":
+        if req.contract_no is None:
+            problems.append(Problem(f"{prefix}contract_no",
+                                    "已出让宗地须关联已登记的出让合同 (a transferred parcel needs its contract)"))
+        else:
+            contract_row = store.contracts_by_no(session, [req.contract_no]).get(req.contract_no)
+            if contract_row is None:
+                problems.append(Problem(f"{prefix}contract_no", f"合同 {req.contract_no} 未登记 (contract not registered)"))
+    else:      # allocated
+        if req.contract_no is not None:
+            problems.append(Problem(f"{prefix}contract_no", "划拨土地无出让合同 (allocated land has no transfer contract)"))
+        if req.supplied_on is None:
+            problems.append(Problem(f"{prefix}supplied_on", "划拨土地须填写供地（划拨决定）日期 (supply date required)"))
+    if req.approval is not None and supplied_on is not None and supplied_on < req.approval.date:
+        problems.append(Problem(f"{prefix}supplied_on", "供地日期早于批准日期 (supplied before approved)"))
+    if contract_row is not None:
+        contract = ContractRequest.model_validate(store_contract_document(contract_row))
+        if supplied_on is None:
+            supplied_on = contract.signed_on
+        elif supplied_on != contract.signed_on:
+            warnings.append({"path": f"{prefix}supplied_on", "message": f"供地日期与合同签订日期 {contract.signed_on} 不同"})
+        if req.approval is not None and contract.signed_on < req.approval.date:
+            problems.append(Problem(f"{prefix}contract_no", "合同签订日期早于批准日期 (contract signed before approval)"))
+        c_area = units.to_canonical(contract.land_area.value, contract.land_area.unit, "area")
+        if area is not None and c_area != area:
+            warnings.append({"path": f"{prefix}area",
+                             "message": f"宗地面积 {dec_str(area)} 亩与合同出让面积 {dec_str(c_area)} 亩不同；"
+                                        "亩均计算采用宗地登记面积"})
+        if contract.parcel_code and contract.parcel_code.strip().upper() != code:
+            warnings.append({"path": f"{prefix}code", "message": f"合同所载宗地代码为 {contract.parcel_code}"})
+    if req.supervision_no is not None:
+        warnings += [{"path": f"{prefix}supervision_no", "message": f.message} for f in check_supervision_no(req.supervision_no)]
+    if problems:
+        raise InputError(problems)
+    doc = req.model_dump(mode="json", exclude_none=True)
+    doc["code"] = code
+    if supplied_on is not None:
+        doc["supplied_on"] = supplied_on.isoformat()
+    return store.NewParcel(code=code, park_id=req.park, area_mu=area_text, use=req.use, supply_status=status,
+                           approval_doc=req.approval.document if req.approval else None,
+                           approval_date=req.approval.date if req.approval else None,
+                           contract_no=req.contract_no, document=doc), warnings
+
+
+def store_contract_document(row: Contract) -> dict:
+    return json.loads(row.document)
+
+
+def register_park(session: Session, raw: dict | ParkIn) -> tuple[dict, bool]:
+    """Register a park from a plain dict (or the model).  Returns (summary, created)."""
+    req = _parse(ParkIn, raw)
+    summary, created = store.register_park(session, _new_park(session, req))
+    return {**summary, "names": [store.name_dict(n) for n in store.names(session, req.id)]}, created
+
+
+def register_parcel(session: Session, raw: dict | ParcelIn) -> tuple[dict, bool]:
+    """Register a parcel from a plain dict (or the model).  Returns (summary with warnings, created)."""
+    req = _parse(ParcelIn, raw)
+    new, warnings = _new_parcel(session, req)
+    summary, created = store.register_parcel(session, new)
+    return {**summary, "supplied_on": new.document.get("supplied_on"), "warnings": warnings}, created
+
+
+def register_park_with_parcels(session: Session, park: dict | ParkIn, parcels: list[dict | ParcelIn]) -> dict:
+    """A park and its parcels from plain dicts, validated together (every problem with its
+    path: ``park.…``, ``parcels.N.…``) and written in one transaction, all or nothing.
+    Identical re-registration is a no-op; other content under a used id is a Conflict.
+    For the Excel import and demo data."""
+    problems: list[Problem] = []
+    new_park = None
+    try:
+        new_park = _new_park(session, _parse(ParkIn, park, "park"), "park.")
+    except InputError as e:
+        problems += e.problems
+    park_id = new_park.id if new_park else (park.get("id") if isinstance(park, dict) else getattr(park, "id", None))
+    new_parcels, warnings = [], []
+    for i, raw in enumerate(parcels):
+        try:
+            p, w = _new_parcel(session, _parse(ParcelIn, raw, f"parcels.{i}"), f"parcels.{i}.",
+                               frozenset([park_id]) if park_id else frozenset())
+            new_parcels.append(p)
+            warnings += w
+        except InputError as e:
+            problems += e.problems
+    if problems:
+        raise InputError(problems)
+    park_out, parcel_out = store.write_bundle(session, new_park, new_parcels)
+    return {"park": {**park_out[0], "created": park_out[1]},
+            "parcels": [{**s, "created": c} for s, c in parcel_out], "warnings": warnings}
+
+
+def add_park_name(session: Session, park_id: str, raw: dict | DatedName) -> tuple[dict, bool]:
+    req = _parse(DatedName, raw)
+    rows, created = store.add_name(session, park_id, req.name, req.valid_from or store.SINCE_EVER, req.valid_to)
+    return {"park": park_id, "names": [store.name_dict(n) for n in rows]}, created
+
+
+def park_view(session: Session, park_id: str, as_of: dt.date) -> dict:
+    row = store.get_park(session, park_id)
+    names = store.names(session, park_id)
+    current = store.name_on(names, as_of)
+    doc = store.park_document(row)
+    rs = lowe.in_force(row.ruleset, as_of) if row.ruleset else None
+    return {**store.park_summary(row), "as_of": as_of.isoformat(), "name": current.name if current else None,
+            "names": [store.name_dict(n) for n in names], "tax_ruleset": doc.get("tax_ruleset"),
+            "ruleset_in_force": rs.ref() if rs else None, "parcels": store.count_parcels(session, park_id),
+            "note": doc.get("note")}
+
+
+# =========================================================================== loading
+
+@dataclass
+class ParcelRec:
+    row: Parcel
+    doc: dict
+    area: Fraction                           # 亩, the registered (= contracted) area
+    supplied_on: dt.date | None
+    contract_row: Contract | None
+    contract: ContractRequest | None
+    events: list[dict]
+    _states: dict = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return self.row.code
+
+    @property
+    def industrial(self) -> bool:
+        return self.row.use == "industrial"
+
+    def supplied_by(self, on: dt.date) -> bool:
+        return self.supplied_on is not None and self.supplied_on <= on
+
+    def state(self, as_of: dt.date) -> State | None:
+        if self.contract is None:
+            return None
+        if as_of not in self._states:
+            self._states[as_of] = fold(self.contract, self.events, as_of)
+        return self._states[as_of]
+
+
+@dataclass
+class ParkData:
+    park: Park
+    doc: dict
+    names: list[ParkName]
+    parcels: list[ParcelRec]
+    tax: dict[str, dict[int, dict]]                                  # uscc → year → current record
+    holdings: dict[str, list[tuple[str, Fraction, dt.date | None]]]  # uscc → (code, area, supplied_on), any park
+    registry: Registry
+    known_at: dt.datetime
+
+    def name_on(self, on: dt.date) -> str | None:
+        n = store.name_on(self.names, on)
+        return n.name if n else None
+
+
+def _supplied_on(doc: dict) -> dt.date | None:
+    v = doc.get("supplied_on")
+    return dt.date.fromisoformat(v) if v else None
+
+
+def load(session: Session, park_id: str) -> ParkData:
+    """Everything the classification, ledger and evaluation of a park read, in a few queries."""
+    park = store.get_park(session, park_id)
+    rows = store.parcels_of_park(session, park_id)
+    nos = [r.contract_no for r in rows if r.contract_no]
+    crow = store.contracts_by_no(session, nos)
+    events = store.events_by_contract(session, nos)
+    recs = []
+    for r in rows:
+        doc = store.parcel_document(r)
+        c_row = crow.get(r.contract_no) if r.contract_no else None
+        contract = ContractRequest.model_validate(store_contract_document(c_row)) if c_row else None
+        recs.append(ParcelRec(r, doc, Fraction(r.area_mu), _supplied_on(doc), c_row, contract,
+                              events.get(r.contract_no, []) if r.contract_no else []))
+    usccs = sorted({c.transferee_uscc for c in crow.values()})
+    held = {u: [(p.code, Fraction(p.area_mu), _supplied_on(store.parcel_document(p))) for p in ps]
+            for u, ps in store.holdings(session, usccs).items()}
+    return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
+                    tax={u: tax.current_records(session, u) for u in usccs}, holdings=held,
+                    registry=rulesets.registry(session), known_at=dt.datetime.now(dt.UTC))
+
+
+# =========================================================================== tax per mu
+
+def tax_basis(data: ParkData, year: int) -> dict:
+    """The tax basis for a year: the park rule set's if it declares one, else the innermost
+    layer's of the standard-land rule set in force on 31 December (the park's ``tax_ruleset``,
+    or the one resolved for its jurisdiction).  ``status`` unknown when neither applies."""
+    end = dt.date(year, 12, 31)
+    prs = lowe.in_force(data.park.ruleset, end) if data.park.ruleset else None
+    if prs is not None and prs.doc.tax_basis is not None:
+        b = prs.doc.tax_basis
+        return {"status": "ok", "includes": b.includes, "refunds_added_back": b.refunds_added_back, "period": b.period,
+                "from": {"kind": "park_ruleset", **prs.ref()}}
+    rid = data.doc.get("tax_ruleset")
+    try:
+        rid = rid or data.registry.leaf_for(data.park.jurisdiction, end, data.known_at)
+        layers = data.registry.chain(rid, end, data.known_at)
+    except InputError as e:
+        return {"status": "unknown", "message": f"{year} 年无可用的税收口径：{e}", "from": None}
+    layer = next((la for la in reversed(layers) if la.doc.tax_basis), None)
+    if layer is None:
+        return {"status": "unknown", "message": f"规则集 {rid} 未声明税收口径 (tax_basis)", "from": None}
+    b = layer.doc.tax_basis
+    return {"status": "ok", "includes": b.includes, "refunds_added_back": b.refunds_added_back, "period": b.period,
+            "from": {"kind": "standard_land", **layer.ref(), "layer_of": rid}}
+
+
+AREA_BASIS = {"id": "contract", "label": "合同/宗地面积（宗地登记面积，即出让合同面积）",
+              "note": "亩均税收 = 计入税收 ÷ 宗地面积（亩）；一家企业有多宗登记宗地时，税收按面积分摊"}
+
+
+@dataclass
+class ParcelTax:
+    status: str                        # ok | insufficient_data | not_applicable
+    reason: str | None = None
+    tax_per_mu: Fraction | None = None
+    allocated_tax: Fraction | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def parcel_tax(data: ParkData, rec: ParcelRec, year: int, basis: dict) -> ParcelTax:
+    """The parcel's counted tax in ``year``: its transferee's current record (tax paid, plus
+    policy refunds where the basis adds them back), allocated over the enterprise's registered
+    parcels supplied by the year's end, by area."""
+    end = dt.date(year, 12, 31)
+    if not rec.supplied_by(end):
+        return ParcelTax("not_applicable", f"{year} 年末尚未供地")
+    if rec.contract_row is None:
+        return ParcelTax("insufficient_data", "宗地无出让合同，无纳税人税收记录（缺数据不视为零）")
+    uscc = rec.contract_row.transferee_uscc
+    r = data.tax.get(uscc, {}).get(year)
+    if r is None:
+        return ParcelTax("insufficient_data", f"受让人 {uscc} 无 {year} 年税收记录（缺数据不视为零）", detail={"uscc": uscc})
+    if basis["status"] != "ok":
+        return ParcelTax("insufficient_data", basis["message"], detail={"uscc": uscc})
+    paid = Fraction(r["tax_paid"])
+    refunds = Fraction(r["policy_refunds"]) if r["policy_refunds"] is not None else ZERO
+    counted = paid + (refunds if basis["refunds_added_back"] else ZERO)
+    group = [(c, a) for c, a, s in data.holdings.get(uscc, []) if s is not None and s <= end]
+    if rec.code not in {c for c, _ in group}:
+        group.append((rec.code, rec.area))
+    group_area = sum((a for _, a in group), ZERO)
+    tpm = counted / group_area
+    return ParcelTax("ok", tax_per_mu=tpm, allocated_tax=tpm * rec.area, detail={
+        "uscc": uscc, "year": year, "tax_paid": dec_str(paid), "policy_refunds": dec_str(refunds),
+        "refunds_added_back": basis["refunds_added_back"], "counted_tax": dec_str(counted),
+        "allocated_tax": dec_str(tpm * rec.area), "area_mu": dec_str(rec.area),
+        "enterprise_area_mu": dec_str(group_area), "shared_with": sorted(c for c, _ in group if c != rec.code),
+        "batch_id": r["batch_id"], "tax_per_mu": dec_str(tpm)})
+
+
+@dataclass
+class ParkTax:
+    year: int
+    basis: dict
+    value: Fraction | None
+    total_tax: Fraction
+    counted_area: Fraction
+    scope_area: Fraction
+    counted: list[tuple[ParcelRec, ParcelTax]]
+    missing: list[tuple[ParcelRec, ParcelTax]]
+
+    def to_dict(self) -> dict:
+        return {
+            "year": self.year, "status": "ok" if self.value is not None else "insufficient_data",
+            "value": _q(self.value, "万元/亩"), "formula": "Σ 计入税收 ÷ Σ 宗地面积（已供工业用地，有税收数据者）",
+            "tax_basis": self.basis, "area_basis": AREA_BASIS,
+            "total_tax": _q(self.total_tax, "万元"), "area_counted": _q(self.counted_area, "亩"),
+            "area_in_scope": _q(self.scope_area, "亩"),
+            "coverage": _q(self.counted_area / self.scope_area * 100, "%") if self.scope_area else None,
+            "parcels_counted": [{"code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
+                                 "allocated_tax": _q(t.allocated_tax, "万元"), "inputs": t.detail} for r, t in self.counted],
+            "parcels_missing_data": [{"code": r.code, "area": _q(r.area, "亩"), "reason": t.reason} for r, t in self.missing],
+        }
+
+
+def park_tax(data: ParkData, year: int) -> ParkTax:
+    """The park 亩均税收 of ``year`` over its industrial parcels supplied by 31 December."""
+    basis = tax_basis(data, year)
+    end = dt.date(year, 12, 31)
+    counted, missing = [], []
+    scope = ZERO
+    for rec in data.parcels:
+        if not (rec.industrial and rec.supplied_by(end)):
+            continue
+        scope += rec.area
+        t = parcel_tax(data, rec, year, basis)
+        (counted if t.status == "ok" else missing).append((rec, t))
+    area = sum((r.area for r, _ in counted), ZERO)
+    total = sum((t.allocated_tax for _, t in counted), ZERO)
+    return ParkTax(year, basis, total / area if area else None, total, area, scope, counted, missing)
+
+
+# =========================================================================== classification
+
+def _site(st: State, area: Fraction) -> Site:
+    comp = st.completion
+    measures = {}
+    for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area", "admin_land_area",
+              "admin_floor_area", "green_area"):
+        q = getattr(comp, m)
+        if q is not None:
+            measures[m] = units.to_canonical(q.value, q.unit, "area")
+    floors = None
+    if comp.floors is not None:
+        floors = [Storey(units.to_canonical(f.area.value, f.area.unit, "area"),
+                         units.to_canonical(f.height.value, f.height.unit, "length"), f.count) for f in comp.floors]
+    return Site(land_area=area, measures=measures, floors=floors)
+
+
+def _contract_area(c: ContractRequest) -> Fraction:
+    return units.to_canonical(c.land_area.value, c.land_area.unit, "area")
+
+
+def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, park_avg: Fraction | None) -> lowe.ParcelFacts:
+    st = rec.state(as_of)
+    far = intensity = agreed = None
+    c_area = None
+    if rec.contract is not None:
+        c = rec.contract
+        c_area = _contract_area(c)
+        if c_area > 0:
+            cm = c.commitments
+            if cm.investment_intensity is not None:
+                agreed = units.to_canonical(cm.investment_intensity.value, cm.investment_intensity.unit, "money_per_area")
+            elif cm.fixed_asset_investment is not None:
+                agreed = units.to_canonical(cm.fixed_asset_investment.value, cm.fixed_asset_investment.unit, "money") / c_area
+            if st is not None and st.completion is not None:
+                far = derive("plot_ratio", _site(st, c_area))
+                inv = st.completion.fixed_asset_investment
+                if inv is not None:
+                    intensity = units.to_canonical(inv.value, inv.unit, "money") / c_area
+    return lowe.ParcelFacts(state=st, contract_area=c_area, tax_per_mu=t.tax_per_mu if t else None,
+                            tax_status=t.status if t else "insufficient_data", tax_note=t.reason if t else None,
+                            park_average=park_avg, tax_year=tax_year,
+                            plot_ratio=far, investment_intensity=intensity, contract_intensity=agreed)
+
+
+def _date_test(a: Audit, key: str, later: dt.date, earlier: dt.date) -> str:
+    """``later`` on or after ``earlier``, as a day difference against 0."""
+    return a.add(key, Fraction((later - earlier).days), ">=", ZERO)
+
+
+def _piwg(rec: ParcelRec, as_of: dt.date, a: Audit):
+    """批而未供: approved on or before ``as_of`` and not supplied by then."""
+    approval = rec.row.approval_date
+    if approval is None:
+        return lambda h: {"status": "no", "message": "无新增建设用地批准记录（存量用地或未登记批准文件），不属批而未供",
+                          "predicates": [{"predicate": "approved", "status": "insufficient_data", "holds": None,
+                                          "message": "未登记批准文号与日期"}]}
+    k_app = _date_test(a, "piwg.approved", as_of, approval)
+    k_sup = _date_test(a, "piwg.supplied", as_of, rec.supplied_on) if rec.supplied_on else None
+
+    def build(h: dict) -> dict:
+        approved = bool(h[k_app])
+        supplied = bool(k_sup and h[k_sup])
+        preds = [
+            {"predicate": "approved", "holds": approved, "status": "holds" if approved else "not_met",
+             "value": approval.isoformat(), "op": "<=", "threshold": as_of.isoformat(), "document": rec.row.approval_doc,
+             "message": f"{approval} 经 {rec.row.approval_doc} 批准" if approved else f"批准日期 {approval} 晚于 {as_of}"},
+            {"predicate": "unsupplied", "holds": not supplied, "status": "not_met" if supplied else "holds",
+             "value": rec.supplied_on.isoformat() if rec.supplied_on else None, "op": ">", "threshold": as_of.isoformat(),
+             "message": f"已于 {rec.supplied_on} 供地" if supplied else
+             (f"至 {as_of} 未供地（{rec.supplied_on} 供地）" if rec.supplied_on else f"至 {as_of} 未办理供地手续")},
+        ]
+        yes = approved and not supplied
+        out = {"status": "yes" if yes else "no", "predicates": preds,
+               "message": f"批而未供：{approval} 批准，至 {as_of} 未供地" if yes else "不属批而未供"}
+        if yes:
+            out["days_since_approval"] = (as_of - approval).days
+        return out
+    return build
+
+
+def _idle(rec: ParcelRec, as_of: dt.date, a: Audit):
+    st = rec.state(as_of)
+    if st is None:
+        return lambda h: {"status": "not_applicable", "predicates": [],
+                          "message": "无出让合同：闲置土地认定（53号令）以有偿使用合同或划拨决定约定的动工日期为准，"
+                                     "划拨土地的动工日期未登记"}
+    if not rec.supplied_by(as_of):
+        return lambda h: {"status": "not_applicable", "predicates": [], "message": f"至 {as_of} 尚未供地"}
+    c = st.contract
+    price = None if c.land_price is None else units.to_canonical(c.land_price.value, c.land_price.unit, "money")
+    ins = idle.inputs(st, price)
+    tests = idle.tests(st, ins)
+    for key, value, op, threshold in tests:
+        a.add(key, value, op, threshold)
+
+    def build(h: dict) -> dict:
+        finding = idle.finding(st, ins, h)
+        preds = [{"predicate": key, "value": dec_str(value), "op": op, "threshold": dec_str(threshold),
+                  "holds": h.get(key), "status": "holds" if h.get(key) else "not_met" if h.get(key) is False else
+                  "insufficient_data"} for key, value, op, threshold in tests]
+        state = finding.get("state")
+        if finding["status"] == "insufficient_data":
+            status = "insufficient_data"
+        else:
+            status = "yes" if state in ("idle_1y", "idle_2y", "stalled", "government_caused") else "no"
+        out = {"status": status, "state": state, "predicates": preds, "finding": finding, "message": finding["message"]}
+        if status == "yes":
+            out["cause"] = "government" if state == "government_caused" else "enterprise"
+        return out
+    return build
+
+
+def _low(data: ParkData, rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, ptax: ParkTax, a: Audit):
+    rid = data.park.ruleset
+    if rid is None:
+        return lambda h, idle_yes: {"status": "not_assessed", "predicates": [], "ruleset": None,
+                                    "message": "园区未指定低效用地认定规则集 (the park names no rule set)"}
+    rs = lowe.in_force(rid, as_of)
+    if rs is None:
+        return lambda h, idle_yes: {"status": "not_assessed", "predicates": [], "ruleset": {"id": rid},
+                                    "message": f"规则集 {rid} 在 {as_of} 无生效版本"}
+    if not rec.industrial:
+        return lambda h, idle_yes: {"status": "not_applicable", "predicates": [], "ruleset": rs.ref(),
+                                    "message": f"非工业用地（{USES.get(rec.row.use, rec.row.use)}）"}
+    if not rec.supplied_by(as_of):
+        return lambda h, idle_yes: {"status": "not_applicable", "predicates": [], "ruleset": rs.ref(),
+                                    "message": f"至 {as_of} 尚未供地"}
+    builders = lowe.predicates(rs.doc, facts(rec, as_of, tax_year, t, ptax.value), as_of, a)
+
+    def build(h: dict, idle_yes: bool) -> dict:
+        preds = [b(h) for b in builders]
+        st = {p["status"] for p in preds}
+        status = "yes" if "holds" in st else "insufficient_data" if "insufficient_data" in st else "no"
+        out = {"status": status, "predicates": preds, "ruleset": rs.ref(), "tax_year": tax_year,
+               "message": "、".join(p["label"] for p in preds if p["status"] == "holds") if status == "yes" else
+               "有认定条件缺少数据" if status == "insufficient_data" else "不符合低效用地认定条件"}
+        if idle_yes and rs.doc.excludes_idle and status != "no":
+            out.update(status="excluded", excluded_because="idle",
+                       excludes_idle_source=rs.doc.cite(rs.doc.excludes_idle_source),
+                       message=f"已认定为闲置土地，按规则集不再认定为低效用地（{out['message']}）")
+        return out
+    return build
+
+
+def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | None = None,
+             ptax: ParkTax | None = None, only: str | None = None) -> dict[str, dict]:
+    """Every parcel of the park (or ``only`` one) on ``as_of``: ``categories`` (the assigned
+    ones, each with its predicate results) and ``assessment`` (all three, with status yes, no,
+    insufficient_data, not_applicable, not_assessed or excluded).  Tax predicates read
+    ``tax_year`` (default: the last year ended by ``as_of``)."""
+    tax_year = as_of.year - 1 if tax_year is None else tax_year
+    ptax = ptax or park_tax(data, tax_year)
+    by_code = {r.code: t for r, t in ptax.counted + ptax.missing}
+    basis = ptax.basis
+    out = {}
+    for rec in data.parcels:
+        if only is not None and rec.code != only:
+            continue
+        t = by_code.get(rec.code) or parcel_tax(data, rec, tax_year, basis)
+        a = Audit()
+        b_piwg, b_idle = _piwg(rec, as_of, a), _idle(rec, as_of, a)
+        b_low = _low(data, rec, as_of, tax_year, t, ptax, a)
+        holds = a.run(engine)
+        piwg, idle_ = b_piwg(holds), b_idle(holds)
+        low = b_low(holds, idle_["status"] == "yes")
+        assessment = {"approved_unsupplied": piwg, "idle": idle_, "low_efficiency": low}
+        categories = []
+        for cat, res in assessment.items():
+            if res["status"] == "yes":
+                code, label = CATEGORIES[cat]
+                categories.append({"category": cat, "code": code, "label": label, "as_of": as_of.isoformat(),
+                                   **{k: v for k, v in res.items() if k != "status"}})
+        out[rec.code] = {"code": rec.code, "as_of": as_of.isoformat(), "tax_year": tax_year,
+                         "categories": categories, "assessment": assessment,
+                         "tax": {"status": t.status, "reason": t.reason, "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
+                                 "park_average": _q(ptax.value, "万元/亩"), "inputs": t.detail}}
+    return out
+
+
+def parcel_basics(data: ParkData, rec: ParcelRec, as_of: dt.date) -> dict:
+    """地块基本信息 of the ledger (lifecycle.md §8)."""
+    code = rec.code
+    out = {"code": code, "code_kind": "不动产单元代码" if len(code) == 28 else "宗地代码", "county": code[:6],
+           "park": data.park.id, "park_name": data.name_on(as_of), "location": rec.doc.get("location"),
+           "area": _q(rec.area, "亩"), "area_m2": _q(rec.area * units.M2_PER_MU, "m2", 2),
+           "use": rec.row.use, "use_label": USES.get(rec.row.use), "supply_status": rec.row.supply_status,
+           "supply_status_label": SUPPLY_STATUSES.get(rec.row.supply_status),
+           "supplied_on": rec.supplied_on.isoformat() if rec.supplied_on else None,
+           "approval": rec.doc.get("approval"), "supervision_no": rec.doc.get("supervision_no"),
+           "contract": None}
+    if rec.contract is not None:
+        c, st = rec.contract, rec.state(as_of)
+        out["contract"] = {
+            "contract_no": c.contract_no, "signed_on": c.signed_on.isoformat(), "transferee": c.transferee.model_dump(),
+            "industry": c.industry.model_dump(), "land_price": c.land_price.model_dump(mode="json") if c.land_price else None,
+            "land_area": c.land_area.model_dump(mode="json"), "ruleset": c.ruleset, "model": c.model,
+            "start_by": c.schedule.start_by.isoformat() if c.schedule.start_by else None,
+            "complete_by": c.schedule.complete_by.isoformat() if c.schedule.complete_by else None,
+            "start_due": st.start_due.isoformat() if st and st.start_due else None,
+            "complete_due": st.complete_due.isoformat() if st and st.complete_due else None,
+            "started_on": st.started_on.isoformat() if st and st.started_on else None,
+            "completed_on": st.completion.on.isoformat() if st and st.completion else None}
+    return out
+
+
+def parcel_view(session: Session, code: str, as_of: dt.date, engine: Engine) -> dict:
+    """GET /v1/parcels/{code}: the registration, the basic data and the classification on ``as_of``."""
+    row = store.get_parcel(session, code)
+    data = load(session, row.park_id)
+    rec = next(r for r in data.parcels if r.code == row.code)
+    cls = classify(data, as_of, engine, only=row.code)[row.code]
+    latest = store.latest_plans(session, [row.code]).get(row.code)
+    return {**store.parcel_summary(row), "registration": rec.doc, "basics": parcel_basics(data, rec, as_of), **cls,
+            "plan": store.plan_dict(latest[0]) if latest else None, "engine": engine.name, "engine_version": engine.version}
+
+
+# =========================================================================== plans (一宗一策)
+
+def _extension_base(contract: ContractRequest, events: list[dict], as_of: dt.date) -> dt.date | None:
+    """The start date an extension runs from: the contract's, or one newly agreed after a
+    government-caused delay (as ``app.lifecycle.state.validate_new_events``)."""
+    base = contract.schedule.start_by
+    for e in effective_events(events):
+        if e["type"] == "government_delay" and e.get("new_start_by") and dt.date.fromisoformat(e["on"]) <= as_of and base:
+            base = max(base, dt.date.fromisoformat(e["new_start_by"]))
+    return base
+
+
+def _extension_cap_months(contract: ContractRequest | None) -> tuple[int, str]:
+    years = Decimal(STATUTORY_CAPS["extend_start"][0])
+    why = "53号令第十二条：延长动工开发期限不超过一年"
+    if contract is not None:
+        model = contract_models().get(contract.model)
+        if model is not None:
+            m = Decimal(str(model.limits.get("clauses.extension_max_years", {}).get("value", years)))
+            if m < years:
+                years, why = m, f"合同示范文本 {contract.model} 上限 {m} 年"
+        agreed = contract.clauses.extension_max_years
+        if agreed is not None and agreed < years:
+            years, why = agreed, f"合同约定延期上限 {agreed} 年"
+    return int(round(years * 12)), why
+
+
+def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, events: list[dict]) -> dict:
+    """Refuse what the law or the ledger forbids (InputError with paths); return the cap check."""
+    problems: list[Problem] = []
+    m, cause = req.measure, req.cause.type
+    if m in ("idle_fee", "free_reclaim") and cause in ("government", "force_majeure"):
+        problems.append(Problem("measure", "政府原因或不可抗力造成的闲置，不得征收闲置费或无偿收回，应按53号令第十二条协商处置 "
+                                           "(government-caused delay: no idle fee or free reclaim)"))
+    if m == "complete_supply" and parcel.supply_status != "approved_unsupplied":
+        problems.append(Problem("measure", "完善供地手续仅适用于批而未供土地 (complete_supply is for approved-unsupplied land)"))
+    cap = None
+    if m in STATUTORY_CAPS:
+        years, article, runs = STATUTORY_CAPS[m]
+        law = idle_land_law()
+        if m == "extend_start":
+            base = _extension_base(contract, events, req.as_of) if contract is not None else None
+            months, why = _extension_cap_months(contract)
+            if base is not None and req.cap_from is not None and req.cap_from != base:
+                problems.append(Problem("cap_from", f"延期自合同约定的动工日期 {base} 起算，不能另行指定 "
+                                                    f"(the cap runs from the contract's start date {base})"))
+            base = base or req.cap_from
+            if base is None:
+                problems.append(Problem("cap_from", "无合同约定的动工日期：请填写 cap_from（现行约定的动工日期）"))
+        else:
+            base, months, why = req.cap_from, years * 12, f"53号令第十二条：临时使用不超过{years}年"
+            if base is None:
+                problems.append(Problem("cap_from", "临时使用须填写开始日期 cap_from (first day of the temporary use)"))
+        if base is not None:
+            limit = add_months(base, months)
+            cap = {"measure": m, "from": base.isoformat(), "months": months, "limit": limit.isoformat(),
+                   "deadline": req.deadline.isoformat(), "why": why, "runs": runs, "cite": law.cite(article)}
+            if req.deadline <= base:
+                problems.append(Problem("deadline", f"期限应晚于起算日 {base} (deadline must be after {base})"))
+            elif req.deadline > limit:
+                problems.append(Problem("deadline", f"超过法定上限：{why}，自 {base} 起最迟 {limit} "
+                                                    f"(beyond the statutory cap: at most {months} months from {base}, "
+                                                    f"i.e. {limit})"))
+    if problems:
+        raise InputError(problems)
+    return cap or {}
+
+
+def put_plan(session: Session, code: str, raw: dict | PlanIn) -> tuple[dict, bool]:
+    """Record a new version of a parcel's plan (PUT /v1/parcels/{code}/plan).  Returns
+    (the stored version, created); the same content as the latest version is a no-op."""
+    req = _parse(PlanIn, raw)
+    parcel = store.get_parcel(session, code)
+    contract, events = None, []
+    if parcel.contract_no:
+        crow = store.contracts_by_no(session, [parcel.contract_no]).get(parcel.contract_no)
+        if crow is not None:
+            contract = ContractRequest.model_validate(store_contract_document(crow))
+            events = store.events_by_contract(session, [parcel.contract_no])[parcel.contract_no]
+    cap = check_plan(req, parcel, contract, events)
+    doc = req.model_dump(mode="json", exclude_none=True, exclude={"expected_version"})
+    doc["measure_label"] = MEASURES[req.measure]
+    if cap:
+        doc["statutory_cap"] = cap
+    return store.append_plan(session, parcel.code, doc, req.expected_version)
+
+
+def _diff(a: Any, b: Any, path: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += _diff(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+        return out
+    return [] if a == b else [path]
+
+
+def plan_history(session: Session, code: str) -> dict:
+    """Every version, oldest first, each with the fields changed from the one before."""
+    parcel = store.get_parcel(session, code)
+    out, prev = [], None
+    for row in store.plans(session, parcel.code):
+        d = store.plan_dict(row)
+        d["changed"] = _diff(prev, d["plan"]) if prev is not None else []
+        prev = d["plan"]
+        out.append(d)
+    return {"parcel": parcel.code, "count": len(out), "versions": out}
+
+
+def latest_plan(session: Session, code: str) -> dict:
+    parcel = store.get_parcel(session, code)
+    latest = store.latest_plans(session, [parcel.code]).get(parcel.code)
+    if latest is None:
+        raise NotFound(f"parcel {parcel.code} has no plan")
+    return store.plan_dict(latest[0])
+
+
+# =========================================================================== the ledger
+
+def _suggested(cats: list[dict]) -> list[str]:
+    out: list[str] = []
+    for c in cats:
+        if c["category"] == "approved_unsupplied":
+            out.append("complete_supply")
+        elif c["category"] == "idle":
+            out += [PROPOSAL_MEASURES[p] for p in c.get("finding", {}).get("proposals", []) if p in PROPOSAL_MEASURES]
+        else:
+            out += ["enterprise_upgrade", "redevelop", "merger", "negotiated_paid_reclaim"]
+    return list(dict.fromkeys(out))
+
+
+def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine) -> dict:
+    """一宗一策 ledger on ``as_of``: every problem parcel (a category on that date) and every
+    parcel with a recorded plan, with basic data, categories and the latest plan version."""
+    data = load(session, park_id)
+    cls = classify(data, as_of, engine)
+    plans = store.latest_plans(session, [r.code for r in data.parcels])
+    rows = []
+    totals = {cat: {"count": 0, "area": ZERO} for cat in CATEGORIES}
+    without_plan = 0
+    for rec in data.parcels:
+        c = cls[rec.code]
+        plan = plans.get(rec.code)
+        if not c["categories"] and plan is None:
+            continue
+        for cat in c["categories"]:
+            totals[cat["category"]]["count"] += 1
+            totals[cat["category"]]["area"] += rec.area
+        p = store.plan_dict(plan[0]) if plan else None
+        if p is None:
+            plan_status = "missing"
+            without_plan += 1
+        elif p["plan"]["progress"]["status"] == "completed":
+            plan_status = "completed"
+        elif not c["categories"]:
+            plan_status = "no_current_category"
+        elif dt.date.fromisoformat(p["plan"]["deadline"]) < as_of and p["plan"]["progress"]["status"] != "cancelled":
+            plan_status = "overdue"
+        else:
+            plan_status = "open"
+        rows.append({"ledger_id": f"{data.park.id}/{rec.code}", "parcel": parcel_basics(data, rec, as_of),
+                     "categories": c["categories"], "category_codes": [x["code"] for x in c["categories"]],
+                     "cause": p["plan"]["cause"] if p else None, "measure": p["plan"]["measure"] if p else None,
+                     "deadline": p["plan"]["deadline"] if p else None, "plan": p, "plan_status": plan_status,
+                     "plan_versions": plan[1] if plan else 0, "suggested_measures": _suggested(c["categories"]),
+                     "history": f"/v1/parcels/{rec.code}/plan/history"})
+    return {"park": data.park.id, "park_name": data.name_on(as_of), "as_of": as_of.isoformat(),
+            "count": len(rows), "without_plan": without_plan,
+            "totals": {k: {"count": v["count"], "area": _q(v["area"], "亩")} for k, v in totals.items()},
+            "measures": MEASURES, "rows": rows, "engine": engine.name, "engine_version": engine.version}
+
+
+LEDGER_COLUMNS = ["台账编号", "宗地代码", "园区名称", "面积（亩）", "用途", "供地状态", "批准文号", "批准日期", "合同编号",
+                  "受让人", "统一社会信用代码", "类型", "形成原因", "政府原因", "处置措施", "完成时限", "法定上限",
+                  "牵头单位", "配合单位", "责任人", "进度", "决定文书", "方案版本", "方案状态"]
+
+
+def flat_ledger(led: dict) -> list[dict]:
+    """The ledger as flat rows with Chinese column names (``LEDGER_COLUMNS``), for a spreadsheet."""
+    cause_labels = {"enterprise": "企业原因", "government": "政府原因", "force_majeure": "不可抗力", "other": "其他"}
+    out = []
+    for row in led["rows"]:
+        b, plan = row["parcel"], (row["plan"] or {}).get("plan") or {}
+        c = b.get("contract") or {}
+        resp = plan.get("responsible") or {}
+        cap = plan.get("statutory_cap") or {}
+        out.append(dict(zip(LEDGER_COLUMNS, [
+            row["ledger_id"], b["code"], b["park_name"], b["area"]["value"], b["use_label"], b["supply_status_label"],
+            (b.get("approval") or {}).get("document"), (b.get("approval") or {}).get("date"), c.get("contract_no"),
+            (c.get("transferee") or {}).get("name"), (c.get("transferee") or {}).get("uscc"),
+            "、".join(x["label"] for x in row["categories"]),
+            cause_labels.get((plan.get("cause") or {}).get("type")), (plan.get("cause") or {}).get("government_cause"),
+            plan.get("measure_label"), plan.get("deadline"), cap.get("limit"), resp.get("lead_unit"),
+            "、".join(resp.get("cooperating_units") or []), resp.get("person"), (plan.get("progress") or {}).get("status"),
+            "；".join(d["number"] for d in plan.get("documents") or []), row["plan_versions"], row["plan_status"]],
+            strict=True)))
+    return out
+
+
+# =========================================================================== yearly evaluation
+
+def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
+    """The park's yearly evaluation: land totals by category on 31 December, the park 亩均税收
+    (tax basis and area basis stated), the distance to the target, the parcels that pull it
+    down, and the change from the year before."""
+    data = load(session, park_id)
+    end = dt.date(year, 12, 31)
+    cur, prev = park_tax(data, year), park_tax(data, year - 1)
+    cls = classify(data, end, engine, tax_year=year, ptax=cur)
+    target = Fraction(data.park.target_tax_per_mu) if data.park.target_tax_per_mu else None
+
+    a = Audit()
+    k_target = a.add("park.target", cur.value - target, ">=", ZERO) if cur.value is not None and target is not None else None
+    change = cur.value - prev.value if cur.value is not None and prev.value is not None else None
+    k_up = a.add("yoy.up", change, ">", ZERO) if change is not None else None
+    k_down = a.add("yoy.down", change, "<", ZERO) if change is not None else None
+    h = a.run(engine)
+    # One small program per parcel (the same program every time, compiled once per process):
+    # slot names with parcel codes would register a new durable ruleset per park, never unloaded.
+    below: dict[str, bool] = {}
+    if cur.value is not None:
+        for r, t in cur.counted:
+            pa = Audit()
+            key = pa.add("pull", t.tax_per_mu - cur.value, "<", ZERO)
+            below[r.code] = bool(pa.run(engine)[key])
+
+    # land totals by category
+    registered = list(data.parcels)
+    supplied = [r for r in registered if r.supplied_by(end)]
+    by_cat = {}
+    for cat in CATEGORIES:
+        members = [r for r in registered if any(c["category"] == cat for c in cls[r.code]["categories"])]
+        by_cat[cat] = {"label": CATEGORIES[cat][1], "code": CATEGORIES[cat][0], "count": len(members),
+                       "area": _q(sum((r.area for r in members), ZERO), "亩"), "parcels": [r.code for r in members]}
+    problem = [r for r in registered if cls[r.code]["categories"]]
+    undecided = [r.code for r in registered
+                 if any(x["status"] == "insufficient_data" for x in cls[r.code]["assessment"].values())]
+    planned = Fraction(data.park.planned_area_mu)
+    reg_area = sum((r.area for r in registered), ZERO)
+    land = {"planned_area": _q(planned, "亩"),
+            "registered": {"count": len(registered), "area": _q(reg_area, "亩")},
+            "supplied": {"count": len(supplied), "area": _q(sum((r.area for r in supplied), ZERO), "亩")},
+            "industrial_supplied": {"count": len([r for r in supplied if r.industrial]),
+                                    "area": _q(cur.scope_area, "亩")},
+            "by_category": by_cat,
+            "problem": {"count": len(problem), "area": _q(sum((r.area for r in problem), ZERO), "亩"),
+                        "note": "每宗只计一次（可同时属多类）"},
+            "without_category": {"count": len(registered) - len(problem),
+                                 "area": _q(reg_area - sum((r.area for r in problem), ZERO), "亩")},
+            "insufficient_data": undecided,
+            "planned_not_registered": _q(planned - reg_area, "亩")}
+
+    # target
+    tgt = {"value": _q(target, "万元/亩"), "source": data.park.target_source}
+    if k_target is not None:
+        tgt.update(status="meets" if h[k_target] else "below", distance=_q(target - cur.value, "万元/亩"),
+                   attainment=_q(cur.value / target * 100, "%"), formula="distance = 目标 − 园区亩均税收")
+    else:
+        tgt.update(status="no_target" if target is None else "insufficient_data", distance=None, attainment=None)
+
+    # the parcels that pull it down, lowest first
+    pullers = []
+    for r, t in cur.counted:
+        if below.get(r.code):
+            gap = cur.value - t.tax_per_mu
+            pullers.append((t.tax_per_mu, r.code, {
+                "code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
+                "gap": _q(gap, "万元/亩"), "shortfall_tax": _q(gap * r.area, "万元"),
+                "categories": [c["code"] for c in cls[r.code]["categories"]],
+                "transferee_uscc": t.detail.get("uscc")}))
+    pullers.sort(key=lambda x: (x[0], x[1]))
+
+    # year over year
+    yoy: dict[str, Any] = {"previous_year": year - 1, "previous": _q(prev.value, "万元/亩"), "current": _q(cur.value, "万元/亩"),
+                           "previous_tax_basis": prev.basis,
+                           "previous_area": {"counted": _q(prev.counted_area, "亩"), "in_scope": _q(prev.scope_area, "亩")}}
+    if change is not None:
+        now_codes = {r.code for r, _ in cur.counted}
+        then_codes = {r.code for r, _ in prev.counted}
+        yoy.update(status="ok", change=_q(change, "万元/亩"),
+                   change_percent=_q(change / prev.value * 100, "%") if prev.value else None,
+                   direction="up" if h[k_up] else "down" if h[k_down] else "unchanged",
+                   parcels_added=sorted(now_codes - then_codes), parcels_dropped=sorted(then_codes - now_codes),
+                   same_tax_basis=_basis_key(cur.basis) == _basis_key(prev.basis))
+    else:
+        yoy.update(status="insufficient_data", change=None, change_percent=None, direction=None,
+                   message=f"{year - 1} 年或 {year} 年园区亩均税收无法计算")
+
+    prs = lowe.in_force(data.park.ruleset, end) if data.park.ruleset else None
+    verdict = ("insufficient_data" if cur.value is None else "no_target" if target is None
+               else "meets_target" if tgt["status"] == "meets" else "below_target")
+    example = bool((prs and prs.doc.status == "example") or (cur.basis.get("from") or {}).get("status") == "example")
+    return {"kind": "park_evaluation", "verdict": verdict, "park": data.park.id, "park_name": data.name_on(end),
+            "jurisdiction": data.park.jurisdiction, "year": year, "as_of": end.isoformat(),
+            "ruleset": prs.ref() if prs else None, "example": example,
+            "land": land, "tax_per_mu": cur.to_dict(), "target": tgt, "pulling_down": [p for _, _, p in pullers],
+            "year_over_year": yoy, "known_at": data.known_at.isoformat(),
+            "engine": engine.name, "engine_version": engine.version}
+
+
+def _basis_key(b: dict) -> tuple:
+    f = b.get("from") or {}
+    return (b.get("status"), b.get("refunds_added_back"), tuple(b.get("includes") or ()), f.get("id"), f.get("version"))
+
+
+def run_evaluation(session: Session, park_id: str, year: int, engine: Engine) -> dict:
+    """The evaluation, stored as a decision (kind park_evaluation) in the hash-chained log."""
+    return decisions.append(session, [evaluate(session, park_id, year, engine)])[0]
