@@ -30,6 +30,10 @@ MAX_ROWS = 100_000
 _UNIT = re.compile(r"^(.*?)\s*[（(\[【]\s*([^）)\]】]+?)\s*[）)\]】]\s*$")
 
 
+# A totals row (our exports add one) is not data.
+SUMMARY_ROWS = ("合计", "总计")
+
+
 def split_header(h: str) -> tuple[str, str | None]:
     m = _UNIT.match(h.strip())
     return (m.group(1).strip(), m.group(2).strip()) if m else (h.strip(), None)
@@ -92,7 +96,7 @@ def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]
     body = []
     for n, row in enumerate(rows, start=header_no + 1):
         values = [_cell(v) for v in row]
-        if all(v is None for v in values):
+        if all(v is None for v in values) or values[0] in SUMMARY_ROWS:
             continue
         body.append((n, values))
         if len(body) > MAX_ROWS:
@@ -121,6 +125,11 @@ def _number(v: Any) -> Any:
 
 
 QUANTITY_PREFIXES = ("measures.", "indicators.")
+
+
+@cache
+def _closed_values() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(HEADERS.read_text(encoding="utf-8")).get("values", {})
 # Yes/no cells; anything else is passed on and refused by the request model with its row.
 YES_NO = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
@@ -141,7 +150,9 @@ def rows_to_requests(columns, rows, kind: str) -> list[tuple[int, dict]]:
             ind = cat.indicators.get(field.split(".", 1)[1]) if field.startswith("indicators.") else None
             if ind is not None and ind.is_boolean:
                 v = {"value": YES_NO.get(str(v).strip().lower(), v)}
-            elif field.startswith(QUANTITY_PREFIXES) or field in ("land_area", "tax_paid", "policy_refunds"):
+            elif field in _closed_values():
+                v = _closed_values()[field].get(str(v), v)
+            elif field.startswith(QUANTITY_PREFIXES) or field in ("land_area", "tax_paid", "policy_refunds", "area"):
                 v = {"value": _number(v), **({"unit": unit} if unit else {})}
             elif field in ("year",):
                 v = int(v) if isinstance(v, int | float) and float(v).is_integer() else v
@@ -306,3 +317,52 @@ def _plain(v: Any) -> Any:
         except InvalidOperation:
             return v
     return v
+
+
+# ---------------------------------------------------------------- parcels
+
+PARCEL_COLUMNS = [("code", "宗地代码", None), ("area", "面积", "area"), ("use", "用途", None),
+                  ("supply_status", "供应状态", None), ("approval.document", "批准文号", None),
+                  ("approval.date", "批准日期", None), ("contract_no", "合同编号", None), ("supplied_on", "供地日期", None),
+                  ("supervision_no", "电子监管号", None), ("location", "坐落", None), ("note", "备注", None)]
+
+
+def parcel_rows(data: bytes, park_id: str) -> tuple[list[dict], list[int]]:
+    """A parcels sheet as ParcelIn dicts for ``park_id``, with the sheet row numbers."""
+    columns, rows = read_sheet(data, "parcel")
+    pairs = rows_to_requests(columns, rows, "parcel")
+    return [{**r, "park": park_id} for _, r in pairs], [n for n, _ in pairs]
+
+
+def parcels_sheet(documents: list[dict], title: str) -> bytes:
+    """Registered parcels (their stored request documents) as a sheet ``parcel_rows`` reads back.
+    Areas keep their own unit: one column per unit used."""
+    units_used: list[str] = []
+    for d in documents:
+        u = d["area"].get("unit")
+        if u not in units_used:
+            units_used.append(u)
+    cols: list[tuple[str, str | None]] = []
+    for _field, header, kind in PARCEL_COLUMNS:
+        if kind == "area":
+            cols += [(header, u) for u in units_used]
+        else:
+            cols.append((header, None))
+    rows, total = [], {u: Decimal(0) for u in units_used}
+    for d in documents:
+        row: list[Any] = []
+        for field, _, kind in PARCEL_COLUMNS:
+            if kind == "area":
+                for u in units_used:
+                    hit = d["area"].get("unit") == u
+                    row.append(_plain(str(d["area"]["value"])) if hit else None)
+                    if hit:
+                        total[u] += Decimal(str(d["area"]["value"]))
+                continue
+            v: Any = d
+            for part in field.split("."):
+                v = v.get(part) if isinstance(v, dict) else None
+            row.append(v)
+        rows.append(row)
+    totals = {1 + i: total[u] for i, u in enumerate(units_used)}
+    return write_table(title, cols, rows, totals=totals, sheet="parcels")

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
+from app import excel
 from app.api.deps import EngineDep, SessionDep
 from app.checks import parks
+from app.errors import InputError
+from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])
 
@@ -114,3 +118,36 @@ def get_plan(code: str, session: SessionDep) -> dict:
 def plan_history(code: str, session: SessionDep) -> dict:
     """Every version of the plan, oldest first, with the fields each one changed."""
     return parks.plan_history(session, code)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, responses=_CREATED)
+async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Response, file: UploadFile = File(...)) -> dict:
+    """Parcels of a registered park from an .xlsx sheet (宗地代码, 面积（亩）, 用途, 供应状态, 批准文号 …).
+    Every bad row is reported with its row number; nothing is stored from a sheet with a problem.
+    Parcels already registered with the same content are left as they are."""
+    from app.api.checks import read_upload
+
+    data = await read_upload(file)
+    park_doc = parks_store.park_document(parks_store.get_park(session, park_id))
+    rows, numbers = excel.parcel_rows(data, park_id)
+    try:
+        out = await run_in_threadpool(parks.register_park_with_parcels, session, park_doc, rows)
+    except InputError as e:
+        raise InputError([excel.by_row(p, numbers, "parcels") for p in e.problems]) from None
+    created = any(p["created"] for p in out["parcels"])
+    response.status_code = 201 if created else 200
+    return {"park": park_id, "count": len(out["parcels"]), "created": sum(p["created"] for p in out["parcels"]),
+            "unchanged": sum(not p["created"] for p in out["parcels"]), "warnings": out["warnings"]}
+
+
+@router.get("/v1/parks/{park_id}/parcels.xlsx")
+def export_parcels_xlsx(park_id: str, session: SessionDep) -> Response:
+    """The park's registered parcels as a sheet that the import reads back unchanged."""
+    row = parks_store.get_park(session, park_id)
+    docs = [parks_store.parcel_document(p) for p in parks_store.parcels_of_park(session, park_id)]
+    data = excel.parcels_sheet(docs, f"{park_id} 宗地清单（{dt.date.today().isoformat()}）")
+    return Response(data, media_type=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{row.id}-parcels.xlsx"})
