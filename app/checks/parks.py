@@ -50,13 +50,13 @@ from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle import idle
 from app.lifecycle.law import contract_models, idle_land_law
 from app.lifecycle.periods import add_months
-from app.lifecycle.state import State, effective_events, fold
+from app.lifecycle.state import State, completion_site, effective_events, fold
 from app.rulesets.resolve import Registry
 from app.store import decisions, rulesets, tax
 from app.store import parks as store
 from app.store.models import Contract, Parcel, Park, ParkName
 from indicators import units
-from indicators.derive import Site, Storey, derive
+from indicators.derive import derive
 from indicators.identifiers import check_division, check_parcel_code, check_supervision_no
 
 ZERO = Fraction(0)
@@ -613,21 +613,6 @@ def park_tax(data: ParkData, year: int) -> ParkTax:
 
 # =========================================================================== classification
 
-def _site(st: State, area: Fraction) -> Site:
-    comp = st.completion
-    measures = {}
-    for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area", "admin_land_area",
-              "admin_floor_area", "green_area"):
-        q = getattr(comp, m)
-        if q is not None:
-            measures[m] = units.to_canonical(q.value, q.unit, "area")
-    floors = None
-    if comp.floors is not None:
-        floors = [Storey(units.to_canonical(f.area.value, f.area.unit, "area"),
-                         units.to_canonical(f.height.value, f.height.unit, "length"), f.count) for f in comp.floors]
-    return Site(land_area=area, measures=measures, floors=floors)
-
-
 def _contract_area(c: ContractRequest) -> Fraction:
     return units.to_canonical(c.land_area.value, c.land_area.unit, "area")
 
@@ -646,7 +631,7 @@ def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, pa
             elif cm.fixed_asset_investment is not None:
                 agreed = units.to_canonical(cm.fixed_asset_investment.value, cm.fixed_asset_investment.unit, "money") / c_area
             if st is not None and st.completion is not None:
-                far = derive("plot_ratio", _site(st, c_area))
+                far = derive("plot_ratio", completion_site(st, c_area))
                 inv = st.completion.fixed_asset_investment
                 if inv is not None:
                     intensity = units.to_canonical(inv.value, inv.unit, "money") / c_area

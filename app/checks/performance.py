@@ -24,12 +24,12 @@ from app.engine import program as prog
 from app.lifecycle import idle, penalties
 from app.lifecycle.law import contract_models
 from app.lifecycle.periods import days_late
-from app.lifecycle.state import State, fold
+from app.lifecycle.state import State, completion_site, fold
 from app.rulesets.resolve import Registry
 from app.store import contracts, decisions, rulesets, tax
 from indicators import units
 from indicators.catalog import load_catalog
-from indicators.derive import Site, Storey, counted_floor_area, derive
+from indicators.derive import Site, counted_floor_area, derive
 from indicators.units import M2_PER_MU
 
 Test = tuple[str, Fraction | None, str, Fraction]
@@ -186,21 +186,6 @@ def late_delivery(st: State, a: Audit) -> tuple:
 
 # ---------------------------------------------------------------- completion: F4–F7
 
-def _site(st: State, area: Fraction) -> Site:
-    comp = st.completion
-    measures = {}
-    for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area", "admin_land_area",
-              "admin_floor_area", "green_area"):
-        q = getattr(comp, m)
-        if q is not None:
-            measures[m] = q_canonical(q, "area", f"completion.{m}")
-    floors = None
-    if comp.floors is not None:
-        floors = [Storey(q_canonical(f.area, "area", "floors.area"), units.to_canonical(f.height.value, f.height.unit, "length"),
-                         f.count) for f in comp.floors]
-    return Site(land_area=area, measures=measures, floors=floors)
-
-
 INTERVAL_KINDS = ("plot_ratio", "building_coefficient", "green_ratio", "admin_land_share", "admin_floor_share")
 
 
@@ -212,7 +197,7 @@ def completion_parts(st: State, area: Fraction, price: Fraction | None, a: Audit
         if due is not None and st.as_of > due:
             return [lambda h, k=k: _missing(k, ["completion_accepted"], f"已过竣工期限 {due}，尚无竣工验收数据") for k in kinds]
         return [lambda h, k=k: _finding(k, "not_applicable", "尚未竣工验收") for k in kinds]
-    site = _site(st, area)
+    site = completion_site(st, area)
     out = [investment(st, area, price, a)]
     below, above, over = [], [], []
     for kind in INTERVAL_KINDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from pydantic import TypeAdapter
 
@@ -24,6 +25,8 @@ from app.checks.contract_inputs import (
 from app.errors import InputError, Problem
 from app.lifecycle.law import contract_models
 from app.lifecycle.periods import add_months
+from indicators import units
+from indicators.derive import Site, Storey
 
 _EVENT = TypeAdapter(Event)
 
@@ -141,3 +144,17 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
                                         f"(an extension may not exceed {cap_months} months from {start_by})"))
     if problems:
         raise InputError(problems)
+
+
+def completion_site(st: State, area: Fraction) -> Site:
+    """The built site as accepted at completion, for deriving its indicators (areas in 亩)."""
+    comp = st.completion
+    measures = {m: units.to_canonical(q.value, q.unit, "area")
+                for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area",
+                          "admin_land_area", "admin_floor_area", "green_area")
+                if (q := getattr(comp, m)) is not None}
+    floors = None
+    if comp.floors is not None:
+        floors = [Storey(units.to_canonical(f.area.value, f.area.unit, "area"),
+                         units.to_canonical(f.height.value, f.height.unit, "length"), f.count) for f in comp.floors]
+    return Site(land_area=area, measures=measures, floors=floors)
