@@ -1,7 +1,114 @@
-"""亩均效益 scoring runs (filled in by the scoring work)."""
+"""亩均效益 scoring runs (亩均论英雄): POST a population, read a stored run, or its flat table."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
 
-router = APIRouter(tags=["scoring"])
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import EngineDep, SessionDep
+from app.checks import scoring
+from app.errors import InputError, NotFound
+from app.store.tax import gc_paused
+
+router = APIRouter(prefix="/v1/scoring", tags=["scoring"])
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float | str | None = Field(description="the value; a JSON number or a decimal string")
+    unit: str | None = Field(default=None, description="converted to the rule set's unit (e.g. % → fraction)")
+
+
+class EnterpriseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=scoring.MAX_ID, description="统一社会信用代码 or name; unique in the run")
+    name: str | None = Field(default=None, max_length=scoring.MAX_NAME)
+    values: dict[str, float | str | Value | None] = Field(
+        description="indicator → value in the rule set's unit (or {value, unit}); null or absent = no data",
+        examples=[{"tax_per_mu": 30.5, "va_per_mu": 150, "energy_efficiency": 3.1, "emission_efficiency": None,
+                   "labour_productivity": 20, "rd_share": 0.035}])
+
+
+class RunIn(BaseModel):
+    """Documentation of the request body; the body is validated exactly (decimal, not float) by
+    ``app.checks.scoring.parse_request``, which reports every problem with its path."""
+    model_config = ConfigDict(extra="forbid")
+    ruleset: str = Field(default=scoring.DEFAULT_RULESET, description="scoring rule-set id (rules/scoring/)")
+    ruleset_version: str | None = Field(default=None, description="default: the latest version")
+    year: int = Field(ge=scoring.MIN_YEAR, le=scoring.MAX_YEAR, description="evaluation year")
+    enterprises: list[EnterpriseIn] = Field(min_length=1, max_length=scoring.MAX_ENTERPRISES)
+
+
+def _inline(schema: dict) -> dict:
+    """The schema with its $defs inlined (the operation's schema has no $defs of its own)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk({**defs[ref.split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(RunIn.model_json_schema())}}}}
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _json(text: str, status: int = 200) -> Response:
+    return Response(text, status_code=status, media_type="application/json")
+
+
+@router.post("/runs", status_code=201, openapi_extra=_BODY,
+             responses={201: {"description": "the stored run: every enterprise with every sub-score, rank, "
+                                             "percentile and class; the decision id"},
+                        422: {"description": "invalid input: every problem with its path; nothing stored"}})
+def post_run(session: SessionDep, engine: EngineDep, body: Annotated[bytes, Depends(_raw_body)]) -> Response:
+    """Score a population of enterprises for a year: score = Σ value ÷ benchmark × weight, ranked and
+    classed (A/B/C/D by rank percentile) as the scoring rule set declares; stored with a decision."""
+    with gc_paused():       # shared with tax batches: no cyclic GC rescanning a large population
+        try:
+            req = scoring.parse_request(body)
+        except scoring.ScoringRuleSetInvalid as e:
+            raise HTTPException(500, str(e)) from None
+        return _json(scoring.run(session, req, engine), 201)
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, session: SessionDep) -> Response:
+    return _json(scoring.get_run(session, run_id))
+
+
+@router.get("/runs/{run_id}/table")
+def get_table(run_id: str, session: SessionDep) -> dict:
+    """The run as one flat table (columns, rows in rank order), for spreadsheets."""
+    return scoring.table(json.loads(scoring.get_run(session, run_id)))
+
+
+@router.get("/rulesets")
+def list_rulesets() -> dict:
+    by_id, errors = scoring.bundled()
+    return {"rulesets": [rs.summary() for versions in by_id.values() for rs in versions.values()],
+            "invalid_files": errors}
+
+
+@router.get("/rulesets/{ruleset_id}")
+def get_ruleset(ruleset_id: str, version: str | None = None) -> dict:
+    try:
+        rs = scoring.get_ruleset(ruleset_id, version)
+    except InputError as e:
+        raise NotFound(str(e)) from None
+    except scoring.ScoringRuleSetInvalid as e:
+        raise HTTPException(500, str(e)) from None
+    return {**rs.describe(), "documents": rs.documents, "notes": rs.notes}

@@ -15,9 +15,11 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -70,9 +72,11 @@ class _FileLock:
         os.close(self.fd)
 
 
-def append(session: Session, records: list[dict]) -> list[dict]:
+def append(session: Session, records: list[dict], also: Callable[[Connection, list[dict]], None] | None = None) -> list[dict]:
     """Append decisions (each a dict with kind, verdict and the body) in one transaction.
 
+    ``also(connection, stored)`` writes rows that belong with these decisions (a scoring
+    run …) in the same transaction, so both are stored or neither.
     Returns the stored payloads with ``decision_id``, ``hash``, ``prev_hash``, ``seq``."""
     out, rows = [], []
     head_t = ChainHead.__table__
@@ -100,6 +104,8 @@ def append(session: Session, records: list[dict]) -> list[dict]:
                 prev = h
             conn.execute(insert(Decision.__table__), rows)
             conn.execute(update(head_t).where(head_t.c.name == CHAIN).values(seq=seq, hash=prev))
+            if also is not None:
+                also(conn, out)
             session.commit()
         except BaseException:
             session.rollback()
