@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from app import __version__
-from app.api import checks, contracts, decisions, health, parks, rulesets, scoring, tax
+from app.api import checks, contracts, decisions, exports, health, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems
@@ -111,4 +111,5 @@ app.include_router(decisions.router)
 app.include_router(contracts.router)
 app.include_router(tax.router)
 app.include_router(parks.router)
+app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{id}.xlsx
 app.include_router(scoring.router)

@@ -1,0 +1,290 @@
+"""Exports as an officer prints them (.xlsx through ``app.excel.write_table``: title with the
+park and the date, frozen header, units in the headers, a totals row, notes stating the
+example status, tax basis and area basis) and charts as SVG images (``app.charts``).
+
+- GET /v1/parks/{id}/ledger.xlsx?as_of=       一宗一策台账 (the JSON ledger, flat: ``parks.flat_ledger``)
+- GET /v1/parks/{id}/evaluation.xlsx?year=    年度亩均税收评价 (stored as a decision, as the JSON GET)
+- GET /v1/scoring/runs/{id}.xlsx              亩均效益综合评价结果 (a stored scoring run)
+- GET /v1/parks/{id}/evaluation.svg?year=&chart=tax_per_mu|categories
+
+Totals are the sums of the printed rows.  Numbers come from the same service functions as
+the JSON endpoints; nothing is recomputed here except the sums.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app import charts, excel
+from app.api.deps import EngineDep, SessionDep
+from app.checks import parks
+from app.errors import NotFound
+
+router = APIRouter(tags=["exports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SVG = "image/svg+xml"
+_XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
+_SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
+VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足"}
+SHARE_LABEL = "未列入问题类型"
+
+
+def _dec(v: Any) -> Decimal | None:
+    return None if v is None else Decimal(str(v))
+
+
+def _qv(q: dict | None) -> Decimal | None:
+    return None if q is None else _dec(q["value"])
+
+
+def _total(rows: list[list[Any]], i: int) -> Decimal:
+    return sum((v for r in rows if isinstance(v := r[i], Decimal)), Decimal(0))
+
+
+def _file(data: bytes, media: str, filename: str, inline: bool = False) -> Response:
+    kind = "inline" if inline else "attachment"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'{kind}; filename="{filename}"'})
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
+def _example_notes(session, park_id: str, on: dt.date) -> list[str]:
+    view = parks.park_view(session, park_id, on)
+    out = []
+    if view.get("note"):
+        out.append(f"园区说明：{view['note']}")
+    rs = view.get("ruleset_in_force")
+    if rs and rs.get("example"):
+        out.append(f"示例数据：低效用地认定规则集 {rs['id']} {rs.get('version', '')} 为示例（status: example），"
+                   "阈值未经官方核实。")
+    return out
+
+
+def _basis_text(b: dict) -> str:
+    if b.get("status") != "ok":
+        return f"税收口径：无（{b.get('message', '未知')}）"
+    src = b.get("from") or {}
+    refunds = "政策性退税加回" if b.get("refunds_added_back") else "不加回政策性退税"
+    example = "，示例" if src.get("status") == "example" or src.get("example") else ""
+    return (f"税收口径：{'、'.join(b.get('includes') or [])}（实际入库，{refunds}；{b.get('period') or ''}），"
+            f"依据 {src.get('id')} {src.get('version') or ''}{example}")
+
+
+def _area_text() -> str:
+    return f"面积口径：{parks.AREA_BASIS['label']}。{parks.AREA_BASIS['note']}"
+
+
+def _categories_text(totals: dict[str, tuple[int, Any]]) -> str:
+    return "；".join(f"{parks.CATEGORIES[k][1]} {n} 宗 {a} 亩" for k, (n, a) in totals.items()) + "（一宗可属多类）"
+
+
+# =========================================================================== the ledger
+
+@router.get("/v1/parks/{park_id}/ledger.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
+def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep,
+                as_of: dt.date | None = Query(None, description="the date of the ledger; default today")) -> Response:
+    """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
+    on = as_of or dt.date.today()
+    led = parks.ledger(session, park_id, on, engine)
+    flat = parks.flat_ledger(led)
+    columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]
+    area_i = parks.LEDGER_COLUMNS.index("面积（亩）")
+    rows = [[_dec(r[h]) if i == area_i else (r[h] if r[h] != "" else None) for i, h in enumerate(parks.LEDGER_COLUMNS)]
+            for r in flat]
+    totals = {1: f"共 {len(rows)} 宗", area_i: _total(rows, area_i)}
+    name = led["park_name"] or park_id
+    cats = {k: (v["count"], v["area"]["value"]) for k, v in led["totals"].items()}
+    notes = [f"类型合计：{_categories_text(cats)}；未制定处置方案 {led['without_plan']} 宗。",
+             _area_text(),
+             f"低效用地认定中的亩均税收按 {on.year - 1} 年度（{on} 前最近一个完整年度）。",
+             *_example_notes(session, park_id, on),
+             f"截至 {on}；制表 {_stamp()}（北京时间）；规则引擎 {led['engine']} {led['engine_version']}。"]
+    data = excel.write_table(f"{name} 一宗一策台账（截至 {on}）", columns, rows, totals=totals, sheet="一宗一策台账", notes=notes)
+    return _file(data, XLSX, f"ledger-{park_id}-{on}.xlsx")
+
+
+# =========================================================================== the evaluation
+
+EVAL_COLUMNS = [("序号", None), ("宗地代码", None), ("受让人统一社会信用代码", None), ("宗地面积", "亩"), ("计入面积", "亩"),
+                ("计入税收", "万元"), ("亩均税收", "万元/亩"), ("低于园区亩均", None), ("类型", None), ("说明", None)]
+
+
+def _by_category(ev: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for cat in ev["land"]["by_category"].values():
+        for code in cat["parcels"]:
+            out.setdefault(code, []).append(cat["label"])
+    return out
+
+
+def evaluation_rows(ev: dict) -> list[list[Any]]:
+    t = ev["tax_per_mu"]
+    labels = _by_category(ev)
+    below = {p["code"] for p in ev["pulling_down"]}
+    items = []
+    for p in t["parcels_counted"]:
+        shared = p["inputs"].get("shared_with") or []
+        note = (f"纳税人另有 {len(shared)} 宗用地（{'、'.join(shared)}），税收按面积分摊" if shared else "")
+        items.append((p["code"], [p["code"], p["inputs"].get("uscc"), _qv(p["area"]), _qv(p["area"]),
+                                  _qv(p["allocated_tax"]), _qv(p["tax_per_mu"]), "是" if p["code"] in below else "否",
+                                  "、".join(labels.get(p["code"], [])), note]))
+    for p in t["parcels_missing_data"]:
+        items.append((p["code"], [p["code"], None, _qv(p["area"]), None, None, None, None,
+                                  "、".join(labels.get(p["code"], [])), f"缺数据，不计入：{p['reason']}"]))
+    items.sort(key=lambda x: x[0])
+    return [[n, *row] for n, (_, row) in enumerate(items, start=1)]
+
+
+@router.get("/v1/parks/{park_id}/evaluation.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
+def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep,
+                    year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year")) -> Response:
+    """The yearly evaluation as a printable sheet: every industrial parcel supplied by the year's
+    end with its counted tax and 亩均税收; totals = Σ rows; the park figure, target, land by
+    category and the bases in the notes.  Stored as a decision, like GET …/evaluation."""
+    ev = parks.run_evaluation(session, park_id, year, engine)
+    t = ev["tax_per_mu"]
+    rows = evaluation_rows(ev)
+    totals = {1: f"共 {len(rows)} 宗", 3: _total(rows, 3), 4: _total(rows, 4), 5: _total(rows, 5)}
+    name = ev["park_name"] or park_id
+    tgt = ev["target"]
+    value = t["value"]["value"] if t["value"] else None
+    fig = (f"园区亩均税收 = Σ计入税收 ÷ Σ计入面积 = {t['total_tax']['value']} ÷ {t['area_counted']['value']} = {value} 万元/亩"
+           if value is not None else "园区亩均税收：数据不足，无法计算（缺数据不视为零）")
+    target = (f"目标 {tgt['value']['value']} 万元/亩（{tgt.get('source')}）；"
+              f"差距 {(tgt.get('distance') or {}).get('value')} 万元/亩，完成率 {(tgt.get('attainment') or {}).get('value')}%"
+              if tgt.get("value") else "未设目标")
+    yoy = ev["year_over_year"]
+    land = ev["land"]
+    cats = {k: (v["count"], v["area"]["value"]) for k, v in land["by_category"].items()}
+    notes = [f"{fig}；{target}；结论：{VERDICTS.get(ev['verdict'], ev['verdict'])}。",
+             f"已供工业用地 {t['area_in_scope']['value']} 亩，有税收数据 {t['area_counted']['value']} 亩"
+             f"（覆盖率 {(t.get('coverage') or {}).get('value')}%）；缺数据的宗地不计入，不视为零。",
+             f"上年（{yoy['previous_year']}）园区亩均税收 {(yoy.get('previous') or {}).get('value')} 万元/亩；"
+             f"变化 {(yoy.get('change') or {}).get('value')} 万元/亩（{(yoy.get('change_percent') or {}).get('value')}%）。",
+             f"土地分类（{ev['as_of']}）：{_categories_text(cats)}；登记 {land['registered']['count']} 宗 "
+             f"{land['registered']['area']['value']} 亩，已供 {land['supplied']['count']} 宗 "
+             f"{land['supplied']['area']['value']} 亩。",
+             _basis_text(t["tax_basis"]), _area_text(),
+             "计入税收为分摊到宗地的税额（多宗用地企业按面积分摊，显示至多 6 位小数）；合计行为各行相加。",
+             *_example_notes(session, park_id, dt.date(year, 12, 31)),
+             f"决定编号 {ev.get('decision_id')}（已存入决定日志，可复核）；制表 {_stamp()}（北京时间）；"
+             f"规则引擎 {ev['engine']} {ev['engine_version']}。"]
+    data = excel.write_table(f"{name} {year} 年度亩均税收评价（截至 {ev['as_of']}）", EVAL_COLUMNS, rows, totals=totals,
+                             sheet=f"{year}年度评价", notes=notes)
+    return _file(data, XLSX, f"evaluation-{park_id}-{year}.xlsx")
+
+
+# =========================================================================== a scoring run
+
+UNIT_LABELS = {"fraction": "比值"}
+
+
+def _scoring_document(session, run_id: str) -> dict:
+    """The stored run, as GET /v1/scoring/runs/{id} returns it."""
+    from app.store.models import ScoringRun
+
+    row = session.get(ScoringRun, run_id)
+    if row is None:
+        raise NotFound(f"scoring run {run_id} not found")
+    return {"decision_id": row.decision_id, **json.loads(row.document)}
+
+
+@router.get("/v1/scoring/runs/{run_id}.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
+def scoring_xlsx(run_id: str, session: SessionDep) -> Response:
+    """A stored scoring run as a printable sheet, in rank order: class, score, every indicator's
+    value (its unit) and sub-score; unscored (incomplete) enterprises last."""
+    doc = _scoring_document(session, run_id)
+    rs = doc["ruleset"]
+    inds = rs["indicators"]
+    columns: list[tuple[str, str | None]] = [("排名", None), ("排名百分位", "%"), ("类别", None), ("类别说明", None),
+                                             ("企业标识（统一社会信用代码）", None), ("企业名称", None), ("综合得分", "分")]
+    for i in inds:
+        columns += [(i["label"], UNIT_LABELS.get(i["unit"], i["unit"])), (f"{i['label']}得分", "分")]
+    columns.append(("数据状态", None))
+    rows = []
+    for r in doc["results"]:
+        row = [r["rank"], _dec(r["percentile"]), r["class"], r["class_label"], r["id"], r["name"], _dec(r["score"])]
+        for i in inds:
+            s = r["sub_scores"][i["key"]]
+            row += [_dec(s["value"]), _dec(s["sub_score"])]
+        state = "完整" if not r["missing"] else f"缺 {'、'.join(r['missing'])}"
+        row.append(state if r["complete"] else f"数据不全，未计分（{'、'.join(r['incomplete_because'])}）")
+        rows.append(row)
+    counts = doc["counts"]
+    totals = {5: f"共 {counts['enterprises']} 家，计分 {counts['scored']} 家"}
+    weights = "、".join(f"{i['label']} {i['weight']}（基准 {i['benchmark']}）" for i in inds)
+    classes = "；".join(f"{k} 类 {v} 家" for k, v in doc["class_counts"].items())
+    notes = [f"计分公式：{rs.get('formula') or '得分 = Σ 指标值 ÷ 基准值 × 权重'}；权重与基准值：{weights}。",
+             f"分类（按排名百分位）：{classes}；数据不全 {counts['incomplete']} 家。",
+             *doc.get("notes", []),
+             f"评价规则集 {rs['id']} {rs['version']}（{rs.get('status')}）：{rs.get('title')}。",
+             f"评价编号 {doc.get('run_id')}；决定编号 {doc.get('decision_id')}；生成于 {doc.get('created_at')}；"
+             f"制表 {_stamp()}（北京时间）。"]
+    data = excel.write_table(f"{rs.get('title') or rs['id']} — {doc['year']} 年度评价结果", columns, rows, totals=totals,
+                             sheet=f"{doc['year']}年度评价结果", notes=notes)
+    return _file(data, XLSX, f"scoring-run-{run_id}.xlsx")
+
+
+# =========================================================================== charts
+
+def _r2(v: Decimal | None) -> Decimal | None:
+    return None if v is None else v.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def tax_chart(ev: dict) -> str:
+    t = ev["tax_per_mu"]
+    bars: list[tuple[str, object]] = [(f"园区平均（{len(t['parcels_counted'])} 宗）", _r2(_qv(t["value"])))]
+    counted = sorted(t["parcels_counted"], key=lambda p: (_qv(p["tax_per_mu"]), p["code"]))
+    bars += [(p["code"], _r2(_qv(p["tax_per_mu"]))) for p in counted]
+    bars += [(p["code"], None) for p in sorted(t["parcels_missing_data"], key=lambda p: p["code"])]
+    target = _qv(ev["target"]["value"])
+    label = "目标"
+    if target is None and t["value"] is not None:
+        target, label = _r2(_qv(t["value"])), "园区平均"
+    name = ev["park_name"] or ev["park"]
+    return charts.bar_chart(f"{name} {ev['year']} 年亩均税收（按宗地，低于目标为红色）", bars, unit="万元/亩",
+                            target=target, target_label=label)
+
+
+def category_parts(ev: dict, areas: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """Registered land split into disjoint parts by area: the land in no category, each category
+    alone and each combination that occurs (a parcel can be in several: the parts add up to the
+    registered area)."""
+    labels = _by_category(ev)
+    order = [c["label"] for c in ev["land"]["by_category"].values()]
+    parts: dict[str, Decimal] = {}
+    for code, area in sorted(areas.items()):
+        mine = labels.get(code)
+        key = "＋".join(sorted(mine, key=order.index)) if mine else SHARE_LABEL
+        parts[key] = parts.get(key, Decimal(0)) + area
+    # the land in no category first (the palette's neutral blue), then each category and combination
+    keys = sorted(parts, key=lambda k: (k != SHARE_LABEL, min((order.index(x) for x in k.split("＋") if x in order),
+                                                              default=-1), k))
+    return [(k, parts[k]) for k in keys]
+
+
+@router.get("/v1/parks/{park_id}/evaluation.svg", response_class=Response, responses=_SVG_RESPONSE)
+def evaluation_svg(park_id: str, session: SessionDep, engine: EngineDep,
+                   year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year"),
+                   chart: Literal["tax_per_mu", "categories"] = Query(
+                       "tax_per_mu", description="tax_per_mu: 亩均税收 by parcel against the target; "
+                                                 "categories: land by category (area)")) -> Response:
+    """The park evaluation as a chart (not stored as a decision: a picture of GET …/evaluation)."""
+    ev = parks.evaluate(session, park_id, year, engine)
+    if chart == "tax_per_mu":
+        svg = tax_chart(ev)
+    else:
+        from app.store import parks as pstore
+
+        areas = {p.code: Decimal(p.area_mu) for p in pstore.parcels_of_park(session, park_id)}
+        name = ev["park_name"] or park_id
+        svg = charts.share_bar(f"{name} 土地分类（{ev['as_of']}，按面积）", category_parts(ev, areas), unit="亩")
+    return _file(svg.encode("utf-8"), SVG, f"evaluation-{park_id}-{year}-{chart}.svg", inline=True)
