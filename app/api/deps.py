@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlmodel import Session
@@ -18,3 +18,21 @@ def get_rule_engine() -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_rule_engine)]
+
+
+def inline_defs(schema: dict) -> dict:
+    """A request schema with its $defs inlined, for endpoints that read their body themselves
+    (an operation's schema has no $defs of its own)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk({**defs[ref.split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import EngineDep, SessionDep
+from app.api.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
 from app.errors import InputError, NotFound
 from app.store.tax import gc_paused
@@ -42,24 +42,7 @@ class RunIn(BaseModel):
     enterprises: list[EnterpriseIn] = Field(min_length=1, max_length=scoring.MAX_ENTERPRISES)
 
 
-def _inline(schema: dict) -> dict:
-    """The schema with its $defs inlined (the operation's schema has no $defs of its own)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk({**defs[ref.split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}})
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(schema)
-
-
-_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(RunIn.model_json_schema())}}}}
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": inline_defs(RunIn.model_json_schema())}}}}
 
 
 async def _raw_body(request: Request) -> bytes:

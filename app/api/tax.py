@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, inline_defs
 from app.errors import InputError, Problem
 from app.store import tax
 
@@ -20,25 +20,8 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _inline(schema: dict) -> dict:
-    """The request schema with its $defs inlined (the operation's schema has no $defs of its own)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk({**defs[ref.split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}})
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return walk(schema)
-
-
 _BODY_SCHEMA = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": _inline(tax.BATCH.json_schema())}}}}
+    "schema": inline_defs(tax.BATCH.json_schema())}}}}
 
 
 def _json(body: dict, status: int) -> Response:
