@@ -492,10 +492,11 @@ def load(session: Session, park_id: str) -> ParkData:
         recs.append(ParcelRec(r, doc, Fraction(r.area_mu), _supplied_on(doc), c_row, contract,
                               events.get(r.contract_no, []) if r.contract_no else []))
     usccs = sorted({c.transferee_uscc for c in crow.values()})
+    tax_by_uscc = tax.current_records_many(session, usccs)
     held = {u: [(p.code, Fraction(p.area_mu), _supplied_on(store.parcel_document(p))) for p in ps]
             for u, ps in store.holdings(session, usccs).items()}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
-                    tax={u: tax.current_records(session, u) for u in usccs}, holdings=held,
+                    tax={u: tax_by_uscc.get(u, {}) for u in usccs}, holdings=held,
                     registry=rulesets.registry(session), known_at=dt.datetime.now(dt.UTC))
 
 

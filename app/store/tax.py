@@ -512,16 +512,25 @@ def current_records(session: Session, uscc: str) -> dict[int, dict]:
     "policy_refunds": Decimal | None, "batch_id", "pk", "received_at", "known_enterprise",
     "uscc_valid"}.  A year with no record is absent: that is missing data, never zero tax
     (lifecycle.md §9)."""
-    q = (select(_T.c.pk, _T.c.year, _T.c.tax_paid, _T.c.policy_refunds, _T.c.batch_id, _T.c.received_at,
-                _T.c.known_enterprise, _T.c.uscc_valid, _T.c.current)
-         .where(_T.c.uscc == normalise_uscc(uscc)).order_by(_T.c.pk))
-    out: dict[int, dict] = {}
-    for r in session.connection().execute(q):
-        if r.current:                # tested here, not in SQL: see _by_uscc
-            out[r.year] = {"tax_paid": Decimal(r.tax_paid),
-                           "policy_refunds": Decimal(r.policy_refunds) if r.policy_refunds is not None else None,
-                           "batch_id": r.batch_id, "pk": r.pk, "received_at": _aware(r.received_at),
-                           "known_enterprise": bool(r.known_enterprise), "uscc_valid": bool(r.uscc_valid)}
+    return current_records_many(session, [uscc]).get(normalise_uscc(uscc), {})
+
+
+def current_records_many(session: Session, usccs: Iterable[str]) -> dict[str, dict[int, dict]]:
+    """``current_records`` for many enterprises in a few queries (a park has thousands)."""
+    codes = sorted({normalise_uscc(u) for u in usccs})
+    conn = session.connection()
+    out: dict[str, dict[int, dict]] = {}
+    for chunk in _chunks(codes, _read_chunk(conn)):
+        q = (select(_T.c.pk, _T.c.uscc, _T.c.year, _T.c.tax_paid, _T.c.policy_refunds, _T.c.batch_id,
+                    _T.c.received_at, _T.c.known_enterprise, _T.c.uscc_valid, _T.c.current)
+             .where(_member(conn, _T.c.uscc, chunk)).order_by(_T.c.pk))
+        for r in conn.execute(q):
+            if r.current:                # tested here, not in SQL: see _by_uscc
+                out.setdefault(r.uscc, {})[r.year] = {
+                    "tax_paid": Decimal(r.tax_paid),
+                    "policy_refunds": Decimal(r.policy_refunds) if r.policy_refunds is not None else None,
+                    "batch_id": r.batch_id, "pk": r.pk, "received_at": _aware(r.received_at),
+                    "known_enterprise": bool(r.known_enterprise), "uscc_valid": bool(r.uscc_valid)}
     return out
 
 
