@@ -31,7 +31,7 @@ def database_url(tmp_path_factory) -> str:
     SQLModel.metadata.drop_all(engine)     # a clean slate on a shared PostgreSQL
     with engine.begin() as conn:
         for table in ("alembic_version", "contract", "contract_event", "tax_batch", "tax_record",
-                      "park", "park_name", "parcel", "parcel_plan", "scoring_run"):
+                      "park", "park_name", "parcel", "parcel_plan", "scoring_run", "api_key", "proposal_batch"):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     engine.dispose()
     return url

@@ -178,3 +178,30 @@ class ScoringRun(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     decision_id: str | None = Field(default=None, max_length=36)
     document: str = Field(sa_column=Column(Text, nullable=False))      # canonical JSON: inputs and results
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its SHA-256 is stored (keys are 256-bit random, so no slow hash is needed)."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=16)                 # public prefix shown in `keys list`
+    key_hash: str = Field(unique=True, max_length=64)
+    role: str = Field(max_length=16)                                  # rule_admin | officer | tax_system | auditor
+    jurisdiction: str | None = Field(default=None, max_length=6)      # scope of tax visibility; None = all
+    label: str = Field(default="", max_length=200)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class ProposalBatchRecord(SQLModel, table=True):
+    """A proposal:batch sent with a batch_id: a retry with the same id and body returns these
+    decisions instead of storing the batch twice."""
+
+    __tablename__ = "proposal_batch"
+
+    batch_id: str = Field(primary_key=True, max_length=64)
+    request_digest: str = Field(max_length=64)
+    count: int
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    decision_ids: str = Field(sa_column=Column(Text, nullable=False))   # JSON list, in item order
