@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
-from app import __version__
+from app import __version__, web
 from app.api import checks, contracts, decisions, exports, health, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
@@ -113,3 +114,5 @@ app.include_router(tax.router)
 app.include_router(parks.router)
 app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{id}.xlsx
 app.include_router(scoring.router)
+app.include_router(web.router)
+app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

@@ -1,0 +1,38 @@
+"""Page-side handling of the API-key roles: login form, cookie, redirects."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from app.web.common import render
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path: a login link must not send the officer to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class PageRoute(APIRoute):
+    """A page route: an authentication failure becomes a page, not a JSON body."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except HTTPException as e:
+                if e.status_code == 401:
+                    nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
+                if e.status_code == 403:
+                    return render(request, "forbidden.html", {"detail": e.detail}, status_code=403)
+                raise
+
+        return page_handler

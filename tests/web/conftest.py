@@ -1,0 +1,126 @@
+"""Browser-test infrastructure: the service in a uvicorn subprocess on the session test
+database, Debian's Chromium driven by Playwright, and helpers for screenshots,
+accessibility (axe) and layout checks.
+
+Chromium must be at /usr/bin/chromium (``apt-get install chromium``; CI installs it):
+without it these tests fail — they are part of "done", not optional."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, tmp_path_factory):
+    """Base URL of the app served by uvicorn in a subprocess, on the session database."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
+    env = {**os.environ, "DATABASE_URL": database_url}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not answer /healthz within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium); "
+                    "`playwright install` cannot download browsers here")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        yield b
+        b.close()
+
+
+def _page(browser, live_server, java_script_enabled: bool):
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server, locale="zh-CN",
+                                  java_script_enabled=java_script_enabled)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    return context, page
+
+
+@pytest.fixture(params=[True], ids=["js"])
+def page(request, browser, live_server):
+    """A fresh 1366×768 page; parametrize indirectly with False to disable JavaScript."""
+    context, pg = _page(browser, live_server, request.param)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def page_nojs(browser, live_server):
+    """A fresh 1366×768 page with JavaScript disabled: forms must still work."""
+    context, pg = _page(browser, live_server, False)
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact (test-artifacts/screenshots/<name>.png)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_accessible(page) -> None:
+    """Run axe-core on the page (all its rules, among them label and color-contrast);
+    fail on any violation with axe's report."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    ran = {r["id"] for r in results.response.get("passes", []) + results.response.get("violations", [])
+           + results.response.get("inapplicable", []) + results.response.get("incomplete", [])}
+    assert {"label", "color-contrast"} <= ran, f"axe did not run its label and contrast rules: {sorted(ran)[:20]}"
+    assert results.violations_count == 0, f"{page.url}: axe violations\n{results.generate_report()}"
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client, f"{page.url}: page scrolls horizontally ({width}px > {client}px)"
