@@ -6,6 +6,7 @@ import json
 
 from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
@@ -13,7 +14,9 @@ from app.api.deps import EngineDep, SessionDep
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
+from app.engine import Engine
 from app.errors import InputError, Problem
+from app.store import proposal_batches
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
 
@@ -22,6 +25,10 @@ MAX_BATCH = 10_000
 
 class ProposalBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    batch_id: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="makes the batch idempotent: a retry with the same id and body returns the stored "
+                    "decisions (replayed: true) and stores nothing; the same id with another body is 409")
     items: list[ProposalRequest] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -53,12 +60,35 @@ async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, file: Uplo
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
-@router.post("/proposal:batch", response_model=BatchResult)
+@router.post("/proposal:batch", response_model=BatchResult,
+             responses={409: {"description": "the batch_id was already used for another body; nothing stored"}})
 def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: EngineDep) -> Response:
     """Up to 10,000 proposals, one transaction.  Each item's request is stored with its
     decision (GET /v1/decisions/{id}) and not echoed here, which keeps a full batch's
-    response and the worker's memory small."""
-    items = proposal.run_batch(session, batch.items, engine)
+    response and the worker's memory small.  With a ``batch_id``, a retry (after a timeout,
+    a dropped connection, a crashed worker) returns the decisions stored the first time."""
+    items, replayed = _run_batch(batch, session, engine)
     body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}
+    if batch.batch_id is not None:
+        body |= {"batch_id": batch.batch_id, "replayed": replayed}
     # Built here rather than re-validated against the response model: 10,000 verdicts.
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+
+
+def _run_batch(batch: ProposalBatch, session: Session, engine: Engine) -> tuple[list[dict], bool]:
+    """The batch's decisions and whether they were stored by an earlier request."""
+    if batch.batch_id is None:
+        return proposal.run_batch(session, batch.items, engine), False
+    digest = proposal_batches.request_digest([i.model_dump(mode="json", exclude_none=True) for i in batch.items])
+    stored = proposal_batches.find(session, batch.batch_id, digest)
+    if stored is not None:
+        return stored, True
+    try:
+        return proposal.run_batch(session, batch.items, engine,
+                                  also=proposal_batches.writer(batch.batch_id, digest)), False
+    except proposal_batches.AlreadyStored:
+        # A concurrent request with the same id committed first; ours was rolled back.
+        stored = proposal_batches.find(session, batch.batch_id, digest)
+        if stored is None:
+            raise RuntimeError(f"batch {batch.batch_id!r} reported stored but not found") from None
+        return stored, True

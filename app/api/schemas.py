@@ -82,6 +82,8 @@ class BatchItem(ProposalVerdict):
 class BatchResult(BaseModel):
     count: int
     items: list[BatchItem]
+    batch_id: str | None = None       # echoed when the request named one
+    replayed: bool | None = None      # true: these decisions were stored by an earlier request with this id
 
 
 class Published(BaseModel):

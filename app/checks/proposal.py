@@ -9,10 +9,12 @@ verdict (DESIGN.md §4).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.checks.inputs import ProposalRequest
@@ -385,9 +387,11 @@ def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
     return decisions.append(session, [_record(req, result)])[0]
 
 
-def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine) -> list[dict]:
+def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
+              also: Callable[[Connection, list[dict]], None] | None = None) -> list[dict]:
     """Check many proposals; every problem of every item is reported (paths under
-    ``items.N``) and nothing is stored unless all are valid: one transaction."""
+    ``items.N``) and nothing is stored unless all are valid: one transaction.
+    ``also`` writes rows that belong with the batch in that transaction (``decisions.append``)."""
     now = dt.datetime.now(dt.UTC)
     reg = rulesets.registry(session)
     session.rollback()
@@ -400,4 +404,4 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine) -> 
             problems.extend(Problem(f"items.{i}.{p.path}".rstrip("."), p.msg) for p in e.problems)
     if problems:
         raise InputError(problems)
-    return decisions.append(session, results)
+    return decisions.append(session, results, also=also)
