@@ -1,0 +1,253 @@
+"""方案预审: the proposal form, the verdict page and its A4 print view.
+
+The form's input names are the request's dotted paths (``measures.annual_tax.value``), so a
+problem reported by the check functions lands next to the input it concerns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.api.auth import require
+from app.api.deps import EngineDep, SessionDep
+from app.checks import proposal
+from app.checks.inputs import ProposalRequest, proposal_problems
+from app.engine import Engine
+from app.errors import InputError, NotFound, Problem
+from app.store import decisions
+from app.store import rulesets as ruleset_store
+from app.web.auth import PageRoute
+from app.web.common import field_errors, render
+from indicators.catalog import load_catalog
+from indicators.units import CANONICAL, UNITS
+
+router = APIRouter(route_class=PageRoute)
+
+READERS = ("officer", "auditor", "rule_admin")
+CLASSIFICATIONS = ("GB/T 4754-2017", "GB/T 4754-2002")
+FLOOR_ROWS = 3
+VERDICTS = {"pass": "通过", "fail": "不通过", "incomplete": "资料不全（缺少必填指标）",
+            "manual_review": "需人工复核（无适用阈值）"}
+STATUSES = {"pass": "符合", "fail": "不符合", "missing": "缺失", "not_required": "不要求",
+            "not_covered": "无适用阈值", "waived": "已豁免"}
+OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "between": "介于", "in": "属于", "is_true": "须为“是”"}
+
+
+def units_of(kind: str) -> list[str]:
+    """The canonical spellings of a kind's units, the kind's canonical unit first."""
+    symbols = list(dict.fromkeys(u.symbol for u in UNITS.values() if u.kind == kind))
+    canonical = CANONICAL.get(kind, "")
+    return sorted(symbols, key=lambda s: s != canonical)
+
+
+@dataclass(frozen=True)
+class QtyField:
+    name: str            # request path of the quantity; inputs are <name>.value and <name>.unit
+    label: str
+    units: tuple[str, ...]
+    hint: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.name.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class FlagField:
+    name: str            # request path of the flag; the checkbox is <name>.value
+    label: str
+    hint: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.name.replace(".", "-")
+
+
+def _form_spec() -> dict[str, Any]:
+    cat = load_catalog()
+    measures = [QtyField(f"measures.{mid}", m.label, tuple(units_of(m.kind))) for mid, m in cat.measures.items()]
+    quantities, flags = [], []
+    for iid, ind in cat.indicators.items():
+        hint = f"可不填，由上方数据计算：{ind.note}" if ind.note else None
+        if ind.is_boolean:
+            flags.append(FlagField(f"indicators.{iid}", ind.label, "不勾选视为未提供" + (f"；{ind.note}" if ind.note else "")))
+        else:
+            quantities.append(QtyField(f"indicators.{iid}", ind.label, tuple(units_of(ind.kind)) if ind.unit else (), hint))
+    land = QtyField("land_area", cat.land_area.label, tuple(units_of("area")))
+    return {"land": land, "measures": measures, "indicators": quantities, "flags": flags,
+            "floor_area_units": tuple(units_of("area"))}
+
+
+SPEC = _form_spec()
+
+
+def field_names() -> set[str]:
+    names = {"as_of", "jurisdiction", "ruleset", "reference", "industry", "industry.code",
+             "industry.classification", "measures.admitted_industries", "measures.floors"}
+    for q in [SPEC["land"], *SPEC["measures"], *SPEC["indicators"]]:
+        names |= {f"{q.name}.value", f"{q.name}.unit"}
+    names |= {f"{f.name}.value" for f in SPEC["flags"]}
+    for i in range(FLOOR_ROWS):
+        names |= {f"measures.floors.{i}.area.value", f"measures.floors.{i}.area.unit",
+                  f"measures.floors.{i}.height.value", f"measures.floors.{i}.count"}
+    return names
+
+
+FIELDS = field_names()
+
+
+def raw_request(form: Any) -> dict:
+    """The JSON request the API would receive, from the form's fields (empty ones left out)."""
+    def get(name: str) -> str:
+        v = form.get(name)
+        return v.strip() if isinstance(v, str) else ""
+
+    raw: dict[str, Any] = {}
+    for key in ("as_of", "jurisdiction", "ruleset", "reference"):
+        if get(key):
+            raw[key] = get(key)
+    if get("industry.code"):
+        raw["industry"] = {"code": get("industry.code"),
+                           "classification": get("industry.classification") or CLASSIFICATIONS[0]}
+
+    def qty(f: QtyField) -> dict | None:
+        value = get(f"{f.name}.value")
+        if not value:
+            return None
+        return {"value": value, "unit": get(f"{f.name}.unit") or None} if f.units else {"value": value}
+
+    if (land := qty(SPEC["land"])) is not None:
+        raw["land_area"] = land
+    measures = {f.name.split(".", 1)[1]: q for f in SPEC["measures"] if (q := qty(f)) is not None}
+    floors = []
+    for i in range(FLOOR_ROWS):
+        p = f"measures.floors.{i}"
+        if get(f"{p}.area.value") or get(f"{p}.height.value"):
+            floors.append({"area": {"value": get(f"{p}.area.value"), "unit": get(f"{p}.area.unit") or None},
+                           "height": {"value": get(f"{p}.height.value"), "unit": "m"},
+                           "count": get(f"{p}.count") or "1"})
+    if floors:
+        measures["floors"] = floors
+    admitted = [c for c in get("measures.admitted_industries").replace("，", ",").replace("、", ",").split(",") if c.strip()]
+    if admitted:
+        measures["admitted_industries"] = [c.strip() for c in admitted]
+    if measures:
+        raw["measures"] = measures
+    indicators = {f.name.split(".", 1)[1]: q for f in SPEC["indicators"] if (q := qty(f)) is not None}
+    for f in SPEC["flags"]:
+        if get(f"{f.name}.value"):
+            indicators[f.name.split(".", 1)[1]] = {"value": True}
+    if indicators:
+        raw["indicators"] = indicators
+    return raw
+
+
+def check(session: Session, engine: Engine, raw: dict) -> tuple[dict | None, list[Problem]]:
+    """The same validation and check as ``POST /v1/checks/proposal``: (stored decision, [])
+    or (None, every problem)."""
+    try:
+        req = ProposalRequest.model_validate(raw)
+    except ValidationError:
+        return None, proposal_problems(raw, ProposalRequest, proposal.normalise)
+    try:
+        return proposal.run(session, req, engine), []
+    except InputError as e:
+        return None, e.problems
+
+
+def resolution(session: Session, values: dict) -> dict:
+    """The layered rule set for the form's jurisdiction, industry and date, or why there is none."""
+    try:
+        as_of = dt.date.fromisoformat(values.get("as_of", ""))
+    except ValueError:
+        return {"error": "请先填写有效的预审日期（YYYY-MM-DD）"}
+    jurisdiction = values.get("jurisdiction", "")
+    rid = values.get("ruleset") or None
+    if not rid and not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
+        return {"error": "请先填写 6 位行政区划代码"}
+    code = values.get("industry.code", "")
+    industry = {"code": code, "classification": values.get("industry.classification") or CLASSIFICATIONS[0]} if code else None
+    try:
+        res = ruleset_store.registry(session).resolve(ruleset=rid, jurisdiction=jurisdiction or None, as_of=as_of,
+                                                      known_at=dt.datetime.now(dt.UTC), industry=industry)
+    except InputError as e:
+        return {"error": "；".join(p.msg for p in e.problems)}
+    return {"ruleset": res.ref(), "rule_count": len(res.rules)}
+
+
+def _form_values(form: Any) -> dict[str, str]:
+    return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k in FIELDS}
+
+
+def _form_page(request: Request, values: dict, errors: dict | None = None, summary: list | None = None,
+               resolved: dict | None = None, status_code: int = 200) -> HTMLResponse:
+    return render(request, "proposal_form.html", {
+        "section": "proposal", "spec": SPEC, "values": values, "errors": errors or {}, "summary": summary or [],
+        "resolved": resolved, "classifications": CLASSIFICATIONS, "floor_rows": range(FLOOR_ROWS),
+        "today": dt.date.today().isoformat()}, status_code=status_code)
+
+
+@router.get("/proposal", response_class=HTMLResponse)
+def proposal_form(request: Request, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+    """The empty form; with ``jurisdiction``/``as_of``… in the query (the 查询适用规则集 button
+    without JavaScript) it is pre-filled and shows the resolved rule set."""
+    values = _form_values(request.query_params)
+    resolved = resolution(session, values) if values.get("as_of") or values.get("jurisdiction") else None
+    return _form_page(request, values, resolved=resolved)
+
+
+@router.post("/proposal", response_class=HTMLResponse)
+async def proposal_submit(request: Request, session: SessionDep, engine: EngineDep,
+                          _caller=Depends(require("officer"))) -> Response:
+    form = await request.form()
+    values = _form_values(form)
+    decision, problems = await run_in_threadpool(check, session, engine, raw_request(form))
+    if decision is not None:
+        return RedirectResponse(f"/proposal/result/{decision['decision_id']}", status_code=303)
+    errors, summary = field_errors(problems, FIELDS)
+    resolved = await run_in_threadpool(resolution, session, values)
+    return _form_page(request, values, errors, summary, resolved, status_code=422)
+
+
+def _decision(session: Session, decision_id: str) -> dict | None:
+    try:
+        d = decisions.get(session, decision_id)
+    except NotFound:
+        return None
+    return d if d.get("kind") == "proposal" else None
+
+
+def _result_context(d: dict) -> dict:
+    req = d.get("request", {})
+    return {"section": "proposal", "d": d, "req": req, "verdict_text": VERDICTS.get(d["verdict"], d["verdict"]),
+            "statuses": STATUSES, "ops": OPS, "layers": {layer["id"]: layer for layer in d["ruleset"].get("layers", [])}}
+
+
+def _not_found(request: Request, decision_id: str) -> HTMLResponse:
+    return render(request, "error.html", {"title": "未找到预审结论",
+                                          "detail": f"没有编号为 {decision_id} 的方案预审结论。"}, status_code=404)
+
+
+@router.get("/proposal/result/{decision_id}", response_class=HTMLResponse)
+def proposal_result(request: Request, decision_id: str, session: SessionDep,
+                    _caller=Depends(require(*READERS))) -> HTMLResponse:
+    d = _decision(session, decision_id)
+    if d is None:
+        return _not_found(request, decision_id)
+    return render(request, "proposal_result.html", _result_context(d))
+
+
+@router.get("/proposal/result/{decision_id}/print", response_class=HTMLResponse)
+def proposal_print(request: Request, decision_id: str, session: SessionDep,
+                   _caller=Depends(require(*READERS))) -> HTMLResponse:
+    d = _decision(session, decision_id)
+    if d is None:
+        return _not_found(request, decision_id)
+    return render(request, "proposal_print.html", _result_context(d))
