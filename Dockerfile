@@ -5,6 +5,7 @@
 #   docker build -t standard-land .
 #   docker run -p 8000:8000 -v standard-land-var:/srv/standard-land/var standard-land
 #   docker run -e WORKERS=4 -e DATABASE_URL=postgresql://user:pw@db/standard_land ... standard-land
+#   docker compose up --build     (PostgreSQL, two replicas behind nginx: compose.yaml)
 #
 # Python 3.12: durable-rules 2.0.28 installs on 3.13 but fails on import (PyEval_CallObject
 # was removed); pyproject.toml says requires-python ">=3.11,<3.13".
@@ -69,7 +70,9 @@ ENV MALLOC_MMAP_THRESHOLD_=4194304 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////srv/standard-land/var/standard-land.db \
-    WORKERS=2
+    WORKERS=2 \
+    STANDARD_LAND_LOG_FORMAT=json \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/standard-land-metrics
 
 # The working directory holds nothing but var/: uvicorn puts the cwd first on sys.path,
 # so no source tree here may shadow the installed package.
@@ -86,5 +89,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
-# sh -c so ${WORKERS} is expanded at run time; exec so uvicorn is PID 1 and gets SIGTERM.
-CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --http httptools --loop uvloop --workers ${WORKERS:-2}"]
+# sh -c so ${WORKERS} is expanded at run time; exec so the server is PID 1 and gets SIGTERM.
+# `standard-land serve` is uvicorn (httptools, uvloop) plus the set-up its workers share:
+# JSON logs from every process, and an emptied PROMETHEUS_MULTIPROC_DIR so /metrics sums
+# all workers of the container.
+CMD ["sh", "-c", "exec standard-land serve --host 0.0.0.0 --port 8000 --workers ${WORKERS:-2}"]

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from app import __version__, web
-from app.api import checks, contracts, decisions, exports, health, parks, rulesets, scoring, tax
+from app.api import checks, contracts, decisions, exports, health, metrics, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems
@@ -20,15 +20,22 @@ from app.checks.proposal import normalise
 from app.engine import selected
 from app.engine.durable import EngineError
 from app.errors import Conflict, InputError, NotFound, Problem
+from app.observability import logging as obs_logging
+from app.observability import metrics as obs_metrics
+from app.observability.middleware import ObservabilityMiddleware
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
 from app.store.migrate import startup_lock
 
 log = logging.getLogger("standard_land")
+# Here rather than in the CLI, so that `uvicorn app.main:app` logs the same way.
+obs_logging.configure()
 
 
 def startup() -> None:
     engine = get_engine()
+    obs_metrics.watch_pool(engine)
+    obs_metrics.forget_dead_workers()
     with startup_lock(engine), Session(engine) as session:
         errors = ruleset_store.load_bundled(session)
         ruleset_store.registry(session)
@@ -48,6 +55,7 @@ app = FastAPI(
     summary="工业用地“标准地”控制指标规则服务 — rule sets, proposal checks and decisions",
     lifespan=lifespan,
 )
+app.add_middleware(ObservabilityMiddleware)
 
 
 def _loc_path(loc) -> str:
@@ -106,6 +114,7 @@ async def _conflict(_req: Request, exc: Conflict) -> JSONResponse:
 
 
 app.include_router(health.router)
+app.include_router(metrics.router)
 app.include_router(rulesets.router)
 app.include_router(checks.router)
 app.include_router(decisions.router)

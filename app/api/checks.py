@@ -16,6 +16,7 @@ from app.checks import proposal
 from app.checks.inputs import ProposalRequest
 from app.engine import Engine
 from app.errors import InputError, Problem
+from app.observability import metrics
 from app.store import proposal_batches
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"])
@@ -68,6 +69,7 @@ def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: Engi
     response and the worker's memory small.  With a ``batch_id``, a retry (after a timeout,
     a dropped connection, a crashed worker) returns the decisions stored the first time."""
     items, replayed = _run_batch(batch, session, engine)
+    metrics.observe_batch("proposal", len(items))
     body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}
     if batch.batch_id is not None:
         body |= {"batch_id": batch.batch_id, "replayed": replayed}

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app import excel
 from app.api.deps import SessionDep, inline_defs
 from app.errors import InputError, Problem
+from app.observability import metrics
 from app.store import tax
 
 router = APIRouter(prefix="/v1/tax-records", tags=["tax"])
@@ -38,6 +39,7 @@ def post_batch(session: SessionDep, body: Annotated[bytes, Depends(_raw_body)]) 
     ``batch_id``.  The body is validated here rather than by FastAPI, so that a duplicate
     (uscc, year) is reported together with the field problems."""
     summary, created = tax.post_batch(session, body)
+    metrics.observe_batch("tax_records", summary["count"])
     return _json(summary, 201 if created else 200)
 
 
@@ -57,6 +59,7 @@ async def post_batch_xlsx(session: SessionDep,
     except InputError as e:
         raise InputError([excel.by_row(p, row_numbers, "records") for p in e.problems]) from None
     summary, created = await run_in_threadpool(tax.ingest, session, parsed)
+    metrics.observe_batch("tax_records", summary["count"])
     return _json(summary, 201 if created else 200)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import NotFound
+from app.observability.context import decisions_stored
 from app.store.models import ChainHead, Decision
 
 GENESIS = "0" * 64
@@ -110,6 +111,7 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
         except BaseException:
             session.rollback()
             raise
+    decisions_stored(out)      # metrics and the request's log line: committed decisions only
     return out
 
 
