@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -377,6 +379,101 @@ def decisions_verify() -> None:
     raise typer.Exit(0 if report["ok"] else 1)
 
 
+keys_cli = typer.Typer(no_args_is_help=True,
+                       help="API keys: create, revoke, list (roles: rule_admin, officer, tax_system, auditor)")
+cli.add_typer(keys_cli, name="keys")
+
+
+def _keys_session():
+    from sqlmodel import Session
+
+    from app.store.db import get_engine
+
+    return Session(get_engine())
+
+
+@keys_cli.command("create")
+def keys_create(role: Annotated[str, typer.Option(help="rule_admin | officer | tax_system | auditor")],
+                jurisdiction: Annotated[str | None, typer.Option(
+                    help="6-digit division code limiting the tax data the key sees (411200: 4112xx); default all")] = None,
+                label: Annotated[str, typer.Option(help="who or what holds the key")] = "") -> None:
+    """Create a key and print it once on stdout (only its SHA-256 is stored: it cannot be shown again)."""
+    from app.store import keys
+
+    session = _keys_session()
+    try:
+        info, secret = keys.create(session, role, jurisdiction, label)
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+    err.print(f"created key {info.id}: role {info.role}, jurisdiction {info.jurisdiction or 'all'}"
+              f"{', label ' + info.label if info.label else ''}.  Shown once — store it now.", highlight=False)
+    print(secret)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)")]) -> None:
+    """Revoke a key; running workers refuse it within their key cache time (a few seconds)."""
+    from app.errors import NotFound
+    from app.store import keys
+
+    session = _keys_session()
+    try:
+        info = keys.revoke(session, key_id)
+    except NotFound as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        session.close()
+    out.print(f"revoked key {info.id} ({info.role}) at {info.revoked_at.isoformat() if info.revoked_at else '?'}",
+              highlight=False)
+
+
+@keys_cli.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False) -> None:
+    """Every key: id, role, jurisdiction, label, created, revoked (never the key itself)."""
+    from app.store import keys
+
+    session = _keys_session()
+    try:
+        rows = [k.as_dict() for k in keys.listing(session)]
+    finally:
+        session.close()
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    # Plain columns, not a rich table: ids must never be wrapped or cut in a narrow terminal.
+    line = "{:<14}{:<12}{:<14}{:<21}{:<21}{}"
+    print(line.format("id", "role", "jurisdiction", "created", "revoked", "label"))
+    for r in rows:
+        print(line.format(r["id"], r["role"], r["jurisdiction"] or "all", r["created_at"][:19],
+                          (r["revoked_at"] or "-")[:19], r["label"]))
+    print(f"{sum(r['revoked_at'] is None for r in rows)} active of {len(rows)}")
+
+
+@contextmanager
+def _temporary_officer_key() -> Iterator[str | None]:
+    """A key for in-process HTTP calls when keys are configured, revoked when done (None in open
+    mode: creating one would close the service to every other client)."""
+    from app.api.auth import keys_configured, reset_cache
+    from app.store import keys
+
+    reset_cache()
+    if not keys_configured():
+        yield None
+        return
+    session = _keys_session()
+    info, secret = keys.create(session, "officer", None, "standard-land demo load (temporary, revoked when done)")
+    reset_cache()
+    try:
+        yield secret
+    finally:
+        keys.revoke(session, info.id)
+        session.close()
+        reset_cache()
+
+
 demo_cli = typer.Typer(no_args_is_help=True, help="demo data: one synthetic park (示例园区（合成数据）)")
 cli.add_typer(demo_cli, name="demo")
 
@@ -398,7 +495,9 @@ def demo_load_summary(parcels: int = 300, years: int = 5, seed: int = 1, last_ye
         from fastapi.testclient import TestClient
     from app.main import app
 
-    with TestClient(app) as http:           # its startup loads the bundled rule sets
+    with TestClient(app) as http, _temporary_officer_key() as key:   # its startup loads the bundled rule sets
+        if key is not None:
+            http.headers["Authorization"] = f"Bearer {key}"
         session = _session()
         session.rollback()                  # no transaction left open: the API writes too (SQLite)
         try:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app import __version__, web
 from app.api import checks, contracts, decisions, exports, health, metrics, parks, rulesets, scoring, tax
+from app.api.auth import check_startup as check_keys
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems
@@ -41,6 +42,7 @@ def startup() -> None:
         ruleset_store.registry(session)
     log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
              database_url().split("@")[-1], selected().name, len(errors))
+    check_keys()    # open mode: a loud warning, or a refusal in production
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
+from app.api.auth import WRITE, allow
 from app.api.deps import EngineDep, SessionDep
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
@@ -19,7 +20,7 @@ from app.errors import InputError, Problem
 from app.observability import metrics
 from app.store import proposal_batches
 
-router = APIRouter(prefix="/v1/checks", tags=["checks"])
+router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 
 MAX_BATCH = 10_000
 

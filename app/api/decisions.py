@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.api import scope
+from app.api.auth import READ, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep
 from app.api.schemas import ChainReport, Replay
 from app.checks.replay import replay
@@ -12,16 +14,21 @@ from app.store import decisions
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-@router.get("/verify", response_model=ChainReport)
+@router.get("/verify", response_model=ChainReport, dependencies=allow(*READ))
 def verify(session: SessionDep) -> dict:
     return decisions.verify(session)
 
 
 @router.get("/{decision_id}")
-def get_decision(decision_id: str, session: SessionDep) -> dict:
+def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> dict:
+    """A stored decision.  A key with a jurisdiction gets 403 for a performance or park evaluation
+    decision outside it: those hold tax records (``app.api.scope.decision``)."""
+    scope.decision(session, caller, decision_id)
     return decisions.get(session, decision_id)
 
 
 @router.post("/{decision_id}/replay", response_model=Replay)
-def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep) -> dict:
+def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller) -> dict:
+    """Re-run a stored decision with the rules pinned then; the same jurisdiction rule as GET."""
+    scope.decision(session, caller, decision_id)
     return replay(session, decision_id, engine)

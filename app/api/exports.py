@@ -21,6 +21,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from app import charts, excel
+from app.api import scope
+from app.api.auth import ReadCaller
 from app.api.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.errors import NotFound
@@ -89,9 +91,10 @@ def _categories_text(totals: dict[str, tuple[int, Any]]) -> str:
 # =========================================================================== the ledger
 
 @router.get("/v1/parks/{park_id}/ledger.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
-def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep,
+def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                 as_of: dt.date | None = Query(None, description="the date of the ledger; default today")) -> Response:
     """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
+    scope.park(session, caller, park_id)      # tax figures: as GET …/ledger
     on = as_of or dt.date.today()
     led = parks.ledger(session, park_id, on, engine)
     flat = parks.flat_ledger(led)
@@ -144,11 +147,12 @@ def evaluation_rows(ev: dict) -> list[list[Any]]:
 
 
 @router.get("/v1/parks/{park_id}/evaluation.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
-def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep,
+def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                     year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year")) -> Response:
     """The yearly evaluation as a printable sheet: every industrial parcel supplied by the year's
     end with its counted tax and 亩均税收; totals = Σ rows; the park figure, target, land by
     category and the bases in the notes.  Stored as a decision, like GET …/evaluation."""
+    scope.park(session, caller, park_id)      # tax figures: as GET …/evaluation
     ev = parks.run_evaluation(session, park_id, year, engine)
     t = ev["tax_per_mu"]
     rows = evaluation_rows(ev)
@@ -198,10 +202,10 @@ def _scoring_document(session, run_id: str) -> dict:
 
 
 @router.get("/v1/scoring/runs/{run_id}.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
-def scoring_xlsx(run_id: str, session: SessionDep) -> Response:
+def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     """A stored scoring run as a printable sheet, in rank order: class, score, every indicator's
     value (its unit) and sub-score; unscored (incomplete) enterprises last."""
-    doc = _scoring_document(session, run_id)
+    doc = scope.scoring_run(_scoring_document(session, run_id), caller)   # as GET /v1/scoring/runs/{id}
     rs = doc["ruleset"]
     inds = rs["indicators"]
     columns: list[tuple[str, str | None]] = [("排名", None), ("排名百分位", "%"), ("类别", None), ("类别说明", None),
@@ -272,12 +276,13 @@ def category_parts(ev: dict, areas: dict[str, Decimal]) -> list[tuple[str, Decim
 
 
 @router.get("/v1/parks/{park_id}/evaluation.svg", response_class=Response, responses=_SVG_RESPONSE)
-def evaluation_svg(park_id: str, session: SessionDep, engine: EngineDep,
+def evaluation_svg(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                    year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year"),
                    chart: Literal["tax_per_mu", "categories"] = Query(
                        "tax_per_mu", description="tax_per_mu: 亩均税收 by parcel against the target; "
                                                  "categories: land by category (area)")) -> Response:
     """The park evaluation as a chart (not stored as a decision: a picture of GET …/evaluation)."""
+    scope.park(session, caller, park_id)      # a picture of the tax figures
     ev = parks.evaluate(session, park_id, year, engine)
     if chart == "tax_per_mu":
         svg = tax_chart(ev)

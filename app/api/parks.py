@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
+from app.api import scope
+from app.api.auth import READ, WRITE, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.errors import InputError
@@ -29,7 +31,7 @@ def _as_of(as_of: dt.date | None) -> dt.date:
 AS_OF = Query(None, description="the date to assess (the law date); default today")
 
 
-@router.post("/v1/parks", status_code=201, responses=_CREATED)
+@router.post("/v1/parks", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
 def register_park(req: parks.ParkIn, session: SessionDep, response: Response) -> dict:
     """Register a park: id, name(s) with validity dates, jurisdiction, planned area, the target
     亩均税收 with its source, its low-efficiency rule set (rules/parks)."""
@@ -44,7 +46,7 @@ class ParkImport(BaseModel):
     parcels: list[parks.ParcelIn] = Field(default_factory=list, max_length=10_000)
 
 
-@router.post("/v1/parks:import", status_code=201, responses=_CREATED)
+@router.post("/v1/parks:import", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
 def import_park(req: ParkImport, session: SessionDep, response: Response) -> dict:
     """A park with its parcels in one transaction, all or nothing (for spreadsheet imports)."""
     out = parks.register_park_with_parcels(session, req.park, req.parcels)
@@ -53,13 +55,13 @@ def import_park(req: ParkImport, session: SessionDep, response: Response) -> dic
     return out
 
 
-@router.get("/v1/parks/{park_id}")
+@router.get("/v1/parks/{park_id}", dependencies=allow(*READ))
 def get_park(park_id: str, session: SessionDep, as_of: dt.date | None = AS_OF) -> dict:
     """The park with the name valid on ``as_of`` and every dated name."""
     return parks.park_view(session, park_id, _as_of(as_of))
 
 
-@router.post("/v1/parks/{park_id}/names", status_code=201,
+@router.post("/v1/parks/{park_id}/names", status_code=201, dependencies=allow(*WRITE),
              responses={200: {"description": "this dated name was already recorded"},
                         422: {"description": "the period overlaps another name"}})
 def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: Response) -> dict:
@@ -71,20 +73,25 @@ def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: 
 
 
 @router.get("/v1/parks/{park_id}/ledger")
-def ledger(park_id: str, session: SessionDep, engine: EngineDep, as_of: dt.date | None = AS_OF) -> dict:
-    """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan."""
+def ledger(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
+           as_of: dt.date | None = AS_OF) -> dict:
+    """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan.
+    Its low-efficiency predicates hold 亩均税收: 403 for a park outside the key's jurisdiction."""
+    scope.park(session, caller, park_id)
     return parks.ledger(session, park_id, _as_of(as_of), engine)
 
 
 @router.get("/v1/parks/{park_id}/evaluation")
-def evaluation(park_id: str, session: SessionDep, engine: EngineDep,
+def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year")) -> dict:
     """Yearly evaluation: land by category, park 亩均税收 (tax and area basis stated), distance to
-    the target, the parcels pulling it down, year-over-year change.  Stored as a decision."""
+    the target, the parcels pulling it down, year-over-year change.  Stored as a decision.
+    Tax records throughout: 403 for a park outside the key's jurisdiction."""
+    scope.park(session, caller, park_id)
     return parks.run_evaluation(session, park_id, year, engine)
 
 
-@router.post("/v1/parcels", status_code=201, responses=_CREATED)
+@router.post("/v1/parcels", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
 def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response) -> dict:
     """Register a parcel (宗地代码 / 不动产单元代码) in a park."""
     summary, created = parks.register_parcel(session, req)
@@ -93,12 +100,15 @@ def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response
 
 
 @router.get("/v1/parcels/{code}")
-def get_parcel(code: str, session: SessionDep, engine: EngineDep, as_of: dt.date | None = AS_OF) -> dict:
-    """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results."""
+def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
+               as_of: dt.date | None = AS_OF) -> dict:
+    """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results
+    (亩均税收 among them: 403 for a parcel whose park is outside the key's jurisdiction)."""
+    scope.parcel(session, caller, code)
     return parks.parcel_view(session, code, _as_of(as_of), engine)
 
 
-@router.put("/v1/parcels/{code}/plan", status_code=201,
+@router.put("/v1/parcels/{code}/plan", status_code=201, dependencies=allow(*WRITE),
             responses={200: {"description": "same content as the latest version: no new version"},
                        409: {"description": "expected_version is not the latest version"},
                        422: {"description": "invalid plan (measure outside the list, deadline beyond a statutory cap …)"}})
@@ -109,12 +119,12 @@ def put_plan(code: str, req: parks.PlanIn, session: SessionDep, response: Respon
     return {**out, "created": created}
 
 
-@router.get("/v1/parcels/{code}/plan")
+@router.get("/v1/parcels/{code}/plan", dependencies=allow(*READ))
 def get_plan(code: str, session: SessionDep) -> dict:
     return parks.latest_plan(session, code)
 
 
-@router.get("/v1/parcels/{code}/plan/history")
+@router.get("/v1/parcels/{code}/plan/history", dependencies=allow(*READ))
 def plan_history(code: str, session: SessionDep) -> dict:
     """Every version of the plan, oldest first, with the fields each one changed."""
     return parks.plan_history(session, code)
@@ -123,7 +133,7 @@ def plan_history(code: str, session: SessionDep) -> dict:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, responses=_CREATED)
+@router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
 async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Response, file: UploadFile = File(...)) -> dict:
     """Parcels of a registered park from an .xlsx sheet (宗地代码, 面积（亩）, 用途, 供应状态, 批准文号 …).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem.
@@ -143,7 +153,7 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
             "unchanged": sum(not p["created"] for p in out["parcels"]), "warnings": out["warnings"]}
 
 
-@router.get("/v1/parks/{park_id}/parcels.xlsx")
+@router.get("/v1/parks/{park_id}/parcels.xlsx", dependencies=allow(*READ))
 def export_parcels_xlsx(park_id: str, session: SessionDep) -> Response:
     """The park's registered parcels as a sheet that the import reads back unchanged."""
     row = parks_store.get_park(session, park_id)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import select
 
+from app.api.auth import PUBLISH, RULE_READ, allow
 from app.api.deps import SessionDep
 from app.api.schemas import Published
 from app.checks.numbers import dec_str
@@ -22,7 +23,7 @@ from indicators.catalog import load_catalog
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
 
-@router.post("", response_model=Published, status_code=201,
+@router.post("", response_model=Published, status_code=201, dependencies=allow(*PUBLISH),
              responses={200: {"description": "identical version already published"},
                         409: {"description": "same id and version, different content"},
                         422: {"description": "validation errors, each with a path"}})
@@ -57,7 +58,7 @@ def _group(rows: list[RuleSetVersion]) -> list[dict]:
     return list(out.values())
 
 
-@router.get("")
+@router.get("", dependencies=allow(*RULE_READ))
 def list_rulesets(session: SessionDep, jurisdiction: str | None = Query(None, pattern=r"^\d{6}$")) -> list[dict]:
     rows = _versions(session)
     if jurisdiction:
@@ -65,7 +66,7 @@ def list_rulesets(session: SessionDep, jurisdiction: str | None = Query(None, pa
     return _group(rows)
 
 
-@router.get("/resolve")
+@router.get("/resolve", dependencies=allow(*RULE_READ))
 def resolve(session: SessionDep,
             as_of: dt.date = Query(..., description="law date (proposal date, signing date …)"),
             jurisdiction: str | None = Query(None, pattern=r"^\d{6}$"),
@@ -98,7 +99,7 @@ def resolve(session: SessionDep,
             "industry": ind, "rules": rules}
 
 
-@router.get("/{rid}")
+@router.get("/{rid}", dependencies=allow(*RULE_READ))
 def get_ruleset(session: SessionDep, rid: str) -> dict:
     rows = _versions(session, rid)
     if not rows:
@@ -114,13 +115,13 @@ def _doc(session, rid: str, version: str) -> tuple[RuleSetVersion, RuleSetDoc]:
     return row, RuleSetDoc.model_validate(json.loads(row.document))
 
 
-@router.get("/{rid}/versions/{version}")
+@router.get("/{rid}/versions/{version}", dependencies=allow(*RULE_READ))
 def get_version(session: SessionDep, rid: str, version: str) -> dict:
     row, _ = _doc(session, rid, version)
     return {**_version_summary(row), "id": rid, "document": json.loads(row.document)}
 
 
-@router.get("/{rid}/diff")
+@router.get("/{rid}/diff", dependencies=allow(*RULE_READ))
 def diff_versions(session: SessionDep, rid: str,
                   from_: str = Query(..., alias="from", max_length=32),
                   to: str = Query(..., max_length=32)) -> dict:

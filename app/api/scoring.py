@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api import scope
+from app.api.auth import RULE_READ, WRITE, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
 from app.errors import InputError, NotFound
@@ -53,7 +55,7 @@ def _json(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-@router.post("/runs", status_code=201, openapi_extra=_BODY,
+@router.post("/runs", status_code=201, openapi_extra=_BODY, dependencies=allow(*WRITE),
              responses={201: {"description": "the stored run: every enterprise with every sub-score, rank, "
                                              "percentile and class; the decision id"},
                         422: {"description": "invalid input: every problem with its path; nothing stored"}})
@@ -69,24 +71,30 @@ def post_run(session: SessionDep, engine: EngineDep, body: Annotated[bytes, Depe
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: str, session: SessionDep) -> Response:
-    return _json(scoring.get_run(session, run_id))
+def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
+    """A stored run.  A key with a jurisdiction sees only the enterprises registered under it
+    (ranks stay those of the whole run; ``scope`` says how many were left out)."""
+    text = scoring.get_run(session, run_id)
+    if caller.jurisdiction is None:
+        return _json(text)
+    return _json(json.dumps(scope.scoring_run(json.loads(text), caller), ensure_ascii=False))
 
 
 @router.get("/runs/{run_id}/table")
-def get_table(run_id: str, session: SessionDep) -> dict:
-    """The run as one flat table (columns, rows in rank order), for spreadsheets."""
-    return scoring.table(json.loads(scoring.get_run(session, run_id)))
+def get_table(run_id: str, session: SessionDep, caller: ReadCaller) -> dict:
+    """The run as one flat table (columns, rows in rank order), for spreadsheets; filtered by
+    jurisdiction as GET /runs/{id}."""
+    return scoring.table(scope.scoring_run(json.loads(scoring.get_run(session, run_id)), caller))
 
 
-@router.get("/rulesets")
+@router.get("/rulesets", dependencies=allow(*RULE_READ))
 def list_rulesets() -> dict:
     by_id, errors = scoring.bundled()
     return {"rulesets": [rs.summary() for versions in by_id.values() for rs in versions.values()],
             "invalid_files": errors}
 
 
-@router.get("/rulesets/{ruleset_id}")
+@router.get("/rulesets/{ruleset_id}", dependencies=allow(*RULE_READ))
 def get_ruleset(ruleset_id: str, version: str | None = None) -> dict:
     try:
         rs = scoring.get_ruleset(ruleset_id, version)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
+from app.api import scope
+from app.api.auth import READ, TAX_POST, ReadCaller, allow
 from app.api.deps import SessionDep, inline_defs
 from app.errors import InputError, Problem
 from app.observability import metrics
@@ -30,7 +32,7 @@ def _json(body: dict, status: int) -> Response:
                     media_type="application/json")
 
 
-@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA,
+@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA, dependencies=allow(*TAX_POST),
              responses={200: {"description": "the same batch was stored before: its stored summary"},
                         409: {"description": "the batch id was used for other content"},
                         422: {"description": "invalid records: every problem with its path; nothing stored"}})
@@ -43,7 +45,7 @@ def post_batch(session: SessionDep, body: Annotated[bytes, Depends(_raw_body)]) 
     return _json(summary, 201 if created else 200)
 
 
-@router.post(":xlsx", status_code=201,
+@router.post(":xlsx", status_code=201, dependencies=allow(*TAX_POST),
              responses={200: {"description": "the same batch was stored before"}, 409: {"description": "batch id reused"},
                         422: {"description": "bad rows, each with its row number; nothing stored"}})
 async def post_batch_xlsx(session: SessionDep,
@@ -63,19 +65,23 @@ async def post_batch_xlsx(session: SessionDep,
     return _json(summary, 201 if created else 200)
 
 
-@router.get("/batches/{batch_id}")
+@router.get("/batches/{batch_id}", dependencies=allow(*READ))
 def get_batch(batch_id: str, session: SessionDep) -> dict:
+    """A batch's summary: counts and the codes it could not match, no amounts (so no
+    jurisdiction filter).  The tax system posts and cannot read, not even its own batches."""
     return tax.batch_summary(session, batch_id)
 
 
 @router.get("")
-def get_history(session: SessionDep,
+def get_history(session: SessionDep, caller: ReadCaller,
                 uscc: Annotated[str, Query(min_length=1, max_length=64, description="统一社会信用代码")],
                 year: Annotated[int | None, Query(ge=tax.MIN_YEAR, le=tax.MAX_YEAR)] = None) -> dict:
     """An enterprise's tax records, every row (corrections and the rows they superseded),
-    by year and in the order stored."""
+    by year and in the order stored.  A key with a jurisdiction gets 403 for an enterprise whose
+    code was issued elsewhere (``app.api.scope``)."""
     code = tax.normalise_uscc(uscc)
     if not tax.uscc_well_formed(code):
         raise InputError([Problem("uscc", "统一社会信用代码格式无效 (18 characters from 0-9 and A-Z without I, O, S, V, Z)")])
+    scope.enterprise(caller, code)
     rows = tax.history(session, code, year)
     return {"uscc": code, "year": year, "count": len(rows), "records": rows}
