@@ -151,8 +151,21 @@ def verify(session: Session, batch: int = 5000) -> dict:
             prev, expected_seq, count, last_seq = row.hash, expected_seq + 1, count + 1, row.seq
     head = session.exec(select(ChainHead).where(ChainHead.name == CHAIN)).first()
     if head is not None and (head.seq != count or head.hash != prev):
-        return {"ok": False, "checked": count, "first_broken": {
-            "seq": count + 1, "decision_id": None,
-            "problem": f"chain head says {head.seq} decisions ending in {head.hash[:12]}…, found {count} "
-                       f"(the newest decisions were deleted)"}}
+        return _head_mismatch(session, head, count)
     return {"ok": True, "checked": count, "head": prev}
+
+
+def _head_mismatch(session: Session, head: ChainHead, count: int) -> dict:
+    """The chain links up but disagrees with its head: which end was changed."""
+    said = f"chain head says {head.seq} decisions ending in {head.hash[:12]}…, found {count}"
+    if count > head.seq:
+        # Appends move the head in the same transaction, so these rows bypassed the log.
+        first = session.exec(select(Decision.id).where(Decision.seq == head.seq + 1)).first()
+        seq, did, checked, why = head.seq + 1, first, head.seq, "decisions after the chain head (inserted, forged)"
+    elif count < head.seq:
+        seq, did, checked, why = count + 1, None, count, "the newest decisions were deleted"
+    else:
+        last = session.exec(select(Decision.id).where(Decision.seq == count)).first()
+        seq, did, checked, why = count, last, count - 1, "the newest decision was replaced, or the head edited"
+    return {"ok": False, "checked": checked,
+            "first_broken": {"seq": seq, "decision_id": did, "problem": f"{said} ({why})"}}
