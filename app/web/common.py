@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -105,7 +106,13 @@ def fmt(value: Any) -> str:
     return ("-" if sign and d != 0 else "") + whole + (f".{frac}" if frac else "")
 
 
+def show(value: Any) -> str:
+    """A document value (diffs, thresholds) as compact JSON with Chinese left readable."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 templates.env.filters["fmt"] = fmt
+templates.env.filters["show"] = show
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:

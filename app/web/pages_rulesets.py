@@ -1,0 +1,193 @@
+"""规则集: rule sets by jurisdiction, one version's rules, a diff, and the upload form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.api import rulesets as api
+from app.api.auth import require
+from app.api.deps import SessionDep
+from app.errors import Conflict, InputError, NotFound, Problem
+from app.store import rulesets as store
+from app.web.auth import PageRoute
+from app.web.common import render, zh_message
+from indicators.catalog import load_catalog
+from indicators.tables import divisions_gb2260
+
+router = APIRouter(route_class=PageRoute)
+
+READERS = ("officer", "auditor", "rule_admin")
+MAX_YAML = 1024 * 1024
+ROLES = {"core": "核心（3）", "n": "N 项", "plus_one": "+1"}
+OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "between": "介于", "in": "属于", "is_true": "须为“是”"}
+
+
+def jurisdiction_name(code: str | None) -> str:
+    if code == "100000":
+        return "全国"
+    row = divisions_gb2260().get(code or "")
+    return row["name_zh"] if row else "行政区"
+
+
+def _not_found(request: Request, detail: str) -> HTMLResponse:
+    return render(request, "error.html", {"section": "rulesets", "title": "未找到规则集", "detail": detail},
+                  status_code=404)
+
+
+@router.get("/rulesets", response_class=HTMLResponse)
+def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+    groups: dict[str, list[dict]] = {}
+    for rs in api.list_rulesets(session, jurisdiction=None):
+        groups.setdefault(rs["jurisdiction"], []).append(rs)
+    # National first, then by code: the order of the layers.
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] != "100000", kv[0]))
+    return render(request, "rulesets_list.html", {
+        "section": "rulesets", "groups": [(code, jurisdiction_name(code), rows) for code, rows in ordered]})
+
+
+def _rule_rows(document: dict) -> list[dict]:
+    cat = load_catalog()
+    docs = document.get("documents") or {}
+    rows = []
+    for r in document.get("rules", []):
+        ind = cat.indicators.get(r.get("indicator"))
+        cite = r.get("cite") or {}
+        source = docs.get(cite.get("doc"), {})
+        rows.append({**r, "label": ind.label if ind else r.get("indicator"),
+                     "unit_shown": r.get("unit") or (ind.unit if ind else None) or "",
+                     "cite_text": " ".join(x for x in (source.get("number") or source.get("title") or cite.get("doc"),
+                                                       cite.get("article")) if x),
+                     "cite_url": source.get("url")})
+    return rows
+
+
+@router.get("/rulesets/{rid}/versions/{version}", response_class=HTMLResponse)
+def ruleset_version(request: Request, rid: str, version: str, session: SessionDep,
+                    _caller=Depends(require(*READERS))) -> HTMLResponse:
+    try:
+        v = api.get_version(session, rid, version)
+        others = api.get_ruleset(session, rid)["versions"]
+    except NotFound:
+        return _not_found(request, f"没有规则集 {rid} 的版本 {version}。")
+    return render(request, "rulesets_version.html", {
+        "section": "rulesets", "v": v, "doc": v["document"], "rules": _rule_rows(v["document"]),
+        "others": [o["version"] for o in others if o["version"] != version], "roles": ROLES, "ops": OPS,
+        "jurisdiction_name": jurisdiction_name(v["document"].get("jurisdiction"))})
+
+
+@router.get("/rulesets/{rid}/diff", response_class=HTMLResponse)
+def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+    a, b = request.query_params.get("from", ""), request.query_params.get("to", "")
+    try:
+        versions = [v["version"] for v in api.get_ruleset(session, rid)["versions"]]
+    except NotFound:
+        return _not_found(request, f"没有规则集 {rid}。")
+    ctx: dict[str, Any] = {"section": "rulesets", "rid": rid, "versions": versions, "a": a, "b": b,
+                           "d": None, "problem": None, "roles": ROLES}
+    if a and b:
+        try:
+            ctx["d"] = api.diff_versions(session, rid, from_=a, to=b)
+        except InputError as e:
+            ctx["problem"] = "；".join(zh_message(p.msg) for p in e.problems)
+        except NotFound:
+            ctx["problem"] = f"规则集 {rid} 没有所选版本"
+    elif a or b:
+        ctx["problem"] = "请同时选择两个版本"
+    return render(request, "rulesets_diff.html", ctx, status_code=200 if ctx["problem"] is None else 422)
+
+
+# ---------------------------------------------------------------- upload
+
+def yaml_line(text: str, path: str) -> int | None:
+    """The 1-based line of ``path`` (``rules.0.threshold``) in the YAML text, as far down the
+    path as the document goes — so each problem can point at the line it concerns."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in path.split(".") if path else []:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def parse_yaml(text: str) -> tuple[Any, list[Problem]]:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        return None, [Problem("yaml", f"YAML 格式错误{where}：{getattr(e, 'problem', None) or e}")]
+    if not isinstance(raw, dict):
+        return None, [Problem("yaml", "规则集必须是 YAML 映射（id、version、rules …）")]
+    return raw, []
+
+
+def publish_text(session, text: str) -> tuple[dict | None, bool, list[Problem]]:
+    """Parse and publish with the same function as ``POST /v1/rulesets``."""
+    raw, problems = parse_yaml(text)
+    if problems:
+        return None, False, problems
+    # The API receives JSON: dates as strings.  Round-trip so the digest is the same either way.
+    raw = json.loads(json.dumps(raw, default=str, ensure_ascii=False))
+    try:
+        summary, created = store.publish(session, raw, source="web")
+    except InputError as e:
+        return None, False, e.problems
+    except Conflict as e:
+        return None, False, [Problem("version", str(e))]
+    return summary, created, []
+
+
+def _upload_page(request: Request, text: str = "", problems: list[Problem] | None = None,
+                 summary: dict | None = None, created: bool = False, status_code: int = 200) -> HTMLResponse:
+    shown = [{"path": p.path or "（整个文件）", "msg": zh_message(p.msg), "line": yaml_line(text, p.path)}
+             for p in problems or []]
+    return render(request, "rulesets_upload.html", {"section": "rulesets", "text": text, "problems": shown,
+                                                    "summary": summary, "created": created}, status_code=status_code)
+
+
+@router.get("/rulesets/upload", response_class=HTMLResponse)
+def upload_form(request: Request, _caller=Depends(require("rule_admin"))) -> HTMLResponse:
+    return _upload_page(request)
+
+
+@router.post("/rulesets/upload", response_class=HTMLResponse)
+async def upload(request: Request, session: SessionDep, _caller=Depends(require("rule_admin"))) -> Response:
+    form = await request.form()
+    text = ""
+    file = form.get("file")
+    if file is not None and not isinstance(file, str) and file.filename:
+        data = await file.read(MAX_YAML + 1)
+        if len(data) > MAX_YAML:
+            return _upload_page(request, "", [Problem("file", f"文件超过 {MAX_YAML // 1024} KiB")], status_code=422)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return _upload_page(request, "", [Problem("file", "文件不是 UTF-8 编码的文本")], status_code=422)
+    pasted = form.get("yaml")
+    if not text and isinstance(pasted, str):
+        text = pasted
+    if len(text.encode("utf-8")) > MAX_YAML:
+        return _upload_page(request, "", [Problem("yaml", f"内容超过 {MAX_YAML // 1024} KiB")], status_code=422)
+    if not text.strip():
+        return _upload_page(request, text, [Problem("yaml", "请选择 YAML 文件或粘贴 YAML 内容")], status_code=422)
+    summary, created, problems = await run_in_threadpool(publish_text, session, text)
+    if problems:
+        return _upload_page(request, text, problems, status_code=422)
+    return _upload_page(request, "", summary=summary, created=created, status_code=201 if created else 200)
