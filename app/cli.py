@@ -463,14 +463,14 @@ def _temporary_officer_key() -> Iterator[str | None]:
     if not keys_configured():
         yield None
         return
-    session = _keys_session()
-    info, secret = keys.create(session, "officer", None, "standard-land demo load (temporary, revoked when done)")
+    with _keys_session() as session:
+        info, secret = keys.create(session, "officer", None, "standard-land demo load (temporary, revoked when done)")
     reset_cache()
     try:
         yield secret
     finally:
-        keys.revoke(session, info.id)
-        session.close()
+        with _keys_session() as session:
+            keys.revoke(session, info.id)
         reset_cache()
 
 

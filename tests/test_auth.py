@@ -331,6 +331,22 @@ def test_revoking_twice_keeps_the_first_time(http):
     assert first.stdout == second.stdout
 
 
+def test_demo_load_works_with_keys_and_leaves_none_active(http, keys):
+    """The demo loads through the HTTP API in-process: with keys configured it uses a temporary
+    key, revoked when done."""
+    import json
+
+    from app.cli import cli
+
+    before = {k["id"] for k in json.loads(keys_cli("list", "--json").stdout) if k["revoked_at"] is None}
+    r = cli_runner.invoke(cli, ["demo", "load", "--parcels", "20", "--years", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    after = json.loads(keys_cli("list", "--json").stdout)
+    assert {k["id"] for k in after if k["revoked_at"] is None} == before
+    temporary = [k for k in after if k["label"].startswith("standard-land demo load")]
+    assert temporary and all(k["revoked_at"] for k in temporary)
+
+
 # ---------------------------------------------------------------- tax visibility by jurisdiction
 
 CDE_SCHEDULE = {"delivery_on": "2021-03-10", "start_by": "2021-04-01", "complete_by": "2022-06-30"}

@@ -44,8 +44,25 @@ class Program:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+# Programs by their items: a process sees few distinct programs (one per rule-set chain,
+# industry and waiver set), and reusing the object reuses its digest and the engine's
+# compiled rule set instead of hashing the program again for every check.
+_BUILT: dict[tuple, Program] = {}
+_BUILT_MAX = 4096
+
+
 def build(items: list[tuple[str, str, Threshold]]) -> Program:
     """``items``: (indicator, op, canonical threshold) per applicable rule, in finding order."""
+    key = tuple(items)
+    program = _BUILT.get(key)
+    if program is None:
+        if len(_BUILT) >= _BUILT_MAX:      # bounded: rule-set documents are user input
+            _BUILT.clear()
+        program = _BUILT[key] = _build(items)
+    return program
+
+
+def _build(items: list[tuple[str, str, Threshold]]) -> Program:
     slots: list[str] = []
     checks = []
     for i, (indicator, op, threshold) in enumerate(items):

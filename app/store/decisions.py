@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +34,35 @@ _LOCAL = threading.Lock()      # one appender per process; the DB lock handles o
 
 
 def canonical(obj: Any) -> str:
+    """Sorted-key compact JSON, byte for byte what ``json.dumps(obj, ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))`` gives: auditors recompute it that way.
+
+    orjson writes the same bytes 3–8× faster for plain JSON values; it writes some floats
+    differently (``0.00001`` for ``1e-05``) and serialises types the standard library
+    refuses, so anything but str, int, bool, None, dict, list and tuple goes the slow way."""
+    if _plain(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:       # a non-str key or an int beyond 64 bits: the stdlib's rules
+            pass
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_LEAF = (str, int, bool, type(None))
+_NODE = (dict, list, tuple)
+
+
+def _plain(obj: Any) -> bool:
+    t = type(obj)
+    if t in _LEAF:
+        return True
+    if t not in _NODE:
+        return False
+    for v in (obj.values() if t is dict else obj):
+        tv = type(v)
+        if tv not in _LEAF and not (tv in _NODE and _plain(v)):
+            return False
+    return True
 
 
 def link_hash(prev_hash: str, payload: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.errors import InputError, NotFound, Problem
+from app.store.db import begin_write
 from app.store.models import ApiKey
 
 ROLES = ("rule_admin", "officer", "tax_system", "auditor")
@@ -86,8 +87,10 @@ def create(session: Session, role: str, jurisdiction: str | None = None, label: 
 
 def revoke(session: Session, kid: str) -> KeyInfo:
     """Revoke a key (idempotent: a revoked key keeps its first revocation time)."""
+    begin_write(session)     # read-then-write on SQLite: hold the write lock from the start
     row = session.get(ApiKey, kid)
     if row is None:
+        session.rollback()
         raise NotFound(f"no API key with id {kid!r}")
     if row.revoked_at is None:
         row.revoked_at = dt.datetime.now(dt.UTC)
