@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,11 +31,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url, tmp_path_factory):
-    """Base URL of the app served by uvicorn in a subprocess, on the session database."""
+@contextmanager
+def serve(database_url: str, log: Path) -> Iterator[str]:
+    """Run the app with uvicorn in a subprocess on ``database_url``; yield its base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
     env = {**os.environ, "DATABASE_URL": database_url}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -61,6 +62,13 @@ def live_server(database_url, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, tmp_path_factory) -> Iterator[str]:
+    """Base URL of the app served by uvicorn in a subprocess, on the session database."""
+    with serve(database_url, tmp_path_factory.mktemp("server") / "uvicorn.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
