@@ -85,15 +85,17 @@ class _Cache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.keyed: tuple[float, bool] | None = None
+        self.open: tuple[float, bool] | None = None
         self.keys: dict[str, tuple[float, Caller | None]] = {}
 
     def clear(self) -> None:
         with self.lock:
-            self.keyed = None
+            self.keyed = self.open = None
             self.keys.clear()
 
 
 _cache = _Cache()
+OPEN = Caller.open()
 
 
 def reset_cache() -> None:
@@ -158,12 +160,23 @@ def production() -> bool:
     return os.environ.get("STANDARD_LAND_ENV", "").strip().lower() == "production"
 
 
+def _open() -> bool:
+    """Open mode now (cached with the keyed state: reading the environment costs more than the rest)."""
+    now = time.monotonic()
+    hit = _cache.open
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    is_open = not keys_configured() and not production()
+    _cache.open = (now + CACHE_TTL, is_open)
+    return is_open
+
+
 def authenticate(request: Request) -> Caller:
     """The caller behind this request, whatever its role; 401 if keys are configured and the
     request has no valid key.  In production the service never turns open, not even when its
     last key is revoked while it runs."""
-    if not keys_configured() and not production():
-        return Caller.open()
+    if _open():
+        return OPEN
     secret = presented_key(request)
     if secret is None:
         raise _unauthorized("API key required: send 'Authorization: Bearer <key>' (需要 API 密钥)")
