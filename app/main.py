@@ -26,6 +26,8 @@ from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
+from app.store.db import error_types as db_error_types
+from app.store.db import unavailable as db_unavailable
 from app.store.migrate import startup_lock
 
 log = logging.getLogger("standard_land")
@@ -113,6 +115,21 @@ async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:
 @app.exception_handler(Conflict)
 async def _conflict(_req: Request, exc: Conflict) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _db_unavailable(_req: Request, exc: Exception) -> JSONResponse:
+    """The database went away (or is locked) mid-request: the transaction was rolled back, so
+    the client may simply retry; other database errors stay 500s (bugs)."""
+    if not db_unavailable(exc):
+        raise exc
+    log.warning("database unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    return JSONResponse({"detail": "数据库暂时不可用，请稍后重试 (database unavailable; nothing was stored, retry later)"},
+                        status_code=503, headers={"Retry-After": str(DB_RETRY_AFTER)})
+
+
+DB_RETRY_AFTER = 2      # seconds: pooled connections are re-established on the next checkout
+for _cls in db_error_types():
+    app.add_exception_handler(_cls, _db_unavailable)
 
 
 app.include_router(health.router)

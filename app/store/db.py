@@ -9,11 +9,12 @@ row lock), so concurrent processes build one chain.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -22,6 +23,7 @@ DEFAULT_URL = "sqlite:///./var/standard-land.db"
 # PostgreSQL keep workers × (size + overflow) under the server's max_connections.
 POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
 POOL_OVERFLOW = int(os.environ.get("DB_POOL_OVERFLOW", "30"))
+CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))   # seconds, PostgreSQL
 
 
 def database_url() -> str:
@@ -64,8 +66,44 @@ def make_engine(url: str) -> Engine:
             # interleave (the decision chain) start their transaction with a write.
             conn.exec_driver_sql("BEGIN")
         return engine
+    # pool_pre_ping: after an outage, dead pooled connections are replaced on checkout, so
+    # the service recovers by itself.  connect_timeout: an unreachable server (dropped
+    # packets) fails the request in seconds (a 503) instead of hanging on TCP's timeout.
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
-                         pool_timeout=60)
+                         pool_timeout=60, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+
+
+def error_types() -> tuple[type[BaseException], ...]:
+    """The exception classes ``unavailable`` may say yes to (for registering a handler)."""
+    types: list[type[BaseException]] = [exc.DBAPIError, exc.TimeoutError, sqlite3.OperationalError]
+    try:
+        import psycopg
+        types.append(psycopg.OperationalError)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot serve us right now (unreachable, restarted,
+    our connection terminated, locked, pool exhausted): worth a retry, not a bug."""
+    if isinstance(error, exc.TimeoutError):                   # no pooled connection freed in time
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    if isinstance(error, sqlite3.OperationalError):
+        # Other sqlite3 OperationalErrors ("no such table", syntax) are bugs, not outages.
+        return any(s in str(error) for s in ("locked", "busy", "unable to open", "disk I/O"))
+    try:
+        import psycopg
+    except ImportError:                                       # SQLite-only installs
+        return False
+    # Connection failures, terminated backends, cancelled statements, serialization
+    # failures: psycopg puts them all under OperationalError.  COPY (tax batches) raises
+    # them unwrapped, so they arrive here without SQLAlchemy's wrapper.
+    return isinstance(error, psycopg.OperationalError)
 
 
 @cache
