@@ -35,9 +35,21 @@ def log_format() -> str:
 class JsonFormatter(logging.Formatter):
     """ts, level, logger, msg, then the record's ``extra`` fields."""
 
+    _second: int = -1
+    _prefix: str = ""
+
+    def _ts(self, created: float) -> str:
+        # The date-time part changes once a second; formatting it per line costs more than
+        # the rest of the timestamp.
+        sec = int(created)
+        if sec != self._second:
+            self._prefix = dt.datetime.fromtimestamp(sec, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = sec
+        return f"{self._prefix}.{int((created - sec) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "ts": self._ts(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
