@@ -4,10 +4,11 @@ Conventions for every page module (``pages_*.py``, one per section):
 
 - Each module defines ``router = APIRouter(route_class=PageRoute)`` (``from app.web.auth import PageRoute``)
   and is included below; all page routes stay out of the OpenAPI schema.
-- Templates live in ``templates/``: a section's pages are ``<section>_*.html`` (``proposal_form.html``,
-  ``contracts_timeline.html`` …) and extend ``base.html``, filling ``{% block title %}`` (the
+- Templates live in ``templates/``: a section's pages are ``<section>_*.html`` (``proposal_form.html``)
+  or ``<section>/*.html`` (``contracts/timeline.html``) and extend ``base.html``, filling ``{% block title %}`` (the
   ``<title>``, Chinese) and ``{% block content %}``; ``{% block head %}`` adds page CSS/JS.
-  Render with ``common.render(request, "name.html", {...})``.  Numbers (Decimal strings from the
+  Render with ``common.render(request, "name.html", {"section": "contracts", ...})``: ``section``
+  (proposal, rulesets, contracts, parks) marks the current nav link.  Numbers (Decimal strings from the
   check functions) are shown with the ``|fmt`` filter; never convert them to float.
 - Field errors: collect ``app.errors.Problem``s (from ``InputError.problems`` or
   ``pydantic_problems``), then ``errors, summary = common.field_errors(problems, FIELD_NAMES)``,

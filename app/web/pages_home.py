@@ -30,10 +30,12 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(key: str = Form("", max_length=512), next: str = Form("/", max_length=2000)) -> RedirectResponse:
+def login(request: Request, key: str = Form("", max_length=512),
+          next: str = Form("/", max_length=2000)) -> RedirectResponse:
     resp = RedirectResponse(safe_next(next), status_code=303)
     # The key is only a credential for later requests: the role check happens there.
-    resp.set_cookie(COOKIE, key.strip(), httponly=True, samesite="strict", path="/")
+    resp.set_cookie(COOKIE, key.strip(), httponly=True, samesite="strict", path="/",
+                    secure=request.url.scheme == "https")
     return resp
 
 
