@@ -11,7 +11,8 @@ class Problem:
     msg: str
 
     def as_dict(self) -> dict:
-        loc = [int(p) if p.isdigit() else p for p in self.path.split(".")] if self.path else []
+        # ASCII digits only: "¹".isdigit() is true but int("¹") fails (a key sent by schemathesis).
+        loc = [int(p) if p.isascii() and p.isdigit() else p for p in self.path.split(".")] if self.path else []
         return {"loc": loc, "path": self.path, "msg": self.msg, "type": "value_error"}
 
 
