@@ -1,0 +1,286 @@
+"""Hostile-input limits, enforced on the raw request before anything parses it.
+
+The rule engine segfaults on multi-MiB keys and ids and Python's JSON parser recurses once per
+nesting level (engine-notes.md), so size and depth are refused here, ahead of FastAPI, pydantic
+and the engine:
+
+- body size per route class (``ROUTE_LIMITS``; default ``DEFAULT_LIMIT``): 413, also for a
+  chunked body without Content-Length — the bytes are counted as they arrive;
+- for JSON under ``/v1``: a declared non-JSON Content-Type → 415; bytes that are not UTF-8 →
+  422; nesting deeper than ``MAX_DEPTH`` or an integer longer than Python parses → 422; on
+  single-object routes a key given twice in one object → 422 (bulk routes parse their body
+  once, in the endpoint, and are not re-parsed here for that);
+- ``document(app)`` adds those statuses (and 404 where a path names a stored object) to the
+  OpenAPI schema, so that clients and schemathesis know every answer an operation can give.
+
+String lengths, number sizes and non-finite numbers are refused by the request models
+(``max_length``, ``allow_inf_nan=False``, ``app.checks.inputs.MAX_ABS``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MiB = 1024 * 1024
+DEFAULT_LIMIT = 1 * MiB
+UPLOAD_LIMIT = 51 * MiB        # a 50 MiB .xlsx (app.api.checks.MAX_UPLOAD) plus multipart framing
+MAX_DEPTH = 32
+MAX_DIGITS = 4300         # sys.get_int_max_str_digits(): longer integers do not parse
+
+# Measured with the bench generators (bench/checks.py, bench/tax.py): 10,000 proposals are 6 MiB
+# (10 MiB indented; 30–35 MiB with every measure, indicator, floors, a waiver and a reference);
+# 100,000 tax records 11.5 MiB (18.7 MiB indented).  The caps leave room for pretty-printed JSON.
+ROUTE_LIMITS: dict[str, int] = {
+    "/v1/checks/proposal:batch": 64 * MiB,
+    "/v1/tax-records": 32 * MiB,       # 100,000 records (app.store.tax.MAX_RECORDS)
+    "/v1/scoring/runs": 32 * MiB,      # 50,000 enterprises (app.checks.scoring.MAX_ENTERPRISES)
+    "/v1/parks:import": 32 * MiB,      # 10,000 parcels
+    "/v1/contracts/*/events": 4 * MiB,  # 1,000 events with notes
+}
+BULK = frozenset(ROUTE_LIMITS)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def route_class(path: str) -> str | None:
+    """The ``ROUTE_LIMITS`` key of a path, ``"upload"`` for a spreadsheet upload, else None."""
+    if path.endswith(":xlsx"):
+        return "upload"
+    if path in ROUTE_LIMITS:
+        return path
+    parts = path.split("/")
+    if len(parts) == 5 and parts[1:3] == ["v1", "contracts"] and parts[4] == "events":
+        return "/v1/contracts/*/events"
+    return None
+
+
+def body_limit(path: str) -> int:
+    cls = route_class(path)
+    if cls == "upload":
+        return UPLOAD_LIMIT
+    return ROUTE_LIMITS.get(cls or "", DEFAULT_LIMIT)
+
+
+# ---------------------------------------------------------------- cheap JSON scans
+
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(i for i in range(256) if i not in b'[]{}"')
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True if the JSON text nests arrays/objects more than ``limit`` deep.
+
+    Byte operations only (about 1 ms per MiB): the parser is not run on a body that could make
+    it recurse.  Escapes go first (``\\\\`` then ``\\"``), so every remaining quote opens or
+    closes a string; dropping two adjacent quotes keeps the inside/outside state of everything
+    after them, so empty strings vanish cheaply and only strings that hold brackets are cut out
+    by splitting.  Each round of removing ``[]`` strips one level; whatever survives ``limit``
+    rounds is deeper than ``limit`` (or an unbalanced run of openers, which is refused too).
+    """
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    s = body.translate(_BRACKETS, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in s:
+        s = b"".join(s.split(b'"')[::2])
+    for _ in range(limit):
+        n = len(s)
+        s = s.replace(b"[]", b"")
+        if not s or len(s) == n:
+            break
+    return b"[]" in s or b"[" * (limit + 1) in s
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(dup)
+    return out
+
+
+def duplicate_key(text: str) -> str | None:
+    """The first key given twice in one object, or None (also None for text that is not JSON:
+    FastAPI reports that itself)."""
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+    except DuplicateKey as e:
+        return str(e)
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+_DIGITS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_TOO_MANY_DIGITS = b"0" * (MAX_DIGITS + 1)
+
+
+def too_many_digits(body: bytes) -> bool:
+    """A run of more digits than Python's int parser takes (it raises a ValueError that FastAPI
+    answers with 400); about 2 ms per MiB."""
+    return _TOO_MANY_DIGITS in body.translate(_DIGITS)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+# ---------------------------------------------------------------- middleware
+
+def _problem(msg: str, typ: str) -> dict:
+    return {"detail": [{"loc": ["body"], "path": "", "msg": msg, "type": typ}]}
+
+
+class LimitsMiddleware:
+    """Reads the whole body (up to the route's cap), checks it, then hands it on unchanged."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = body_limit(path)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        length = headers.get("content-length")
+        if length is not None and (not length.strip().isdigit() or int(length) > limit):
+            if not length.strip().isdigit():
+                await _json(send, 400, {"detail": "Content-Length 无效 (invalid Content-Length)"})
+            else:
+                await _too_large(send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        refusal = self._refusal(path, headers.get("content-type"), body)
+        if refusal is not None:
+            await _json(send, *refusal)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    def _refusal(path: str, content_type: str | None, body: bytes) -> tuple[int, dict] | None:
+        cls = route_class(path)
+        if not path.startswith("/v1/") or cls == "upload" or not body:
+            return None
+        if content_type is not None and not _is_json(content_type):
+            return 415, {"detail": f"请求体应为 application/json (unsupported media type {content_type[:100]!r})"}
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return 422, _problem(f"请求体不是有效的 UTF-8 (body is not valid UTF-8 at byte {e.start})", "utf8_invalid")
+        if too_deep(body):
+            return 422, _problem(f"JSON 嵌套超过 {MAX_DEPTH} 层 (nested deeper than {MAX_DEPTH} levels)",
+                                 "json_too_deep")
+        if too_many_digits(body):
+            return 422, _problem(f"数字超过 {MAX_DIGITS} 位 (a number with more than {MAX_DIGITS} digits)",
+                                 "json_number_too_long")
+        if cls not in BULK:
+            dup = duplicate_key(text)
+            if dup is not None:
+                return 422, _problem(f"JSON 对象中键重复：{dup[:64]!r} (duplicate key)", "json_duplicate_key")
+        return None
+
+
+async def _json(send: Send, status: int, body: dict) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _json(send, 413, {"detail": f"请求体超过 {limit // MiB} MiB (request body larger than {limit} bytes)",
+                            "limit": limit})
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+_ERROR_SCHEMA = {"type": "object", "required": ["detail"],
+                 "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]}}}
+
+
+def _doc(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_SCHEMA}}}
+
+
+def document_operations(spec: dict) -> dict:
+    """Add the statuses this module (and a lookup by path id) can answer to every operation of an
+    OpenAPI document; an operation's own description of a status is kept."""
+    for item in spec.get("paths", {}).values():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            params = [p for p in op.get("parameters", []) if isinstance(p, dict)]
+            extra: dict[str, dict] = {}
+            if method.upper() in _BODY_METHODS:
+                extra["413"] = _doc("request body too large")
+                extra["422"] = _doc("invalid input: every problem with its path; nothing stored")
+                media = op.get("requestBody", {}).get("content", {})
+                if "application/json" in media:
+                    extra["415"] = _doc("request body is not JSON")
+                if "multipart/form-data" in media:
+                    extra["400"] = _doc("malformed multipart body")
+            if any(p.get("in") == "path" for p in params):
+                extra["404"] = _doc("not found")
+            if params:
+                extra.setdefault("422", _doc("invalid parameters: every problem with its path"))
+            for status, response in extra.items():
+                op["responses"].setdefault(status, response)
+    return spec
+
+
+def document(app: FastAPI) -> None:
+    """Documented statuses of every operation include those of ``document_operations``."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_operations(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def install(app: FastAPI) -> None:
+    """Register the middleware and document its answers (call after every router is included)."""
+    app.add_middleware(LimitsMiddleware)
+    document(app)
