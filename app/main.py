@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from app import __version__, web
-from app.api import checks, contracts, decisions, exports, health, metrics, parks, rulesets, scoring, tax
+from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api.auth import check_startup as check_keys
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
@@ -144,3 +144,4 @@ app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{i
 app.include_router(scoring.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+limits.install(app)       # after every router: it documents 404/413/415/422 on each operation
