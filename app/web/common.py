@@ -85,6 +85,15 @@ def _field_for(path: str, names: set[str]) -> str | None:
     return None
 
 
+_KEY = re.compile(r"[0-9A-Za-z][0-9A-Za-z._\-]{0,63}")
+
+
+def plain_key(value: str) -> bool:
+    """An id or version as rule sets and decisions spell them.  Anything else cannot exist, so
+    a page answers 404 without asking the database (PostgreSQL refuses NUL bytes with an error)."""
+    return bool(_KEY.fullmatch(value))
+
+
 def fmt(value: Any) -> str:
     """A Decimal-like value for display: thousands separators, no float rounding, no exponent."""
     if value is None or value == "":

@@ -24,7 +24,7 @@ from app.errors import InputError, NotFound, Problem
 from app.store import decisions
 from app.store import rulesets as ruleset_store
 from app.web.auth import PageRoute
-from app.web.common import field_errors, render
+from app.web.common import field_errors, plain_key, render
 from indicators.catalog import load_catalog
 from indicators.units import CANONICAL, UNITS
 
@@ -217,6 +217,8 @@ async def proposal_submit(request: Request, session: SessionDep, engine: EngineD
 
 
 def _decision(session: Session, decision_id: str) -> dict | None:
+    if not plain_key(decision_id):
+        return None
     try:
         d = decisions.get(session, decision_id)
     except NotFound:

@@ -16,7 +16,7 @@ from app.api.deps import SessionDep
 from app.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store
 from app.web.auth import PageRoute
-from app.web.common import render, zh_message
+from app.web.common import plain_key, render, zh_message
 from indicators.catalog import load_catalog
 from indicators.tables import divisions_gb2260
 
@@ -70,6 +70,8 @@ def _rule_rows(document: dict) -> list[dict]:
 @router.get("/rulesets/{rid}/versions/{version}", response_class=HTMLResponse)
 def ruleset_version(request: Request, rid: str, version: str, session: SessionDep,
                     _caller=Depends(require(*READERS))) -> HTMLResponse:
+    if not (plain_key(rid) and plain_key(version)):
+        return _not_found(request, "规则集编号或版本号无效。")
     try:
         v = api.get_version(session, rid, version)
         others = api.get_ruleset(session, rid)["versions"]
@@ -84,13 +86,17 @@ def ruleset_version(request: Request, rid: str, version: str, session: SessionDe
 @router.get("/rulesets/{rid}/diff", response_class=HTMLResponse)
 def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
     a, b = request.query_params.get("from", ""), request.query_params.get("to", "")
+    if not plain_key(rid):
+        return _not_found(request, "规则集编号无效。")
     try:
         versions = [v["version"] for v in api.get_ruleset(session, rid)["versions"]]
     except NotFound:
         return _not_found(request, f"没有规则集 {rid}。")
     ctx: dict[str, Any] = {"section": "rulesets", "rid": rid, "versions": versions, "a": a, "b": b,
                            "d": None, "problem": None, "roles": ROLES}
-    if a and b:
+    if (a and not plain_key(a)) or (b and not plain_key(b)):
+        ctx["problem"] = "版本号无效"
+    elif a and b:
         try:
             ctx["d"] = api.diff_versions(session, rid, from_=a, to=b)
         except InputError as e:

@@ -155,3 +155,14 @@ def test_upload_and_diff_work_without_javascript(page_nojs, live_server, uid):
     row = page.locator('tr[data-rule="investment_intensity_min"][data-field="threshold"]').locator("td").all_inner_texts()
     assert row[1:] == ["200", "250"]
     assert httpx.get(f"{live_server}/v1/rulesets/{rid}").json()["versions"][-1]["version"] == "b"
+
+
+def test_hostile_ids_are_pages_not_server_errors(live_server):
+    for path, status in [("/rulesets/x%00y/versions/1", 404), ("/rulesets/sanmenxia-standard-land/versions/%00", 404),
+                         ("/rulesets/sanmenxia-standard-land/diff?from=%00&to=2021.1", 422),
+                         ("/rulesets/" + "x" * 500 + "/diff?from=1&to=2", 404),
+                         ("/proposal/result/nope%00x", 404), ("/proposal/result/" + "a" * 5000, 404),
+                         ("/proposal?as_of=2024-02-30&jurisdiction=41120%00", 200)]:
+        r = httpx.get(live_server + path)
+        assert r.status_code == status, path
+        assert r.headers["content-type"].startswith("text/html"), path
