@@ -37,7 +37,7 @@ obs_logging.configure()
 
 def startup() -> None:
     engine = get_engine()
-    obs_metrics.watch_pool(engine)
+    obs_metrics.watch_pool()
     obs_metrics.forget_dead_workers()
     with startup_lock(engine), Session(engine) as session:
         errors = ruleset_store.load_bundled(session)

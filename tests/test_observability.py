@@ -130,6 +130,16 @@ def test_routes_are_templates_not_raw_paths(client):
     assert sample(samples, "standard_land_http_requests_total", route="unmatched", method="GET", status="404") >= 1
 
 
+def test_pool_gauge_follows_checked_out_connections(client):
+    from app.store.db import get_engine
+
+    base = sample(scrape(client), "standard_land_db_pool_in_use")
+    engine = get_engine()
+    with engine.connect(), engine.connect():
+        assert sample(scrape(client), "standard_land_db_pool_in_use") == base + 2
+    assert sample(scrape(client), "standard_land_db_pool_in_use") == base
+
+
 # ------------------------------------------------------------------ request ids and log lines
 
 def test_request_id_is_echoed_or_generated(client):

@@ -136,12 +136,18 @@ def timed_evaluate(evaluate: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-def watch_pool(engine: Any) -> None:
-    """Track connections checked out of a SQLAlchemy engine's pool."""
-    from sqlalchemy import event
+_POOL_WATCHED = False
 
-    if getattr(engine, "_standard_land_pool_watched", False):
+
+def watch_pool() -> None:
+    """Track connections checked out of every SQLAlchemy pool in this process (the service has
+    one engine per worker; a listener on the Pool class also covers an engine created later)."""
+    global _POOL_WATCHED
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    if _POOL_WATCHED:
         return
-    engine._standard_land_pool_watched = True
-    event.listen(engine, "checkout", lambda *_: DB_POOL_IN_USE.inc())
-    event.listen(engine, "checkin", lambda *_: DB_POOL_IN_USE.dec())
+    _POOL_WATCHED = True
+    event.listen(Pool, "checkout", lambda *_: DB_POOL_IN_USE.inc())
+    event.listen(Pool, "checkin", lambda *_: DB_POOL_IN_USE.dec())
