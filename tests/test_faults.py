@@ -252,7 +252,35 @@ class _Proxy:
 
 
 postgres_only = pytest.mark.skipif(not on_postgres(), reason="needs a database server to lose "
-                                   "(CI runs this in its PostgreSQL pass)")
+                                   "(CI runs this in its PostgreSQL pass; SQLite's outage is a lock, below)")
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's outage: a lock held elsewhere (PostgreSQL's are tested above)")
+def test_sqlite_locked_by_another_process_gives_503_then_recovers(tmp_path):
+    with scratch_database(tmp_path, "trust_locked") as url:
+        server = Server(url, tmp_path / "server.log", env={"DB_BUSY_TIMEOUT": "1"}).start()
+        try:
+            assert httpx.post(f"{server.base}/v1/checks/proposal", json=proposal(), timeout=60).status_code == 200
+            holder = sqlite3.connect(make_url(url).database, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")        # e.g. a backup or a stuck maintenance job
+            try:
+                for path, body in (("/v1/checks/proposal", proposal()),
+                                   ("/v1/checks/proposal:batch", {"items": [proposal()] * 3}),
+                                   ("/v1/tax-records", {"batch_id": "locked-1", "records": [
+                                       {"uscc": synthetic_uscc(), "year": 2025, "tax_paid": {"value": 1, "unit": "万元"}}]})):
+                    r = httpx.post(f"{server.base}{path}", json=body, timeout=60)
+                    assert r.status_code == 503, (path, r.status_code, r.text[:500])
+                    assert int(r.headers["retry-after"]) > 0
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            r = httpx.post(f"{server.base}/v1/checks/proposal", json=proposal(), timeout=60)
+            assert r.status_code == 200, r.text[:500]
+            report = httpx.get(f"{server.base}/v1/decisions/verify", timeout=60).json()
+            assert report["ok"] and report["checked"] == 2, report     # nothing of the refused requests
+            assert httpx.get(f"{server.base}/v1/tax-records/batches/locked-1", timeout=60).status_code == 404
+        finally:
+            server.stop()
 
 
 @postgres_only

@@ -81,15 +81,15 @@ def sql_engine(url: str) -> Engine:
 class Server:
     """``uvicorn app.main:app`` in a subprocess on ``url``; ``kill()`` is kill -9."""
 
-    def __init__(self, url: str, log: Path, workers: int = 1) -> None:
-        self.url, self.log, self.workers = url, log, workers
+    def __init__(self, url: str, log: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
+        self.url, self.log, self.workers, self.extra_env = url, log, workers, env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> Server:
         env = {**os.environ, "DATABASE_URL": self.url, "MALLOC_MMAP_THRESHOLD_": "4194304",
-               "MALLOC_TRIM_THRESHOLD_": "67108864"}
+               "MALLOC_TRIM_THRESHOLD_": "67108864", **self.extra_env}
         env.pop("STANDARD_LAND_ENV", None)
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(self.port),
                "--http", "httptools", "--loop", "uvloop", "--log-level", "warning"]

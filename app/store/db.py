@@ -24,6 +24,8 @@ DEFAULT_URL = "sqlite:///./var/standard-land.db"
 POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
 POOL_OVERFLOW = int(os.environ.get("DB_POOL_OVERFLOW", "30"))
 CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))   # seconds, PostgreSQL
+# SQLite: how long a writer waits for another's write lock before giving up (then a 503).
+BUSY_TIMEOUT = float(os.environ.get("DB_BUSY_TIMEOUT", "30"))        # seconds
 
 
 def database_url() -> str:
@@ -46,7 +48,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection per request thread (FastAPI runs sync endpoints on up to 40
         # threads); SQLite connections are cheap, so the pool is sized to never starve them.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},
                                pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
@@ -56,7 +58,7 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
