@@ -42,10 +42,30 @@ def to_decimal(x: Fraction, places: int | None = None) -> Decimal:
 
 
 def dec_str(x: Fraction | None, places: int | None = None) -> str | None:
-    """Decimal text: ``places`` decimals if given; else exact up to 12 decimals, trailing zeros dropped."""
+    """Decimal text: ``places`` decimals if given; else exact up to 12 decimals, trailing zeros dropped
+    (values off the 10⁻¹² grid: rounded half up to 6 decimals, trailing zeros dropped)."""
     if x is None:
         return None
-    if places is None and (x * 10**STRICT_PLACES).denominator == 1:
-        d = Decimal(int(x * 10**STRICT_PLACES)).scaleb(-STRICT_PLACES)
-        return format(d.normalize() if d != 0 else Decimal(0), "f")
-    return format(to_decimal(x, places), "f")
+    # Integer arithmetic and string slicing: the same text as formatting a Decimal, several
+    # times faster, and findings show a dozen of these per check.
+    if places is None:
+        d = x.denominator
+        if _GRID % d == 0:
+            return _trimmed(x.numerator * (_GRID // d), STRICT_PLACES)
+        return _trimmed(_half_up_int(x, 10**DISPLAY_PLACES), DISPLAY_PLACES)
+    return fixed(_half_up_int(x, 10**places), places)
+
+
+_GRID = 10**STRICT_PLACES
+
+
+def fixed(n: int, places: int) -> str:
+    """``n × 10^-places`` with exactly ``places`` decimals (``places`` ≥ 0)."""
+    if places == 0:
+        return str(n)
+    s = str(-n if n < 0 else n).rjust(places + 1, "0")
+    return f"{'-' if n < 0 else ''}{s[:-places]}.{s[-places:]}"
+
+
+def _trimmed(n: int, places: int) -> str:
+    return fixed(n, places).rstrip("0").rstrip(".") if n else "0"

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.checks.inputs import ProposalRequest
-from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, floor_to, round_half_up
+from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
 from app.errors import InputError, Problem
@@ -142,11 +142,6 @@ def _slot(er: EffectiveRule) -> str:
     return f"{er.rule.indicator}|{mode}|{places}"
 
 
-def _rounded(v: Fraction, er: EffectiveRule) -> Fraction:
-    mode, places = _precision_of(er)
-    return round_half_up(v, places) if mode == "round_half_up" else v
-
-
 def build_program(resolution: Resolution, waived: set[str]) -> tuple[prog.Program, list[int]]:
     """The engine program for the rules that need a comparison; returns it and, per
     check, the index of its effective rule."""
@@ -156,6 +151,30 @@ def build_program(resolution: Resolution, waived: set[str]) -> tuple[prog.Progra
             items.append((_slot(er), er.rule.op, er.concrete.threshold))
             index.append(i)
     return prog.build(items), index
+
+
+# (program, index, feeds) per effective-rule list and waiver set.  Effective rules are cached
+# per rule-set chain and industry (Registry._effective), so a process sees few of these;
+# each entry keeps its rule list alive, so the id() in its key cannot be reused.
+_COMPILED: dict[tuple[int, frozenset], tuple[list, prog.Program, list[int], list[tuple]]] = {}
+_COMPILED_MAX = 1024
+
+
+def _compiled(resolution: Resolution, waived: frozenset) -> tuple[prog.Program, list[int], list[tuple]]:
+    """The program, its rule indexes, and per check where its value comes from
+    (slot, indicator, decimal places to round half up to, or None for strict)."""
+    rules = resolution.rules
+    hit = _COMPILED.get((id(rules), waived))
+    if hit is None or hit[0] is not rules:
+        program, index = build_program(resolution, set(waived))
+        feeds = []
+        for i in index:
+            mode, places = _precision_of(rules[i])
+            feeds.append((_slot(rules[i]), rules[i].rule.indicator, places if mode == "round_half_up" else None))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        hit = _COMPILED[(id(rules), waived)] = (rules, program, index, feeds)
+    return hit[1], hit[2], hit[3]
 
 
 def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_at: dt.datetime,
@@ -179,12 +198,13 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
         raise InputError([Problem("waivers", f"豁免的规则不在生效规则中 (waived rules not in force: {unknown})")])
 
     _admitted_from_ruleset(norm, resolution, req)
-    program, index = build_program(resolution, set(waivers))
+    program, index, feeds = _compiled(resolution, frozenset(waivers))
     values: dict[str, Fraction | None] = {}
-    for i in index:
-        er = resolution.rules[i]
-        v, _ = norm.value(er.rule.indicator)
-        values[_slot(er)] = None if v is None else _rounded(v, er)
+    for slot, indicator, places in feeds:
+        v, _ = norm.value(indicator)
+        if v is not None and places is not None:
+            v = round_half_up(v, places)
+        values[slot] = v
     outcomes = engine.evaluate(program, values)
     by_rule = {index[n]: outcomes[c.key] for n, c in enumerate(program.checks)}
 
@@ -262,47 +282,88 @@ def _margin(op: str, v: Fraction, t: Any) -> Fraction | None:
     return None
 
 
-def _static(er: EffectiveRule) -> dict:
-    """The parts of a finding that depend on the rule alone, computed once per effective
-    rule (effective rules are cached per rule-set chain and industry)."""
+def _plan(er: EffectiveRule) -> dict:
+    """Everything in a finding that depends on the rule alone — its fixed fields and the
+    text of its messages — computed once per effective rule (effective rules are cached per
+    rule-set chain and industry), so a check only fills in its value, status and margin."""
     if er.static is None:
         ind = load_catalog().indicators[er.rule.indicator]
         doc = er.layer.doc
         ref = doc.documents[er.rule.cite.doc]
+        mode, places = _precision_of(er)
+        extras: dict[str, Any] = {}
+        if er.supersedes:
+            extras["supersedes"] = er.supersedes
+        if er.note:
+            extras["relaxation"] = er.note
+        if er.concrete.matched not in (None, "default"):
+            extras["industry_key"] = er.concrete.matched
+        t = er.concrete.threshold
+        compared = t is not None and er.concrete.status is None     # the engine decides pass or fail
         er.static = {
-            "rule": er.rule.id, "indicator": er.rule.indicator, "label": ind.label, "role": er.rule.role,
-            "required": er.rule.required, "unit": ind.unit or None, "op": er.rule.op, "threshold": _threshold_out(er),
-            "layer": er.layer.id, "layer_version": er.layer.version,
-            "cite": {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title,
-                     "number": ref.number, "url": ref.url},
-            "example": doc.status == "example" or bool(er.rule.example),
+            "finding": {
+                "rule": er.rule.id, "indicator": er.rule.indicator, "label": ind.label, "role": er.rule.role,
+                "required": er.rule.required, "unit": ind.unit or None, "op": er.rule.op,
+                "threshold": _threshold_out(er), "layer": er.layer.id, "layer_version": er.layer.version,
+                "cite": {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title,
+                         "number": ref.number, "url": ref.url},
+                "example": doc.status == "example" or bool(er.rule.example),
+            },
+            "extras": extras, "ind": ind, "mode": mode, "places": places,
+            # round_half_up on the integer grid: margins for a plain threshold without Fractions.
+            "scale": 10**places if mode == "round_half_up" else None,
+            "plain_t": (t.numerator, t.denominator) if isinstance(t, Fraction) else None,
+            # the messages for a comparison's outcome: the value is the only variable part
+            "said": _outcome_messages(er, ind) if compared else None,
         }
     return er.static
 
 
+def _outcome_messages(er: EffectiveRule, ind: Any) -> dict:
+    prefix = "【示例数据】" if er.layer.doc.status == "example" or er.rule.example else ""
+    if ind.is_boolean:
+        return {(a, st): f"{prefix}{ind.label}：{'是' if a else '否'}，{'符合' if st == 'pass' else '不符合'}要求"
+                for a in (True, False) for st in ("pass", "fail")}
+    unit = ind.unit
+    sep = " " if unit else ""
+    tail = f"{sep}{unit}，要求 {OP_ZH[er.rule.op]} {_t_text(er, sep + unit)}，"
+    return {"head": f"{prefix}{ind.label} ", "pass": tail + "符合", "fail": tail + "不符合"}
+
+
+def _half_up(n: int, d: int) -> int:
+    """n / d rounded half away from zero, d > 0 (as numbers._half_up_int on a reduced fraction)."""
+    if n >= 0:
+        return (2 * n + d) // (2 * d)
+    return -((-2 * n + d) // (2 * d))
+
+
 def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: Any) -> dict:
-    ind = load_catalog().indicators[er.rule.indicator]
-    static = _static(er)
-    mode, places = _precision_of(er)
+    plan = _plan(er)
     raw, source = norm.value(er.rule.indicator)
+    op, t = er.rule.op, er.concrete.threshold
     actual: Any = None
     margin = None
     if raw is not None:
-        if ind.is_boolean:
+        if plan["ind"].is_boolean:
             actual = bool(raw)
-        elif mode == "round_half_up":
-            v = _rounded(raw, er)
-            actual = dec_str(v, places)
-            if er.concrete.threshold is not None:
-                m = _margin(er.rule.op, v, er.concrete.threshold)
+        elif (scale := plan["scale"]) is not None:
+            places = plan["places"]
+            vi = _half_up(raw.numerator * scale, raw.denominator)     # the value rounded, × scale
+            actual = fixed(vi, places)
+            if plan["plain_t"] is not None and op in (">=", ">", "<=", "<"):
+                tn, td = plan["plain_t"]
+                n = vi * td - tn * scale               # (v − t) × scale × td
+                margin = fixed(_half_up(n if op in (">=", ">") else -n, td), places)
+            elif t is not None:
+                m = _margin(op, Fraction(vi, scale), t)
                 margin = dec_str(m, places) if m is not None else None
         else:
             # strict: compared unrounded; shown to 12 decimals, rounded towards the side of
             # the threshold the exact value is on, so the shown margin keeps its sign.
-            v = strict_display(raw, er.rule.op, er.concrete.threshold)
+            v = strict_display(raw, op, t)
             actual = dec_str(v)
-            if er.concrete.threshold is not None:
-                m = _margin(er.rule.op, v, er.concrete.threshold)
+            if t is not None:
+                m = _margin(op, v, t)
                 margin = dec_str(m) if m is not None else None
 
     if waiver is not None:
@@ -313,14 +374,16 @@ def finding(er: EffectiveRule, outcome: str | None, norm: Normalised, waiver: An
         status = "missing" if er.rule.required else "not_required"
     else:
         status = outcome
+    said = plan["said"]
+    if said is not None and waiver is None and status in ("pass", "fail"):
+        text = said[(actual, status)] if plan["ind"].is_boolean else f"{said['head']}{actual}{said[status]}"
+    else:
+        text = message(status, er, plan["ind"], actual, waiver)
+    static = plan["finding"]
     f = {**static, "status": status, "actual": actual, "source": source, "margin": margin,
-         "cite": dict(static["cite"]), "message": message(status, er, ind, actual, waiver)}
-    if er.supersedes:
-        f["supersedes"] = er.supersedes
-    if er.note:
-        f["relaxation"] = er.note
-    if er.concrete.matched not in (None, "default"):
-        f["industry_key"] = er.concrete.matched
+         "cite": dict(static["cite"]), "message": text}
+    if plan["extras"]:
+        f.update(plan["extras"])
     return f
 
 
