@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -74,8 +75,9 @@ def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: Engi
     body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}
     if batch.batch_id is not None:
         body |= {"batch_id": batch.batch_id, "replayed": replayed}
-    # Built here rather than re-validated against the response model: 10,000 verdicts.
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    # Built here rather than re-validated against the response model: 10,000 verdicts
+    # (~7 KB each); orjson writes them several times faster than json.dumps.
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _run_batch(batch: ProposalBatch, session: Session, engine: Engine) -> tuple[list[dict], bool]:
