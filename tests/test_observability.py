@@ -315,6 +315,32 @@ def test_served_metrics_sum_every_worker(served):
     assert {total() - start for _ in range(6)} == {len(rids)}
 
 
+def test_a_dead_workers_live_gauge_is_dropped_its_counters_kept(tmp_path):
+    """Multiprocess mode: a worker that died (here: a process that exited) leaves files behind;
+    the next worker's start-up drops its pool gauge but keeps its counts."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    dead = ("from app.observability import metrics\n"
+            "metrics.DB_POOL_IN_USE.inc(5)\n"
+            "metrics.count_decisions([{'kind': 'proposal', 'verdict': 'pass'}] * 3)\n")
+    subprocess.run([sys.executable, "-c", dead], env=env, check=True, timeout=60, cwd=ROOT)
+    assert list(tmp_path.glob("gauge_livesum_*.db"))
+    report = ("import json\n"
+              "from prometheus_client.parser import text_string_to_metric_families\n"
+              "from app.observability import metrics\n"
+              "def values():\n"
+              "    body, _ = metrics.exposition()\n"
+              "    return {s.name: s.value for f in text_string_to_metric_families(body.decode()) for s in f.samples\n"
+              "            if s.name in ('standard_land_db_pool_in_use', 'standard_land_decisions_total')}\n"
+              "print(json.dumps(values()))\n"
+              "metrics.forget_dead_workers()\n"
+              "print(json.dumps(values()))\n")
+    out = subprocess.run([sys.executable, "-c", report], env=env, check=True, timeout=60, cwd=ROOT,
+                         capture_output=True, text=True).stdout.splitlines()
+    before, after = (json.loads(line) for line in out[-2:])
+    assert before == {"standard_land_db_pool_in_use": 5.0, "standard_land_decisions_total": 3.0}
+    assert after == {"standard_land_db_pool_in_use": 0.0, "standard_land_decisions_total": 3.0}
+
+
 # ------------------------------------------------------------------ deployment files
 
 def _app_reads(name: str) -> bool:

@@ -47,7 +47,7 @@ def _probe() -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"description": "the database does not answer (Retry-After: 5)"}})
 def healthz(engine: EngineDep) -> JSONResponse:
     revision = None
     try:
