@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -102,6 +102,15 @@ class _FileLock:
         os.close(self.fd)
 
 
+# Built once: SQLAlchemy memoises a statement's cache key on the object, and building and
+# keying these four anew cost more than the single check's own evaluation.
+_HEAD = ChainHead.__table__
+_LOCK_HEAD = update(_HEAD).where(_HEAD.c.name == CHAIN).values(seq=_HEAD.c.seq)
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.name == CHAIN)
+_INSERT = insert(Decision.__table__)
+_SET_HEAD = update(_HEAD).where(_HEAD.c.name == CHAIN).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
 def append(session: Session, records: list[dict], also: Callable[[Connection, list[dict]], None] | None = None) -> list[dict]:
     """Append decisions (each a dict with kind, verdict and the body) in one transaction.
 
@@ -109,7 +118,6 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
     run …) in the same transaction, so both are stored or neither.
     Returns the stored payloads with ``decision_id``, ``hash``, ``prev_hash``, ``seq``."""
     out, rows = [], []
-    head_t = ChainHead.__table__
     with _LOCAL, _sqlite_file_lock(session):
         # End any read transaction first: on SQLite a read transaction cannot be upgraded
         # to a write once another process has written (SQLITE_BUSY_SNAPSHOT).
@@ -118,8 +126,8 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
             conn = session.connection()
             # The first statement writes, so the transaction holds the write lock (SQLite)
             # or the row lock (PostgreSQL) before it reads the head: one appender at a time.
-            conn.execute(update(head_t).where(head_t.c.name == CHAIN).values(seq=head_t.c.seq))
-            seq, prev = conn.execute(select(head_t.c.seq, head_t.c.hash).where(head_t.c.name == CHAIN)).one()
+            conn.execute(_LOCK_HEAD)
+            seq, prev = conn.execute(_READ_HEAD).one()
             now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
             for rec in records:
                 seq += 1
@@ -132,8 +140,8 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
                 payload_obj["hash"] = h
                 out.append(payload_obj)
                 prev = h
-            conn.execute(insert(Decision.__table__), rows)
-            conn.execute(update(head_t).where(head_t.c.name == CHAIN).values(seq=seq, hash=prev))
+            conn.execute(_INSERT, rows)
+            conn.execute(_SET_HEAD, {"new_seq": seq, "new_hash": prev})
             if also is not None:
                 also(conn, out)
             session.commit()
