@@ -14,7 +14,7 @@ import json
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -28,34 +28,37 @@ OPS = (">=", "<=", ">", "<", "between", "in", "is_true")
 GRID_PLACES = 6
 
 Number = Decimal
+# Codes, keys and ids: short, so that a document cannot carry megabyte keys into the registry,
+# the verdicts that cite it, or the engine (engine-notes.md).
+Short = Annotated[str, Field(max_length=64)]
 
 
 class Citation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    doc: str
-    article: str | None = None
+    doc: str = Field(max_length=64)
+    article: str | None = Field(default=None, max_length=500)
 
 
 class Relaxation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    doc: str
-    reason: str = Field(min_length=1)
+    doc: str = Field(max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-    indicator: str
+    indicator: str = Field(max_length=64)
     role: Literal["core", "n", "plus_one"]
-    op: str
+    op: str = Field(max_length=16)
     threshold: Number | list[Number] | bool | None = None
-    by_industry: dict[str, Number | list[Number] | None] | None = None
-    unit: str | None = None
+    by_industry: dict[Short, Number | list[Number] | None] | None = Field(default=None, max_length=2000)
+    unit: str | None = Field(default=None, max_length=32)
     required: bool = True
     cite: Citation
     relaxation: Relaxation | None = None
     example: bool | None = None     # this value is an example (not sourced); shown in every finding
-    note: str | None = None
+    note: str | None = Field(default=None, max_length=4000)
 
     @field_validator("by_industry", mode="before")
     @classmethod
@@ -73,16 +76,16 @@ class Precision(BaseModel):
 
 class TaxBasis(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    includes: list[str] = Field(default_factory=list)
+    includes: list[Short] = Field(default_factory=list, max_length=50)
     refunds_added_back: bool = False
-    period: str | None = None
+    period: str | None = Field(default=None, max_length=200)
 
 
 class Document(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1)
-    url: str | None = None
-    number: str | None = None
+    title: str = Field(min_length=1, max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    number: str | None = Field(default=None, max_length=200)
 
 
 class IndustryMap(BaseModel):
@@ -90,9 +93,9 @@ class IndustryMap(BaseModel):
     modelling choice of the rule author, e.g. GB/T 4754 divisions → local sector groups)."""
 
     model_config = ConfigDict(extra="forbid")
-    source: str = Field(alias="from")
-    map: dict[str, str]
-    note: str | None = None
+    source: str = Field(alias="from", max_length=64)
+    map: dict[Short, Short] = Field(max_length=5000)
+    note: str | None = Field(default=None, max_length=4000)
 
     @field_validator("map", mode="before")
     @classmethod
@@ -104,23 +107,24 @@ class RuleSetDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-]{0,31}$")
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=500)
     status: Literal["example", "official"]
-    jurisdiction: str
-    parent: str | None = None
+    jurisdiction: str = Field(max_length=16)
+    parent: str | None = Field(default=None, max_length=64)
     effective_from: dt.date
     effective_to: dt.date | None = None
-    classification: str
+    classification: str = Field(max_length=64)
     precision: Precision
     tax_basis: TaxBasis | None = None
-    documents: dict[str, Document]
-    industry_map: list[IndustryMap] | None = None
-    industries: dict[str, str] | None = None   # labels of this rule set's own industry codes, if local
+    documents: dict[Short, Document] = Field(max_length=500)
+    industry_map: list[IndustryMap] | None = Field(default=None, max_length=20)
+    # labels of this rule set's own industry codes, if local
+    industries: dict[Short, Annotated[str, Field(max_length=500)]] | None = Field(default=None, max_length=5000)
     # Industries admitted on the parcel (codes in this rule set's classification): feeds the
     # industry_admitted indicator when the request does not state the list itself.
-    admitted_industries: list[str] | None = None
-    notes: str | None = None
-    rules: list[Rule] = Field(min_length=1)
+    admitted_industries: list[Short] | None = Field(default=None, max_length=5000)
+    notes: str | None = Field(default=None, max_length=20_000)
+    rules: list[Rule] = Field(min_length=1, max_length=500)
 
     @field_validator("version", mode="before")
     @classmethod
