@@ -7,9 +7,10 @@ and the engine:
 - body size per route class (``ROUTE_LIMITS``; default ``DEFAULT_LIMIT``): 413, also for a
   chunked body without Content-Length — the bytes are counted as they arrive;
 - for JSON under ``/v1``: a declared non-JSON Content-Type → 415; bytes that are not UTF-8 →
-  422; nesting deeper than ``MAX_DEPTH`` or an integer longer than Python parses → 422; on
-  single-object routes a key given twice in one object → 422 (bulk routes parse their body
-  once, in the endpoint, and are not re-parsed here for that);
+  422; a NUL character (``\\u0000``), nesting deeper than ``MAX_DEPTH`` or an integer longer
+  than Python parses → 422; on single-object routes a key given twice in one object → 422
+  (bulk routes parse their body once, in the endpoint, and are not re-parsed here for that);
+- a NUL in a ``/v1`` path → 404, in its query → 422 (PostgreSQL text cannot hold NUL);
 - ``document(app)`` adds those statuses (and 404 where a path names a stored object) to the
   OpenAPI schema, so that clients and schemathesis know every answer an operation can give.
 
@@ -151,10 +152,22 @@ class LimitsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        # PostgreSQL text cannot hold NUL: an id or parameter with one could only fail in the driver.
+        if path.startswith("/v1/") and "\x00" in path:
+            await _json(send, 404, {"detail": "未找到 (not found: the path contains a NUL character)"})
+            return
+        query = scope.get("query_string", b"")
+        if path.startswith("/v1/") and (b"%00" in query or b"\x00" in query):
+            await _json(send, 422, {"detail": [{"loc": ["query"], "path": "", "type": "nul_character",
+                                                "msg": "查询参数含 NUL 字符 (a query parameter contains NUL)"}]})
+            return
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
         limit = body_limit(path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         length = headers.get("content-length")
@@ -206,11 +219,14 @@ class LimitsMiddleware:
             text = body.decode("utf-8")
         except UnicodeDecodeError as e:
             return 422, _problem(f"请求体不是有效的 UTF-8 (body is not valid UTF-8 at byte {e.start})", "utf8_invalid")
+        if b"\\u0000" in body and b"\\u0000" in body.replace(b"\\\\", b""):
+            return 422, _problem("字符串含 NUL 字符 \\u0000 (a string contains NUL)", "nul_character")
         if too_deep(body):
             return 422, _problem(f"JSON 嵌套超过 {MAX_DEPTH} 层 (nested deeper than {MAX_DEPTH} levels)",
                                  "json_too_deep")
         if too_many_digits(body):
-            return 422, _problem(f"数字超过 {MAX_DIGITS} 位 (a number with more than {MAX_DIGITS} digits)",
+            # Also a digit string that long: no field takes one, so the scan need not skip strings.
+            return 422, _problem(f"数字超过 {MAX_DIGITS} 位 (more than {MAX_DIGITS} digits in a row)",
                                  "json_number_too_long")
         if cls not in BULK:
             dup = duplicate_key(text)
