@@ -12,6 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list) -> None:
+    """Schemathesis stores random contracts, parks and tax batches in the session database: it
+    runs last, so that no other test (the web pages' lists among them) sees them."""
+    items.sort(key=lambda item: item.path.name == "test_schemathesis.py")
+
+
 def _database_url(tmp_dir: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     return url if url else f"sqlite:///{tmp_dir / 'test.db'}"
