@@ -7,13 +7,13 @@ import hashlib
 import json
 import uuid
 
-from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlalchemy import func, insert
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict, NotFound
 from app.store.db import begin_write
 from app.store.decisions import canonical
-from app.store.models import Contract, ContractEvent
+from app.store.models import Contract, ContractEvent, Decision
 
 
 def document_digest(request: dict) -> str:
@@ -82,3 +82,29 @@ def events(session: Session, contract_no: str) -> list[dict]:
     rows = session.exec(select(ContractEvent).where(ContractEvent.contract_no == contract_no)
                         .order_by(ContractEvent.seq)).all()
     return [json.loads(r.body) for r in rows]
+
+
+def listing(session: Session, offset: int, limit: int) -> tuple[list[dict], int]:
+    """One page of registered contracts (newest signing date first) and the total count."""
+    total = session.exec(select(func.count()).select_from(Contract)).one()
+    rows = session.exec(select(Contract).order_by(col(Contract.signed_on).desc(), col(Contract.contract_no))
+                        .offset(offset).limit(limit)).all()
+    return [{**summary(r), "signed_on": r.signed_on.isoformat(), "jurisdiction": r.jurisdiction} for r in rows], total
+
+
+DECISION_KINDS = ("contract", "performance")
+
+
+def decisions_about(session: Session, contract_no: str, limit: int = 20) -> list[dict]:
+    """The newest stored decisions (clause checks, performance audits) naming this contract.
+    Decisions have no contract column: the canonical payload is searched for its number."""
+    needle = '"contract_no":' + json.dumps(contract_no, ensure_ascii=False)
+    rows = session.exec(select(Decision).where(col(Decision.kind).in_(DECISION_KINDS),
+                                               col(Decision.payload).contains(needle, autoescape=True))
+                        .order_by(col(Decision.seq).desc()).limit(limit)).all()
+    out = []
+    for r in rows:
+        body = json.loads(r.payload)
+        out.append({"decision_id": r.id, "kind": r.kind, "verdict": r.verdict, "created_at": r.created_at,
+                    "as_of": body.get("as_of"), "amount_total": body.get("amount_total"), "hash": r.hash})
+    return out

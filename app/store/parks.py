@@ -238,6 +238,11 @@ def parcels_of_park(session: Session, park_id: str) -> list[Parcel]:
     return list(session.exec(select(Parcel).where(Parcel.park_id == park_id).order_by(col(Parcel.code))).all())
 
 
+def all_parks(session: Session) -> list[Park]:
+    """Every registered park, by id (the web pages' park list)."""
+    return list(session.exec(select(Park).order_by(col(Park.id))).all())
+
+
 def count_parcels(session: Session, park_id: str) -> int:
     return session.exec(select(func.count()).select_from(Parcel).where(Parcel.park_id == park_id)).one()
 
