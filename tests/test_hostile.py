@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.api.limits import DEFAULT_LIMIT, MAX_DEPTH, ROUTE_LIMITS, UPLOAD_LIMIT
 from tests.conftest import proposal
@@ -288,3 +290,29 @@ def test_nul_in_a_path_is_404(client, path: str) -> None:
 def test_nul_in_a_query_is_422(client, url: str) -> None:
     r = client.get(url)
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "nul_character"
+
+
+# ---------------------------------------------------------------- the depth scan, against the parser's own depth
+
+def depth_of(v) -> int:
+    if isinstance(v, dict):
+        return 1 + max(map(depth_of, v.values()), default=0)
+    if isinstance(v, list):
+        return 1 + max(map(depth_of, v), default=0)
+    return 0
+
+
+TRICKY = st.text(alphabet='[]{}"\\ ua0,:', max_size=12)
+NESTED = st.recursive(st.none() | st.integers() | TRICKY,
+                      lambda c: st.lists(c, max_size=3) | st.dictionaries(TRICKY, c, max_size=3), max_leaves=60)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=NESTED, extra=st.integers(0, 40), ascii_only=st.booleans())
+def test_depth_scan_agrees_with_the_parser(client, value, extra: int, ascii_only: bool) -> None:
+    for _ in range(extra):
+        value = [value] if extra % 2 else {"[{\"": value}
+    body = {"k": value}
+    r = raw(client, "/v1/rulesets", json.dumps(body, ensure_ascii=ascii_only))
+    assert r.status_code == 422
+    assert ("json_too_deep" in detail_types(r)) == (depth_of(body) > MAX_DEPTH)

@@ -86,8 +86,11 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     by splitting.  Each round of removing ``[]`` strips one level; whatever survives ``limit``
     rounds is deeper than ``limit`` (or an unbalanced run of openers, which is refused too).
     """
-    if b"\\" in body:
-        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Each replace only when needed: ASCII-only JSON is full of \\uXXXX escapes, which need neither.
+    if b"\\\\" in body:
+        body = body.replace(b"\\\\", b"")
+    if b'\\"' in body:
+        body = body.replace(b'\\"', b"")
     s = body.translate(_BRACKETS, _NOT_STRUCTURE).replace(b'""', b"")
     if b'"' in s:
         s = b"".join(s.split(b'"')[::2])
