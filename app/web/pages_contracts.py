@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from app.api import scope
 from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
@@ -326,8 +327,10 @@ async def check_submit(request: Request, session: SessionDep, engine: EngineDep)
     return RedirectResponse(f"/contracts/check/{result['decision_id']}", status_code=303)
 
 
-@router.get("/contracts/check/{decision_id}", response_class=HTMLResponse, dependencies=[READ])
-def check_result(request: Request, decision_id: str, session: SessionDep) -> HTMLResponse:
+@router.get("/contracts/check/{decision_id}", response_class=HTMLResponse)
+def check_result(request: Request, decision_id: str, session: SessionDep,
+                 caller: Annotated[Caller, READ]) -> HTMLResponse:
+    scope.decision(session, caller, decision_id)
     try:
         d = decisions.get(session, decision_id)
     except NotFound:
@@ -454,18 +457,17 @@ def contract_page(request: Request, contract_no: str, session: SessionDep, engin
         row, document = store.get(session, contract_no)
     except NotFound:
         return _not_found(request, f"未找到合同 {contract_no}")
+    scope.contract(session, caller, contract_no)      # tax records inside: as the API's GET …/performance
     contract = ContractRequest.model_validate(document)
     problems: list[Problem] = []
     on = _date(as_of, "as_of", problems) if as_of else dt.date.today()
     result = perf.run(session, contract_no, on, engine) if on else None
-    # Tax figures are scoped by jurisdiction for keys that carry one.
-    show_tax = caller.sees_jurisdiction(row.jurisdiction)
     errors, _ = field_errors(problems, ["as_of"])
     return render(request, "contracts/timeline.html", {
         **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or dt.date.today()).isoformat(),
         "as_of_text": as_of if problems else (on.isoformat() if on else ""), "errors": errors,
         "events": timeline(store.events(session, contract_no)),
-        "tax_rows": tax_years(session, row.transferee_uscc, result) if show_tax else None,
+        "tax_rows": tax_years(session, row.transferee_uscc, result),
         "decisions": store.decisions_about(session, contract_no), "result": result,
         "findings": findings_view(contract, result) if result else [], "idle": idle_view(result) if result else None,
         "verdict": PERF_VERDICT.get(result["verdict"], result["verdict"]) if result else None,

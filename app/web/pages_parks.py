@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.auth import require
+from app.api import scope
+from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.api.exports import VERDICTS, evaluation_rows
 from app.checks import parks, scoring
@@ -159,30 +160,33 @@ async def scoring_submit(request: Request, session: SessionDep, engine: EngineDe
     """Score the pasted population (stored with its decision, as the API does), then show the run."""
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("ruleset", "year", "enterprises")}
-    body, problems, lines, _keys = scoring_body(values["ruleset"], values["year"], values["enterprises"])
-    if not problems:
+    body, table_problems, lines, _keys = scoring_body(values["ruleset"], values["year"], values["enterprises"])
+    problems = list(table_problems)
+    with gc_paused():
         try:
-            with gc_paused():
-                req = scoring.parse_request(body)
-                doc = json.loads(scoring.run(session, req, engine))
+            req = scoring.parse_request(body)
         except InputError as e:
             try:
                 rs = scoring.get_ruleset(body["ruleset"], body.get("ruleset_version"))
                 labels = {i.key: i.label for i in rs.indicators} | {"id": "企业标识", "name": "企业名称"}
             except InputError:
                 labels = {}
-            problems = [_by_line(p, lines, labels) for p in e.problems]
-            problems = [Problem("ruleset", p.msg) if p.path == "ruleset_version" else p for p in problems]
+            # With a malformed table its own problems say more than "the population is empty".
+            problems += [Problem("ruleset", p.msg) if p.path == "ruleset_version" else _by_line(p, lines, labels)
+                         for p in e.problems if not (table_problems and p.path.startswith("enterprises"))]
+        if not problems:
+            doc = json.loads(scoring.run(session, req, engine))
     if problems:
         errors, summary = field_errors(problems, ["ruleset", "year", "enterprises"])
         return _scoring_form(request, values, errors, summary, status_code=422)
     return RedirectResponse(f"/parks/scoring/runs/{doc['run_id']}", status_code=303)
 
 
-@router.get("/parks/scoring/runs/{run_id}", response_class=HTMLResponse, dependencies=[READ])
-def scoring_run(request: Request, run_id: str, session: SessionDep) -> HTMLResponse:
+@router.get("/parks/scoring/runs/{run_id}", response_class=HTMLResponse)
+def scoring_run(request: Request, run_id: str, session: SessionDep, caller: Annotated[Caller, READ]) -> HTMLResponse:
     try:
-        doc = json.loads(scoring.get_run(session, run_id))
+        # Only the enterprises in the key's jurisdiction, as GET /v1/scoring/runs/{id}.
+        doc = scope.scoring_run(json.loads(scoring.get_run(session, run_id)), caller)
     except NotFound:
         return _not_found(request, f"未找到评价结果 {run_id}")
     return render(request, "parks/scoring_run.html", {**SECTION, "doc": doc, "rs": doc["ruleset"]})
@@ -215,14 +219,15 @@ def _matches(row: dict, category: str, plan_status: str, q: str) -> bool:
     return True
 
 
-@router.get("/parks/{park_id}/ledger", response_class=HTMLResponse, dependencies=[READ])
-def ledger_page(request: Request, park_id: str, session: SessionDep, engine: EngineDep,
+@router.get("/parks/{park_id}/ledger", response_class=HTMLResponse)
+def ledger_page(request: Request, park_id: str, session: SessionDep, engine: EngineDep, caller: Annotated[Caller, READ],
                 category: Annotated[str, Query(max_length=40)] = "",
                 plan_status: Annotated[str, Query(max_length=40)] = "",
                 q: Annotated[str, Query(max_length=100)] = "",
                 page: Annotated[str, Query(max_length=12)] = "1",
                 as_of: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
     """The 一宗一策 ledger on ``as_of`` (default today), filtered and paged (50 rows)."""
+    scope.park(session, caller, park_id)      # tax figures inside: as the API's GET …/ledger
     problems = []
     if category and category not in CATEGORY_OPTIONS:
         problems.append(Problem("category", "请选择列表中的类型"))
@@ -258,13 +263,14 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
     }, status_code=422 if problems else 200)
 
 
-@router.get("/parks/{park_id}/evaluation", response_class=HTMLResponse, dependencies=[READ])
-def evaluation_page(request: Request, park_id: str, session: SessionDep, engine: EngineDep,
+@router.get("/parks/{park_id}/evaluation", response_class=HTMLResponse)
+def evaluation_page(request: Request, park_id: str, session: SessionDep, engine: EngineDep, caller: Annotated[Caller, READ],
                     year: Annotated[str, Query(max_length=12)] = "") -> HTMLResponse:
     """The yearly evaluation (stored as a decision, as ``GET /v1/parks/{id}/evaluation``) with its
     two charts and the same figures as tables."""
     if not parks_store.park_exists(session, park_id):
         return _not_found(request, f"未找到园区 {park_id}")
+    scope.park(session, caller, park_id)
     y = _today().year - 1
     if year:
         if not (year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):

@@ -197,3 +197,30 @@ def test_clause_check_verdict_without_javascript(page_nojs, page):
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
     shot(page, "contracts-check-result")
+
+
+# ---------------------------------------------------------------- error paths (HTTP only, no browser)
+
+def test_unknown_contract_and_decision_are_404_pages(client):
+    r = client.get("/contracts/NO-SUCH-CONTRACT")
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"] and "未找到合同 NO-SUCH-CONTRACT" in r.text
+    r = client.get(f"/contracts/check/{uuid.uuid4()}")
+    assert r.status_code == 404 and "未找到条款检查结论" in r.text
+
+
+def test_bad_dates_and_json_are_422_pages_that_store_nothing(client, contract):
+    r = client.get(f"/contracts/{contract['no']}", params={"as_of": "2025-02-30"})
+    assert r.status_code == 422
+    assert re.search(r'id="err-as_of">[^<]*有效日期', r.text)
+    before = client.get("/v1/decisions/verify").json()
+    r = client.post("/contracts/check", data={"document": '{"contract_no": "X", '})
+    assert r.status_code == 422 and "不是有效的 JSON" in r.text
+    r = client.post("/contracts/check", data={"document": "[1, 2]"})
+    assert r.status_code == 422 and "应为一个 JSON 对象" in r.text
+    assert client.get("/v1/decisions/verify").json() == before
+
+
+def test_contract_list_pages_are_clamped(client, contract):
+    assert client.get("/contracts", params={"page": "abc"}).status_code == 200
+    r = client.get("/contracts", params={"no": contract["no"]}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/contracts/{contract['no']}"

@@ -194,3 +194,32 @@ def test_scoring_run_from_the_page(page, park):
     rows = {r[header.index("企业标识（统一社会信用代码）")]: r for r in ws.iter_rows(min_row=3, values_only=True)
             if r[header.index("企业标识（统一社会信用代码）")] in EXPECTED_CLASSES}
     assert {k: r[header.index("类别")] for k, r in rows.items()} == EXPECTED_CLASSES
+
+
+# ---------------------------------------------------------------- error paths (HTTP only, no browser)
+
+def test_unknown_park_and_run_are_404_pages(client):
+    for url in ("/parks/no-such-park", "/parks/no-such-park/ledger", "/parks/no-such-park/evaluation",
+                "/parks/scoring/runs/no-such-run"):
+        r = client.get(url)
+        assert r.status_code == 404 and "text/html" in r.headers["content-type"] and "未找到" in r.text, url
+
+
+def test_ledger_refuses_unknown_filters_next_to_the_field(client, park):
+    r = client.get(f"/parks/{PARK}/ledger", params={"category": "bogus", "as_of": "2025-13-01"})
+    assert r.status_code == 422
+    assert re.search(r'id="err-category">[^<]*请选择', r.text) and re.search(r'id="err-as_of">[^<]*有效日期', r.text)
+    last = client.get(f"/parks/{PARK}/ledger", params={"as_of": AS_OF, "page": "999"})
+    assert last.status_code == 200 and "下一页" not in last.text and "上一页" in last.text
+
+
+def test_scoring_form_problems_store_nothing(client):
+    before = client.get("/v1/decisions/verify").json()
+    r = client.post("/parks/scoring", data={"ruleset": "no-such-set@1", "year": "20x5", "enterprises": ""})
+    assert r.status_code == 422
+    for field in ("err-ruleset", "err-year", "err-enterprises"):
+        assert f'id="{field}"' in r.text, field
+    r = client.post("/parks/scoring", data={"ruleset": "", "year": "2025",
+                                            "enterprises": "id,name,colour\nE1,x,blue"})
+    assert r.status_code == 422 and "未知的列“colour”" in r.text
+    assert client.get("/v1/decisions/verify").json() == before
