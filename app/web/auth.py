@@ -8,6 +8,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from app.api.auth import COOKIE
 from app.web.common import render
 
 
@@ -30,7 +31,9 @@ class PageRoute(APIRoute):
             except HTTPException as e:
                 if e.status_code == 401:
                     nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                    return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
+                    # A key was sent and refused: the login form says so.
+                    invalid = "&invalid=1" if COOKIE in request.cookies else ""
+                    return RedirectResponse(f"/login?next={quote(nxt)}{invalid}", status_code=303)
                 if e.status_code == 403:
                     return render(request, "forbidden.html", {"detail": e.detail}, status_code=403)
                 raise

@@ -25,8 +25,8 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", {"next": safe_next(next), "had_key": COOKIE in request.cookies})
+def login_form(request: Request, next: str = "/", invalid: bool = False) -> HTMLResponse:
+    return render(request, "login.html", {"next": safe_next(next), "invalid": invalid})
 
 
 @router.post("/login")

@@ -92,7 +92,7 @@ def test_a_wrong_key_returns_to_the_login_form_with_a_notice(kpage, keyed):
     page = kpage
     page.goto("/rulesets")
     login(page, "sl_not_a_key")
-    assert page.url == f"{base}/login?next=/rulesets"
+    assert page.url == f"{base}/login?next=/rulesets&invalid=1"
     assert "密钥无效" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
     page.goto("/logout")
