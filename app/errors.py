@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_ECHO = 64      # characters of a key echoed back in a path: a 10 MiB key is not returned whole
+
+
+def clip(part: str, limit: int = MAX_ECHO) -> str:
+    return part if len(part) <= limit else part[:limit] + "…"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -12,8 +18,9 @@ class Problem:
 
     def as_dict(self) -> dict:
         # ASCII digits only: "¹".isdigit() is true but int("¹") fails (a key sent by schemathesis).
-        loc = [int(p) if p.isascii() and p.isdigit() else p for p in self.path.split(".")] if self.path else []
-        return {"loc": loc, "path": self.path, "msg": self.msg, "type": "value_error"}
+        parts = [clip(p) for p in self.path.split(".")] if self.path else []
+        loc = [int(p) if p.isascii() and p.isdigit() else p for p in parts]
+        return {"loc": loc, "path": ".".join(parts), "msg": clip(self.msg, 4096), "type": "value_error"}
 
 
 class InputError(ValueError):

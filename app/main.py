@@ -20,7 +20,7 @@ from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
 from app.engine import selected
 from app.engine.durable import EngineError
-from app.errors import Conflict, InputError, NotFound, Problem
+from app.errors import Conflict, InputError, NotFound, Problem, clip
 from app.observability import logging as obs_logging
 from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware
@@ -76,7 +76,7 @@ def _loc_path(loc) -> str:
 async def _validation(req: Request, exc: RequestValidationError) -> JSONResponse:
     detail = []
     for e in exc.errors():
-        loc = list(e.get("loc", ()))
+        loc = [clip(x) if isinstance(x, str) else x for x in e.get("loc", ())]
         detail.append({"loc": loc, "path": _loc_path(loc), "msg": e.get("msg"), "type": e.get("type")})
     detail += [p.as_dict() for p in _value_problems(req, exc) if p.path not in {d["path"] for d in detail}]
     return JSONResponse({"detail": detail}, status_code=422)

@@ -316,3 +316,26 @@ def test_depth_scan_agrees_with_the_parser(client, value, extra: int, ascii_only
     r = raw(client, "/v1/rulesets", json.dumps(body, ensure_ascii=ascii_only))
     assert r.status_code == 422
     assert ("json_too_deep" in detail_types(r)) == (depth_of(body) > MAX_DEPTH)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/scoring/runs", {"year": 2024, "enterprises": [{"id": "a", "values": {BIG: 1}}]}),
+    ("/v1/tax-records", {"batch_id": "hostile-key", "records": [{"uscc": "91411200MA9XXXXX0X", "year": 2024,
+                                                                  "tax_paid": {"value": 1, "unit": "万元"}, BIG: 1}]}),
+    ("/v1/parks:import", {"park": {BIG: 1}, "parcels": []}),
+    ("/v1/checks/proposal:batch", {"items": [{**proposal(), BIG: 1}]}),
+])
+def test_a_ten_mib_key_is_not_echoed_back(client, unchanged, path: str, body: dict) -> None:
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    assert len(r.content) < 10_000
+    assert any("…" in d["path"] for d in r.json()["detail"])
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "-1e999999999", "1e-999999999"])
+def test_decimal_strings_beyond_the_decimal_context_are_422(client, unchanged, value: str) -> None:
+    r = client.post("/v1/scoring/runs", json={"year": 2024, "enterprises": [{"id": "a", "values": {"tax_per_mu": value}}]})
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "enterprises.0.values.tax_per_mu"
+    r = client.post("/v1/checks/proposal", json=intensity(value))
+    assert r.status_code == 422
+    assert "indicators.investment_intensity.value" in {d["path"] for d in r.json()["detail"]}

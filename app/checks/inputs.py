@@ -29,7 +29,7 @@ class Quantity(BaseModel):
     @field_validator("value")
     @classmethod
     def _sane(cls, v: Decimal) -> Decimal:
-        if abs(v) > MAX_ABS:
+        if v.copy_abs() > MAX_ABS:     # abs() rounds to the context and overflows on 1e999999999
             raise ValueError(f"数值过大 (absolute value above {MAX_ABS})")
         exp = v.as_tuple().exponent
         if isinstance(exp, int) and exp < -MAX_PLACES:

@@ -505,7 +505,7 @@ def _value(raw: Any, ind: Indicator, path: str, p: list[Problem]) -> Fraction | 
     if not d.is_finite():
         p.append(Problem(path_v, "应为有限数值 (NaN and infinities are refused)"))
         return None
-    if abs(d) > MAX_ABS_DEC:
+    if d.copy_abs() > MAX_ABS_DEC:     # abs() rounds to the context and overflows on 1e999999999
         p.append(Problem(path_v, "数值过大 (absolute value above 10^12)"))
         return None
     exp = d.as_tuple().exponent
