@@ -103,6 +103,7 @@ def test_ledger_pages_filters_and_downloads(page, park, ledger):
     page.get_by_role("button", name="筛选").click()
     assert codes_on(page) == [idle[0]]
     assert_accessible(page)
+    assert_no_horizontal_scroll(page)
     shot(page, "parks-ledger-filtered")
 
     # the Excel button: the same ledger, every parcel code and the count in the totals row
@@ -172,6 +173,7 @@ def test_scoring_run_from_the_page(page, park):
     error = page.locator('[id="err-enterprises"]').inner_text()
     assert "第 3 行" in error and "亩均税收" in error
     assert_accessible(page)
+    assert_no_horizontal_scroll(page)
     shot(page, "parks-scoring-errors")
 
     page.get_by_label(re.compile("^企业数据（")).fill("\n".join(ENTERPRISES))
