@@ -21,11 +21,13 @@ Guards, each for a measured crash or wrong answer:
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import threading
-import uuid
 from collections.abc import Mapping
 from fractions import Fraction
 
+import orjson
 from durable import engine as _durable
 
 from app.engine.program import ABSENT, FAIL, PASS, Program
@@ -56,7 +58,28 @@ class _QuietHost(_durable.Host):
         return action
 
 
+class _OrJSON:
+    """durable's Python glue turns every fact, and per fired action the session state, into
+    JSON and parses the engine's answers; with the standard library's json that was a third
+    of the adapter's time.  Only compiler-generated keys, integers and server-generated ids
+    pass through it, which orjson writes as equivalent (compact) JSON; anything it refuses
+    (an integer beyond 64 bits, a non-string key) takes the standard library."""
+
+    @staticmethod
+    def dumps(obj, ensure_ascii: bool = True, **kw) -> str:
+        try:
+            return orjson.dumps(obj).decode()
+        except TypeError:
+            return json.dumps(obj, ensure_ascii=ensure_ascii, **kw)
+
+    loads = staticmethod(orjson.loads)
+
+
+_durable.json = _OrJSON
 _HOST = _QuietHost()
+# Session ids: one live session at a time (the lock), so a process-wide counter is unique
+# where it matters and costs nothing; uuid4 read the kernel's random source on every check.
+_SIDS = itertools.count(1)
 
 
 def _scaled(t: Fraction) -> int:
@@ -125,7 +148,7 @@ def evaluate(program: Program, values: Mapping[str, Fraction | None]) -> dict[st
     fact = fact_for(program, values)
     with _LOCK:
         name = _ensure(program)
-        sid = uuid.uuid4().hex
+        sid = f"s{next(_SIDS):x}"
         sink = _SINKS[sid] = []
         try:
             state = _HOST.assert_fact(name, {**fact, "sid": sid, **_T})
