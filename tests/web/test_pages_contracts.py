@@ -11,9 +11,11 @@ so the 补缴差额 is (15 − 12) × 90 = 270 万元.  The demo park gives an i
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from sqlmodel import Session
@@ -224,3 +226,98 @@ def test_contract_list_pages_are_clamped(client, contract):
     assert client.get("/contracts", params={"page": "abc"}).status_code == 200
     r = client.get("/contracts", params={"no": contract["no"]}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/contracts/{contract['no']}"
+
+
+# ---------------------------------------------------------------- roles (keys), on a database of their own
+
+KEYS_SCHEMA = "web_b_keys"
+
+
+def _pg_schema(base: str, create: bool) -> None:
+    from app.store.db import make_engine
+
+    engine = make_engine(base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {KEYS_SCHEMA} CASCADE")
+        if create:
+            conn.exec_driver_sql(f"CREATE SCHEMA {KEYS_SCHEMA}")
+    engine.dispose()
+
+
+@pytest.fixture
+def keyed(database_url, tmp_path):
+    """A client on a database of its own, in which keys are created (the session database stays
+    open for the other tests): SQLite file, or a schema of the PostgreSQL test database."""
+    from fastapi.testclient import TestClient
+
+    from app.api.auth import reset_cache
+    from app.main import app
+    from app.store.db import reset_engine
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        _pg_schema(base, create=True)
+        url = f"{base}{'&' if urlsplit(base).query else '?'}options=-csearch_path%3D{KEYS_SCHEMA}"
+    else:
+        url = f"sqlite:///{tmp_path / 'keys.db'}"
+    previous = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = url
+    reset_engine()
+    reset_cache()
+    try:
+        with TestClient(app) as c:
+            yield c
+    finally:
+        os.environ["DATABASE_URL"] = previous
+        reset_engine()
+        reset_cache()
+        if base:
+            _pg_schema(base, create=False)
+
+
+def new_key(role: str, jurisdiction: str | None = None) -> str:
+    from typer.testing import CliRunner
+
+    from app.api.auth import reset_cache
+    from app.cli import cli
+
+    args = ["keys", "create", "--role", role, "--label", "web-b page roles"]
+    r = CliRunner().invoke(cli, [*args, "--jurisdiction", jurisdiction] if jurisdiction else args)
+    assert r.exit_code == 0, r.output
+    reset_cache()
+    return r.stdout.strip().splitlines()[-1]
+
+
+def test_page_roles_and_jurisdiction_scope(keyed):
+    from app.api.auth import COOKIE
+    from app.web.pages_contracts import EXAMPLE
+
+    officer, auditor, tax_system = new_key("officer"), new_key("auditor"), new_key("tax_system")
+    elsewhere = new_key("officer", jurisdiction="410300")          # 洛阳: not 三门峡's 411202
+
+    def as_key(secret: str | None):
+        keyed.cookies.clear()
+        if secret:
+            keyed.cookies.set(COOKIE, secret)
+        return keyed
+
+    r = as_key(None).get("/contracts", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/contracts"
+    r = as_key(tax_system).get("/parks")
+    assert r.status_code == 403 and "text/html" in r.headers["content-type"]
+    assert as_key(auditor).get("/contracts/check").status_code == 200
+    assert as_key(auditor).post("/contracts/check", data=EXAMPLE).status_code == 403
+    assert as_key(auditor).post("/parks/scoring", data={"year": "2025", "enterprises": ""}).status_code == 403
+
+    r = as_key(officer).post("/contracts/check", data=EXAMPLE, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/contracts/check/")
+    assert as_key(auditor).get(r.headers["location"]).status_code == 200
+
+    body = {"contract_no": "WEB-B-SCOPE-1", "model": "GF-2008-2601", "jurisdiction": "411202",
+            "transferee": {"name": "辖区测试（测试）", "uscc": synthetic_uscc("411202", "MA9WEB02")},
+            "industry": {"code": "32", "classification": "GB/T 4754-2017"}, "signed_on": "2024-03-01",
+            "land_area": {"value": "10", "unit": "亩"}}
+    assert keyed.post("/v1/contracts", json=body, headers={"Authorization": f"Bearer {officer}"}).status_code == 201
+    assert as_key(auditor).get("/contracts/WEB-B-SCOPE-1").status_code == 200
+    r = as_key(elsewhere).get("/contracts/WEB-B-SCOPE-1")
+    assert r.status_code == 403 and "无权访问" in r.text
