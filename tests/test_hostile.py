@@ -339,3 +339,12 @@ def test_decimal_strings_beyond_the_decimal_context_are_422(client, unchanged, v
     r = client.post("/v1/checks/proposal", json=intensity(value))
     assert r.status_code == 422
     assert "indicators.investment_intensity.value" in {d["path"] for d in r.json()["detail"]}
+
+
+def test_web_forms_have_caps_of_their_own(client) -> None:
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    pasted = "enterprises=" + "91411200MA9XXXXX0X%2C1%0A" * 90_000        # 2.2 MiB of pasted population
+    r = client.post("/parks/scoring", content=pasted.encode(), headers=form)
+    assert r.status_code not in (413, 500)
+    r = client.post("/proposal", content=pasted.encode(), headers=form)
+    assert r.status_code == 413

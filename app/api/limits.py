@@ -46,6 +46,10 @@ ROUTE_LIMITS: dict[str, int] = {
     "/v1/scoring/runs": 32 * MiB,      # 50,000 enterprises (app.checks.scoring.MAX_ENTERPRISES)
     "/v1/parks:import": 32 * MiB,      # 10,000 parcels
     "/v1/contracts/*/events": 4 * MiB,  # 1,000 events with notes
+    # Web forms (app/web): the pasted scoring population, a rule-set YAML of up to 1 MiB (MAX_YAML)
+    # sent as a file or pasted, form-encoded.
+    "/parks/scoring": 32 * MiB,
+    "/rulesets/upload": 4 * MiB,
 }
 BULK = frozenset(ROUTE_LIMITS)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
