@@ -348,3 +348,16 @@ def test_web_forms_have_caps_of_their_own(client) -> None:
     assert r.status_code not in (413, 500)
     r = client.post("/proposal", content=pasted.encode(), headers=form)
     assert r.status_code == 413
+
+
+def metric(client, name: str, **labels: str) -> float:
+    """The sum of a counter's samples that carry ``labels`` (0 before the first)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in client.get("/metrics").text.splitlines()
+               if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()))
+
+
+def test_refused_requests_are_counted_in_the_metrics(client) -> None:
+    labels = {"method": "POST", "status": "413"}
+    before = metric(client, "standard_land_http_requests_total", **labels)
+    assert raw(client, "/v1/checks/proposal", b"{" + b" " * DEFAULT_LIMIT + b"}").status_code == 413
+    assert metric(client, "standard_land_http_requests_total", **labels) == before + 1

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -304,6 +305,11 @@ def document(app: FastAPI) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Register the middleware and document its answers (call after every router is included)."""
-    app.add_middleware(LimitsMiddleware)
+    """Register the middleware and document its answers (call after every router is included).
+
+    Innermost of the middleware registered so far (``add_middleware`` would make it outermost), so
+    that request logs and metrics count the requests it refuses."""
+    if app.middleware_stack is not None:
+        raise RuntimeError("install the limits before the application starts")
+    app.user_middleware.append(Middleware(LimitsMiddleware))
     document(app)
