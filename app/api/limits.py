@@ -91,6 +91,8 @@ def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
     by splitting.  Each round of removing ``[]`` strips one level; whatever survives ``limit``
     rounds is deeper than ``limit`` (or an unbalanced run of openers, which is refused too).
     """
+    if body.count(b"[") + body.count(b"{") <= limit:     # most single requests: nothing to scan
+        return False
     # Each replace only when needed: ASCII-only JSON is full of \\uXXXX escapes, which need neither.
     if b"\\\\" in body:
         body = body.replace(b"\\\\", b"")
