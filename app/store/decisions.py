@@ -108,6 +108,7 @@ _HEAD = ChainHead.__table__
 _LOCK_HEAD = update(_HEAD).where(_HEAD.c.name == CHAIN).values(seq=_HEAD.c.seq)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.name == CHAIN)
 _INSERT = insert(Decision.__table__)
+_D = Decision.__table__
 _SET_HEAD = update(_HEAD).where(_HEAD.c.name == CHAIN).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
@@ -164,8 +165,10 @@ def verify(session: Session, batch: int = 5000) -> dict:
     prev, expected_seq, count = GENESIS, 1, 0
     last_seq = 0
     while True:
-        q = select(Decision).where(Decision.seq > last_seq).order_by(Decision.seq).limit(batch)
-        rows = session.exec(q).all()
+        # Plain rows, not ORM objects, and orjson below: an audit walks millions of links.
+        q = (select(_D.c.seq, _D.c.id, _D.c.kind, _D.c.verdict, _D.c.prev_hash, _D.c.hash, _D.c.payload)
+             .where(_D.c.seq > last_seq).order_by(_D.c.seq).limit(batch))
+        rows = session.connection().execute(q).all()
         if not rows:
             break
         for row in rows:
@@ -178,7 +181,7 @@ def verify(session: Session, batch: int = 5000) -> dict:
             elif link_hash(prev, row.payload) != row.hash:
                 problem = "hash does not match the stored content (the decision was edited)"
             else:
-                body = json.loads(row.payload)
+                body = orjson.loads(row.payload)
                 if (body.get("decision_id"), body.get("kind"), body.get("verdict"), body.get("seq")) != (
                         row.id, row.kind, row.verdict, row.seq):
                     problem = "indexed columns differ from the hashed content"
