@@ -211,7 +211,8 @@ CLAUSE_LABELS = {f["name"]: f["label"] for _, fields in FORM for f in fields} | 
 EXAMPLE = {
     "contract_no": "WEB-EXAMPLE-0001", "model": "GF-2008-2601", "supervision_no": "4112022024B00001",
     "transferee.name": "示例制造有限公司（示例）", "transferee.uscc": "91411202MA9WEB017U", "jurisdiction": "411202",
-    "industry.code": "32", "industry.classification": "GB/T 4754-2017", "signed_on": "2024-03-01",
+    "industry.code": "32", "industry.classification": "GB/T 4754-2017", "ruleset": "sanmenxia-standard-land",
+    "signed_on": "2024-03-01",
     "land_area.value": "90", "land_area.unit": "亩", "land_price.value": "2700", "land_price.unit": "万元",
     "commitments.fixed_asset_investment.value": "27000", "commitments.investment_intensity.value": "300",
     "commitments.plot_ratio.min": "1.2", "commitments.plot_ratio.max": "2.0", "commitments.building_coefficient.min": "40",
