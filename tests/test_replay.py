@@ -167,3 +167,15 @@ def test_consecutive_decisions_are_chained(client):
 def test_unknown_decision_is_404(client, uid):
     assert client.get(f"/v1/decisions/no-such-{uid}").status_code == 404
     assert client.post(f"/v1/decisions/no-such-{uid}/replay").status_code == 404
+
+
+def test_replay_of_a_contract_check_decision_is_refused_with_a_reason(client, uid):
+    from tests.contract_factory import base_contract
+
+    r = client.post("/v1/checks/contract", json=base_contract(uid))
+    assert r.status_code == 200, r.text
+    decision_id = r.json()["decision_id"]
+    r = client.post(f"/v1/decisions/{decision_id}/replay")
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["detail"]
+    assert problem["path"] == "decision_id" and "proposal" in problem["msg"]

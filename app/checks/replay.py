@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
 from app.engine import Engine
+from app.errors import InputError, Problem
 from app.store import decisions, rulesets
 
 
@@ -30,7 +31,10 @@ def _diff(a: Any, b: Any, path: str = "") -> list[dict]:
 def replay(session: Session, decision_id: str, engine: Engine) -> dict:
     stored = decisions.get(session, decision_id)
     if stored["kind"] != "proposal":
-        raise ValueError(f"replay of {stored['kind']} decisions is not supported")
+        # Other kinds are recomputed from the stored events by their own GET (performance,
+        # evaluation); only proposal decisions carry everything a replay needs.
+        raise InputError([Problem("decision_id", f"只能重放方案预审决定 (replay supports proposal decisions only; "
+                                                 f"this one is a {stored['kind']} decision)")])
     req = ProposalRequest.model_validate(stored["request"])
     again = proposal.evaluate(req, rulesets.registry(session), engine,
                               known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["pinned"])

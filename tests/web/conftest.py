@@ -90,7 +90,12 @@ def _page(browser, live_server, java_script_enabled: bool):
                                   java_script_enabled=java_script_enabled)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    _NO_SCRIPT[id(page)] = not java_script_enabled
     return context, page
+
+
+# axe runs as a script: on a page without JavaScript it would wait forever, so say so at once.
+_NO_SCRIPT: dict[int, bool] = {}
 
 
 @pytest.fixture(params=[True], ids=["js"])
@@ -122,6 +127,7 @@ def assert_accessible(page) -> None:
     fail on any violation with axe's report."""
     from axe_playwright_python.sync_playwright import Axe
 
+    assert not _NO_SCRIPT.get(id(page)), "axe needs JavaScript: check this URL on a `page` with JavaScript on"
     results = Axe().run(page)
     ran = {r["id"] for r in results.response.get("passes", []) + results.response.get("violations", [])
            + results.response.get("inapplicable", []) + results.response.get("incomplete", [])}
