@@ -255,7 +255,7 @@ def proposal_requests(data: bytes, with_rows: bool = False) -> list:
 def by_row(p: Problem, row_numbers: list[int], prefix: str) -> Problem:
     """``items.3.x`` / ``records.3.x`` → ``rows.<sheet row>.x`` with the row in the message."""
     parts = p.path.split(".")
-    if len(parts) > 1 and parts[0] == prefix and parts[1].isdigit() and int(parts[1]) < len(row_numbers):
+    if len(parts) > 1 and parts[0] == prefix and (parts[1].isascii() and parts[1].isdigit()) and int(parts[1]) < len(row_numbers):
         n = row_numbers[int(parts[1])]
         return Problem(".".join(["rows", str(n), *parts[2:]]), f"第 {n} 行：{p.msg}")
     return p

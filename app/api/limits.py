@@ -181,8 +181,8 @@ class LimitsMiddleware:
         limit = body_limit(path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         length = headers.get("content-length")
-        if length is not None and (not length.strip().isdigit() or int(length) > limit):
-            if not length.strip().isdigit():
+        if length is not None and (not (length.strip().isascii() and length.strip().isdigit()) or int(length) > limit):
+            if not (length.strip().isascii() and length.strip().isdigit()):
                 await _json(send, 400, {"detail": "Content-Length 无效 (invalid Content-Length)"})
             else:
                 await _too_large(send, limit)

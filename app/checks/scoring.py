@@ -425,7 +425,7 @@ def bundled(root: Path = SCORING_DIR) -> tuple[dict[str, dict[str, ScoringRuleSe
 
 
 def _version_key(v: str) -> tuple:
-    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[.\-]", v))
+    return tuple((0, int(x), "") if (x.isascii() and x.isdigit()) else (1, 0, x) for x in re.split(r"[.\-]", v))
 
 
 def get_ruleset(rid: str, version: str | None = None) -> ScoringRuleSet:

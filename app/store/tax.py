@@ -92,7 +92,7 @@ def uscc_valid(code: str) -> bool:
     if USCC_CHARS[0 if c == 31 else c] != code[17]:
         return False
     region = code[2:8]
-    return region.isdigit() and region.isascii() and region[0] != "0"
+    return region.isascii() and region.isdigit() and region[0] != "0"
 
 
 # --------------------------------------------------------------------------- money
@@ -232,7 +232,7 @@ def parse_batch(body: bytes) -> dict:
 
 
 def _problem_order(p: Problem) -> tuple:
-    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in p.path.split("."))
+    return tuple((0, int(x), "") if (x.isascii() and x.isdigit()) else (1, 0, x) for x in p.path.split("."))
 
 
 # --------------------------------------------------------------------------- canonical form

@@ -114,7 +114,7 @@ def contracts_list(request: Request, session: SessionDep,
             status = 404
         else:
             return RedirectResponse(f"/contracts/{quote(wanted, safe='')}", status_code=303)
-    n = int(page) if page and page.isdigit() and int(page) >= 1 else 1
+    n = int(page) if page and (page.isascii() and page.isdigit()) and int(page) >= 1 else 1
     rows, total = store.listing(session, (n - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "contracts/list.html",

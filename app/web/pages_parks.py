@@ -91,8 +91,9 @@ def scoring_body(ruleset: str, year: str, table: str) -> tuple[dict, list[Proble
     and a pasted table (header row: id, name, one column per indicator key or label).
     Returns (body, table problems, the line number of each enterprise, the header keys)."""
     rid, _, version = ruleset.partition("@")
-    body: dict[str, Any] = {"ruleset": rid or scoring.DEFAULT_RULESET, "year": int(year) if year.strip().isdigit()
-                            else year.strip() or None}
+    y = year.strip()
+    body: dict[str, Any] = {"ruleset": rid or scoring.DEFAULT_RULESET,
+                            "year": int(y) if y.isascii() and y.isdigit() else y or None}
     if version:
         body["ruleset_version"] = version
     try:
@@ -246,7 +247,7 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
     valid = not problems
     rows = [r for r in led["rows"] if _matches(r, category, plan_status, q.strip())] if valid else led["rows"]
     pages = max(1, -(-len(rows) // PAGE_SIZE))
-    n = min(int(page), pages) if page.isdigit() and int(page) >= 1 else 1
+    n = min(int(page), pages) if (page.isascii() and page.isdigit()) and int(page) >= 1 else 1
     shown = rows[(n - 1) * PAGE_SIZE:n * PAGE_SIZE]
     flat = parks.flat_ledger({"rows": shown})
     filters = {k: v for k, v in (("category", category), ("plan_status", plan_status), ("q", q.strip()),
@@ -273,7 +274,7 @@ def evaluation_page(request: Request, park_id: str, session: SessionDep, engine:
     scope.park(session, caller, park_id)
     y = _today().year - 1
     if year:
-        if not (year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):
+        if not ((year.isascii() and year.isdigit()) and MIN_YEAR <= int(year) <= MAX_YEAR):
             errors, _ = field_errors([Problem("year", f"评价年度应为 {MIN_YEAR}–{MAX_YEAR} 的整数")], ["year"])
             return render(request, "parks/evaluation.html", {**SECTION, "park_id": park_id, "ev": None,
                                                              "year_text": year, "errors": errors}, status_code=422)

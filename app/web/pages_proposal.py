@@ -170,7 +170,7 @@ def resolution(session: Session, values: dict) -> dict:
         return {"error": "请先填写有效的预审日期（YYYY-MM-DD）"}
     jurisdiction = values.get("jurisdiction", "")
     rid = values.get("ruleset") or None
-    if not rid and not (len(jurisdiction) == 6 and jurisdiction.isdigit()):
+    if not rid and not (len(jurisdiction) == 6 and (jurisdiction.isascii() and jurisdiction.isdigit())):
         return {"error": "请先填写 6 位行政区划代码"}
     code = values.get("industry.code", "")
     industry = {"code": code, "classification": values.get("industry.classification") or CLASSIFICATIONS[0]} if code else None

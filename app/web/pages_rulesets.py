@@ -124,7 +124,7 @@ def yaml_line(text: str, path: str) -> int | None:
             if match is None:
                 break
             line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+        elif isinstance(node, yaml.SequenceNode) and (part.isascii() and part.isdigit()) and int(part) < len(node.value):
             node = node.value[int(part)]
             line = node.start_mark.line + 1
         else:
