@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import orjson
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from app.engine import Engine
 from app.errors import InputError, Problem
 from app.observability import metrics
 from app.store import proposal_batches
+from app.store.tax import gc_paused
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 
@@ -63,7 +65,15 @@ async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, file: Uplo
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
-@router.post("/proposal:batch", response_model=BatchResult,
+async def _gc_off() -> AsyncIterator[None]:
+    """No cyclic GC from the body's validation to the response: 10,000 items are ~10⁶
+    acyclic objects, and the collections their allocation triggers rescanned them all
+    (validation 97 → 18 µs per item).  FastAPI solves dependencies before the body."""
+    with gc_paused():
+        yield
+
+
+@router.post("/proposal:batch", response_model=BatchResult, dependencies=[Depends(_gc_off)],
              responses={409: {"description": "the batch_id was already used for another body; nothing stored"}})
 def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: EngineDep) -> Response:
     """Up to 10,000 proposals, one transaction.  Each item's request is stored with its

@@ -8,10 +8,8 @@ verdict (DESIGN.md §4).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,6 +25,7 @@ from app.errors import InputError, Problem
 from app.rulesets.layering import map_industry
 from app.rulesets.resolve import EffectiveRule, Registry, Resolution
 from app.store import decisions, rulesets
+from app.store.tax import gc_paused
 from indicators import units
 from indicators.catalog import load_catalog
 from indicators.derive import Site, Storey, derive
@@ -462,7 +461,9 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
     session.rollback()
     cache: dict = {}
     results, problems = [], []
-    with _gc_paused():
+    # A batch builds ~100 dicts per item and keeps them all; the cyclic collector would
+    # rescan that growing heap again and again.  Nothing here makes reference cycles.
+    with gc_paused():
         for i, req in enumerate(reqs):
             try:
                 results.append(_record(req, evaluate(req, reg, engine, known_at=req.known_at or now, cache=cache)))
@@ -471,18 +472,3 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
         if problems:
             raise InputError(problems)
         return decisions.append(session, results, also=also)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A batch builds ~100 dicts per item and keeps them all; the cyclic collector ran
-    over that growing heap again and again (a quarter of the evaluation time of 10,000
-    items).  Nothing here makes reference cycles, so reference counting frees it all;
-    collection resumes afterwards (only if it was on: another batch may hold it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
