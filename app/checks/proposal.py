@@ -56,12 +56,16 @@ def normalise(req: ProposalRequest) -> Normalised:
     problems: list[Problem] = []
 
     def conv(q: Any, kind: str, path: str, bounds=None) -> Fraction | None:
-        try:
-            v = units.to_canonical(q.value, q.unit, kind)
-        except units.UnitError as e:
-            problems.append(Problem(f"{path}.unit", str(e)))
-            return None
-        if bounds is not None and (why := bounds.violation(v)):
+        factor = _FACTORS.get((q.unit, kind))
+        if factor is None:
+            try:
+                factor = _factor(q.unit, kind)
+            except units.UnitError as e:
+                problems.append(Problem(f"{path}.unit", str(e)))
+                return None
+        n, d = q.value.as_integer_ratio()
+        v = Fraction(n * factor[0], d * factor[1])
+        if bounds is not None and not _within(bounds, v) and (why := bounds.violation(v)):
             problems.append(Problem(f"{path}.value", why))
             return None
         return v
@@ -119,7 +123,7 @@ def normalise(req: ProposalRequest) -> Normalised:
             v = derive(iid, site)
             if v is None:
                 continue
-            if not ind.is_boolean and (why := ind.bounds.violation(v)):
+            if not ind.is_boolean and not _within(ind.bounds, v) and (why := ind.bounds.violation(v)):
                 sent = [m for m in ind.measures if m in measures or (m == "floors" and floors is not None)]
                 src = "、".join(f"measures.{m}" for m in sent) or "measures"
                 problems.append(Problem(f"measures.{sent[0]}" if sent else "measures",
@@ -129,6 +133,31 @@ def normalise(req: ProposalRequest) -> Normalised:
     if problems:
         raise InputError(problems)
     return Normalised(site=site, given=given, derived=derived)
+
+
+# Conversion factors by (unit, kind) as integer pairs: units.to_canonical is linear in the
+# value, and whether it refuses a unit depends on the unit and kind alone, so one call per
+# pair decides both; a value then costs one Fraction of two integers (was a Fraction from
+# the Decimal and a Fraction product, a third of normalisation).
+_FACTORS: dict[tuple[str | None, str], tuple[int, int]] = {}
+
+
+def _factor(unit: str | None, kind: str) -> tuple[int, int]:
+    f = units.to_canonical(1, unit, kind)
+    if len(_FACTORS) < 1024:        # units are user input: bounded
+        _FACTORS[(unit, kind)] = (f.numerator, f.denominator)
+    return f.numerator, f.denominator
+
+
+def _within(b: Any, v: Fraction) -> bool:
+    """True if ``b.violation(v)`` would find nothing; integer cross-multiplication instead of
+    Fraction comparisons (its messages are still built by ``violation`` itself)."""
+    vn, vd = v.numerator, v.denominator
+    if b.min is not None:
+        lo = vn * b.min.denominator - b.min.numerator * vd       # sign of v − min
+        if lo < 0 or (lo == 0 and b.min_exclusive):
+            return False
+    return b.max is None or vn * b.max.denominator <= b.max.numerator * vd
 
 
 # ---------------------------------------------------------------- evaluation
