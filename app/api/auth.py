@@ -22,13 +22,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger("standard_land.auth")
 
@@ -123,12 +124,17 @@ def keys_configured() -> bool:
     return keyed
 
 
-def _lookup(secret: str) -> Caller | None:
+_MISS = object()   # "not cached": the answer needs a query
+
+
+def _lookup(secret: str, cached_only: bool = False) -> Caller | None | object:
     now = time.monotonic()
     h = hashlib.sha256(secret.encode("utf-8")).hexdigest()
     hit = _cache.keys.get(h)
     if hit is not None and hit[0] > now:
         return hit[1]
+    if cached_only:
+        return _MISS
     from app.store import keys
 
     with _session() as session:
@@ -160,12 +166,15 @@ def production() -> bool:
     return os.environ.get("STANDARD_LAND_ENV", "").strip().lower() == "production"
 
 
-def _open() -> bool:
-    """Open mode now (cached with the keyed state: reading the environment costs more than the rest)."""
+def _open(cached_only: bool = False) -> bool | None:
+    """Open mode now (cached with the keyed state: reading the environment costs more than the rest);
+    None when not cached and ``cached_only``."""
     now = time.monotonic()
     hit = _cache.open
     if hit is not None and hit[0] > now:
         return hit[1]
+    if cached_only:
+        return None
     is_open = not keys_configured() and not production()
     _cache.open = (now + CACHE_TTL, is_open)
     return is_open
@@ -175,20 +184,33 @@ def authenticate(request: Request) -> Caller:
     """The caller behind this request, whatever its role; 401 if keys are configured and the
     request has no valid key.  In production the service never turns open, not even when its
     last key is revoked while it runs."""
-    if _open():
+    caller = _authenticate(request, cached_only=False)
+    assert caller is not None
+    return caller
+
+
+def _authenticate(request: Request, cached_only: bool) -> Caller | None:
+    """``authenticate``; with ``cached_only``, None instead of a database query."""
+    is_open = _open(cached_only)
+    if is_open is None:
+        return None
+    if is_open:
         return OPEN
     secret = presented_key(request)
     if secret is None:
         raise _unauthorized("API key required: send 'Authorization: Bearer <key>' (需要 API 密钥)")
     if len(secret) > 200:
         raise _unauthorized("invalid API key (无效的 API 密钥)")
-    caller = _lookup(secret)
+    caller = _lookup(secret, cached_only)
+    if caller is _MISS:
+        return None
     if caller is None:
         raise _unauthorized("invalid or revoked API key (API 密钥无效或已吊销)")
+    assert isinstance(caller, Caller)
     return caller
 
 
-def require(*roles: str) -> Callable[[Request], Caller]:
+def require(*roles: str) -> Callable[[Request], Awaitable[Caller]]:
     """A dependency admitting the listed roles (any caller in open mode)."""
     allowed = frozenset(str(r) for r in roles)
     unknown = allowed - set(Role)
@@ -196,8 +218,12 @@ def require(*roles: str) -> Callable[[Request], Caller]:
         raise ValueError(f"require() needs roles from {[r.value for r in Role]}, got {sorted(unknown) or 'none'}")
     listed = ", ".join(sorted(allowed))
 
-    def dependency(request: Request) -> Caller:
-        caller = authenticate(request)
+    async def dependency(request: Request) -> Caller:
+        # Async: FastAPI runs a sync dependency on the thread pool, a hand-off per request that
+        # cost more than the check's own work.  Only a cache miss (a query) leaves the loop.
+        caller = _authenticate(request, cached_only=True)
+        if caller is None:
+            caller = await run_in_threadpool(authenticate, request)
         if caller.role is not None and caller.role not in allowed:
             raise HTTPException(403, f"role {caller.role} may not call this endpoint; allowed roles: {listed} "
                                      f"(角色无权访问)")

@@ -16,7 +16,8 @@ from app.store.db import get_session
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_rule_engine() -> Engine:
+async def get_rule_engine() -> Engine:
+    # Async (no I/O): a sync dependency would cost a thread-pool hand-off per request.
     return _timed(selected())
 
 
