@@ -40,12 +40,27 @@ def canonical(obj: Any) -> str:
     orjson writes the same bytes 3–8× faster for plain JSON values; it writes some floats
     differently (``0.00001`` for ``1e-05``) and serialises types the standard library
     refuses, so anything but str, int, bool, None, dict, list and tuple goes the slow way."""
+    fast = _by_orjson(obj)
+    if fast is not None:
+        return fast.decode()
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """``canonical(obj)`` encoded as UTF-8, what the hash covers."""
+    fast = _by_orjson(obj)
+    if fast is not None:
+        return fast
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _by_orjson(obj: Any) -> bytes | None:
     if _plain(obj):
         try:
-            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
         except TypeError:       # a non-str key or an int beyond 64 bits: the stdlib's rules
             pass
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return None
 
 
 _LEAF = (str, int, bool, type(None))
@@ -134,8 +149,10 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
                 seq += 1
                 did = str(uuid.uuid4())
                 payload_obj = {**rec, "decision_id": did, "seq": seq, "created_at": now, "prev_hash": prev}
-                payload = canonical(payload_obj)
-                h = link_hash(prev, payload)
+                # Hashed as the encoder's bytes: link_hash would encode the decoded text again.
+                payload_b = canonical_bytes(payload_obj)
+                payload = payload_b.decode()
+                h = hashlib.sha256(prev.encode() + payload_b).hexdigest()
                 rows.append({"seq": seq, "id": did, "kind": rec["kind"], "verdict": rec["verdict"],
                              "created_at": now, "prev_hash": prev, "hash": h, "payload": payload})
                 payload_obj["hash"] = h
