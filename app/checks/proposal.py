@@ -223,7 +223,7 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
         if cache is not None:
             cache[key] = resolution
     waivers = {w.rule: w for w in req.waivers}
-    unknown = sorted(set(waivers) - {er.rule.id for er in resolution.rules})
+    unknown = sorted(set(waivers) - {er.rule.id for er in resolution.rules}) if waivers else None
     if unknown:
         raise InputError([Problem("waivers", f"豁免的规则不在生效规则中 (waived rules not in force: {unknown})")])
 
@@ -239,18 +239,34 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
     by_rule = {index[n]: outcomes[c.key] for n, c in enumerate(program.checks)}
 
     findings = [finding(er, by_rule.get(i), norm, waivers.get(er.rule.id)) for i, er in enumerate(resolution.rules)]
+    ref, warned, pinned_digests = _about(resolution)
     return {
         "verdict": overall(findings),
-        "ruleset": resolution.ref(),
+        "ruleset": {**ref, "layers": [dict(layer) for layer in ref["layers"]]},
         "as_of": req.as_of.isoformat(),
         "known_at": known_at.isoformat(),
-        "industry": req.industry.model_dump() if req.industry else None,
+        "industry": dict(industry) if industry is not None else None,
         "findings": findings,
-        "warnings": warnings(resolution),
+        "warnings": list(warned),
         "engine": engine.name,
         "engine_version": engine.version,
-        "pinned": [layer.digest for layer in resolution.layers],
+        "pinned": list(pinned_digests),
     }
+
+
+# The parts of a verdict that depend on the resolution alone, per resolution object (a
+# batch's items share theirs); each entry keeps its resolution alive, so its id() is not reused.
+_ABOUT: dict[int, tuple[Resolution, dict, list[str], list[str]]] = {}
+
+
+def _about(resolution: Resolution) -> tuple[dict, list[str], list[str]]:
+    hit = _ABOUT.get(id(resolution))
+    if hit is None or hit[0] is not resolution:
+        if len(_ABOUT) >= _COMPILED_MAX:
+            _ABOUT.clear()
+        hit = _ABOUT[id(resolution)] = (resolution, resolution.ref(), warnings(resolution),
+                                        [layer.digest for layer in resolution.layers])
+    return hit[1], hit[2], hit[3]
 
 
 def _admitted_from_ruleset(norm: Normalised, resolution: Resolution, req: ProposalRequest) -> None:
