@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import select
 
+from app.api import scope_writes
 from app.api.auth import PUBLISH, RULE_READ, allow
 from app.api.deps import SessionDep
 from app.api.schemas import Published
+from app.api.scope_writes import PublishCaller
 from app.checks.numbers import dec_str
 from app.errors import InputError, NotFound, Problem
 from app.rulesets.diff import diff
@@ -27,7 +29,11 @@ router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
              responses={200: {"description": "identical version already published"},
                         409: {"description": "same id and version, different content"},
                         422: {"description": "validation errors, each with a path"}})
-def publish(session: SessionDep, response: Response, document: dict[str, Any] = Body(...)) -> dict:
+def publish(session: SessionDep, response: Response, caller: PublishCaller,
+            document: dict[str, Any] = Body(...)) -> dict:
+    """Publish a rule-set version.  A rule_admin key with a jurisdiction publishes only rule sets
+    for jurisdictions inside it (403)."""
+    scope_writes.ruleset(caller, document)
     summary, created = store.publish(session, document)
     response.status_code = 201 if created else 200
     return summary
