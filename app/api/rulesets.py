@@ -79,14 +79,20 @@ def resolve(session: SessionDep,
             ruleset: str | None = Query(None, max_length=64),
             industry: str | None = Query(None, max_length=16, pattern=r"^[0-9A-Za-z_\-]+$"),
             classification: str = Query("GB/T 4754-2017", max_length=64),
+            parcel: str | None = Query(None, max_length=64, pattern=r"^\S+$",
+                                       description="a parcel: its own rule set (applies_to.parcels) comes first"),
+            park: str | None = Query(None, max_length=64, pattern=r"^\S+$",
+                                     description="a park: its own rule set (applies_to.parks) comes before the county's"),
             known_at: dt.datetime | None = None) -> dict:
-    """The effective layered rules for a jurisdiction (or rule set), industry and date."""
+    """The effective layered rules for a jurisdiction (or rule set), industry and date; without a
+    rule set, the most specific one in force: parcel > park > county > city > province > national."""
     known = known_at or dt.datetime.now(dt.UTC)
     if known.tzinfo is None:
         known = known.replace(tzinfo=dt.UTC)
     reg = store.registry(session)
     ind = {"code": industry, "classification": classification} if industry else None
-    res = reg.resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known, industry=ind)
+    res = reg.resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known, industry=ind,
+                      parcel=parcel, park=park)
     cat = load_catalog()
     rules = []
     for er in res.rules:
