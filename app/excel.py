@@ -176,31 +176,57 @@ def row_problems(n: int, columns, path_problems: list[Problem], prefix: str = "r
 
 # ---------------------------------------------------------------- export
 
+# Texts a spreadsheet would evaluate (OWASP CSV injection): "=" starts a formula, and Excel or
+# LibreOffice also read "+", "-", "@" and a leading tab or CR as the start of one on entry.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(cell: Any) -> None:
+    """Keep a cell holding a ``str`` a text cell, whatever it starts with: openpyxl writes
+    "=…" as a formula and "#N/A" as an error.  A text that a spreadsheet would evaluate when
+    edited also gets the quotePrefix style (Excel's leading apostrophe, which is not part of
+    the value), so the stored value is unchanged and an import reads it back as it was."""
+    if not isinstance(cell.value, str):
+        return
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
+def append_row(ws: Any, values: list[Any]) -> None:
+    """``ws.append`` with every text kept as text (``text_cell``): the one way the service
+    writes a row into any workbook."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        text_cell(cell)
+
+
 def write_table(title: str, columns: list[tuple[str, str | None]], rows: list[list[Any]],
                 totals: dict[int, Any] | None = None, sheet: str = "Sheet1", notes: list[str] | None = None) -> bytes:
-    """One sheet: a title row, the header (units in brackets), frozen panes, the rows, a totals row."""
+    """One sheet: a title row, the header (units in brackets), frozen panes, the rows, a totals row.
+    Every text is written as text, never as a formula (``append_row``)."""
     wb = Workbook()
     ws = wb.active
     ws.title = sheet[:31]
-    ws.append([title])
+    append_row(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
     headers = [f"{h}（{u}）" if u else h for h, u in columns]
-    ws.append(headers)
+    append_row(ws, headers)
     fill = PatternFill("solid", fgColor="DDEBF7")
     for i in range(1, len(headers) + 1):
         c = ws.cell(row=2, column=i)
         c.font, c.fill, c.alignment = Font(bold=True), fill, Alignment(wrap_text=True, vertical="center")
     for r in rows:
-        ws.append([_excel_value(v) for v in r])
+        append_row(ws, [_excel_value(v) for v in r])
     if totals:
         total_row = ["合计"] + [None] * (len(headers) - 1)
         for i, v in totals.items():
             total_row[i] = _excel_value(v)
-        ws.append(total_row)
+        append_row(ws, total_row)
         for i in range(1, len(headers) + 1):
             ws.cell(row=ws.max_row, column=i).font = Font(bold=True)
     for note in notes or []:
-        ws.append([note])
+        append_row(ws, [note])
     ws.freeze_panes = "A3"
     for i, h in enumerate(headers, start=1):
         width = max([len(str(h)) * 2] + [len(str(r[i - 1])) + 2 for r in rows[:200] if i - 1 < len(r)])
@@ -299,7 +325,11 @@ def proposals_sheet(requests: list[dict], title: str = "出让方案（标准地
         flat_rows.append(flat)
     header_of = {field: aliases[0] for aliases, field in _first_alias("proposal").items()}
     columns = [(header_of.get(f, f.split(".")[-1]), u) for f, u in order]
-    rows = [[_plain(r.get(key)) for key in order] for r in flat_rows]
+    # Only quantities become numbers: a reference, jurisdiction or industry code stays text
+    # ("0612" must not come back as 612).
+    numeric = [f == "land_area" or f.startswith(QUANTITY_PREFIXES) for f, _ in order]
+    rows = [[_plain(r.get(key)) if num else r.get(key) for key, num in zip(order, numeric, strict=True)]
+            for r in flat_rows]
     return write_table(title, columns, rows, sheet="proposals")
 
 

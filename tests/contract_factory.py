@@ -6,9 +6,9 @@ fixture.  ``uid`` is 8 hex digits; upper-cased they use only 0-9 and A-F, which 
 valid organisation-code characters (no I, O, S, V, Z).
 
 The base contract (30 亩 = 20000 m², price 1200 万元; 4500 元/m² = 300 万元/亩) names
-its rule set explicitly: other test modules publish several county layers for 411202,
-and a jurisdiction with several leaf rule sets is ambiguous (resolve.leaf_for refuses
-it).  Tests that exercise resolution by jurisdiction use their own code.
+its rule set explicitly: other test modules publish layers for 411202 (each for a test
+park of its own, see tests/factories.py).  Tests that exercise resolution by jurisdiction
+use their own code.
 """
 
 from __future__ import annotations

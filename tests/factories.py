@@ -3,6 +3,12 @@
 Every builder returns a fresh, valid document; tests override what they need.
 Ids must be unique per test (use the ``uid`` fixture): the database is shared by
 the whole session.
+
+Each document applies to a park of its own (``applies_to: {parks: [test-<id>]}``) unless the test
+says otherwise: publishing two sets at the same level for the same jurisdiction, industries and
+dates is refused (409), and the session publishes many sets for 411202 and 419901 that tests
+name explicitly (``ruleset``).  A test of resolution by jurisdiction passes ``applies_to=None``
+and a jurisdiction (or dates) of its own.
 """
 
 from __future__ import annotations
@@ -12,10 +18,20 @@ from typing import Any
 
 from tests.conftest import proposal
 
+_OWN_PARK: Any = object()
+
+
+def _applies(doc: dict, rid: str, applies_to: Any) -> dict:
+    if applies_to is _OWN_PARK:
+        doc["applies_to"] = {"parks": [f"test-{rid}"]}
+    elif applies_to is not None:
+        doc["applies_to"] = copy.deepcopy(applies_to)
+    return doc
+
 
 def standalone_doc(rid: str, version: str = "1", *, effective_from: str = "2020-01-01",
                    jurisdiction: str = "419901", tax: Any = 15, investment: Any = 200,
-                   **over: Any) -> dict:
+                   applies_to: Any = _OWN_PARK, **over: Any) -> dict:
     """A rule set with no parent: tax_per_mu >= tax and investment_intensity >= investment (万元/亩)."""
     doc = {
         "id": rid,
@@ -39,11 +55,12 @@ def standalone_doc(rid: str, version: str = "1", *, effective_from: str = "2020-
         ],
     }
     doc.update(copy.deepcopy(over))
-    return doc
+    return _applies(doc, rid, applies_to)
 
 
 def child_doc(rid: str, rules: list[dict], *, version: str = "1", parent: str = "sanmenxia-standard-land",
-              jurisdiction: str = "411202", effective_from: str = "2022-01-01", **over: Any) -> dict:
+              jurisdiction: str = "411202", effective_from: str = "2022-01-01", applies_to: Any = _OWN_PARK,
+              **over: Any) -> dict:
     """A county layer under ``parent`` with the given rules; cites ``county-doc``."""
     doc = {
         "id": rid,
@@ -60,7 +77,7 @@ def child_doc(rid: str, rules: list[dict], *, version: str = "1", parent: str = 
         "rules": rules,
     }
     doc.update(copy.deepcopy(over))
-    return doc
+    return _applies(doc, rid, applies_to)
 
 
 def tax_rule(threshold: Any, **over: Any) -> dict:

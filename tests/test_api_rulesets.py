@@ -245,7 +245,7 @@ def test_relaxation_is_accepted_and_shown_in_findings(client, uid):
     rid = f"relax-{uid}"
     reason = "省级重点项目一事一议，经县政府常务会议同意"
     rule = tax_rule(10, relaxation={"doc": "county-doc", "reason": reason})
-    body = publish(client, child_doc(rid, [rule], jurisdiction="411204"))
+    body = publish(client, child_doc(rid, [rule], jurisdiction="411204", applies_to=None))
     assert body["id"] == rid
 
     # the county resolves to the child; its tax rule replaces the city's
@@ -403,7 +403,7 @@ def test_county_without_own_rule_set_resolves_the_city(client):
 
 def test_any_well_formed_code_may_be_published(client, uid):
     rid = f"t-{uid}"
-    publish(client, standalone_doc(rid, jurisdiction="411299", tax=17))
+    publish(client, standalone_doc(rid, jurisdiction="411299", tax=17, applies_to=None))
     assert [x["id"] for x in client.get("/v1/rulesets", params={"jurisdiction": "411299"}).json()] == [rid]
     res = resolve(client, jurisdiction="411299", as_of="2024-03-01")
     assert res["ruleset"]["id"] == rid

@@ -409,12 +409,12 @@ def no_add_back_layer(client):
     import uuid
 
     rid = f"lushi-no-add-back-{uuid.uuid4().hex[:8]}"
-    v1 = child_doc(rid, [tax_rule(15)], jurisdiction="411224", effective_from="2022-01-01", status="example",
+    v1 = child_doc(rid, [tax_rule(15)], jurisdiction="411224", effective_from="2022-01-01", status="example", applies_to=None,
                    tax_basis={"includes": ["增值税", "企业所得税"], "refunds_added_back": False,
                               "period": "calendar_year"})
     r = client.post("/v1/rulesets", json=v1)
     assert r.status_code == 201, r.text
-    v2 = child_doc(rid, [tax_rule(15)], version="2", jurisdiction="411224", effective_from="2026-01-01",
+    v2 = child_doc(rid, [tax_rule(15)], version="2", jurisdiction="411224", effective_from="2026-01-01", applies_to=None,
                    status="example", tax_basis={"includes": ["增值税", "企业所得税"], "refunds_added_back": True,
                                                 "period": "calendar_year"})
     r = client.post("/v1/rulesets", json=v2)

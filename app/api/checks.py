@@ -15,9 +15,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
+from app.api import scope_writes
 from app.api.auth import WRITE, allow
 from app.api.deps import EngineDep, SessionDep
 from app.api.schemas import BatchResult, ProposalVerdict
+from app.api.scope_writes import WriteCaller
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
 from app.engine import Engine
@@ -42,7 +44,8 @@ class ProposalBatch(BaseModel):
 
 
 @router.post("/proposal", response_model=ProposalVerdict)
-async def check_proposal(req: ProposalRequest, engine: EngineDep) -> Response:
+async def check_proposal(req: ProposalRequest, engine: EngineDep, caller: WriteCaller) -> Response:
+    scope_writes.proposal(caller, req.jurisdiction)
     # The whole check and its append in one thread-pool call: a sync endpoint with a session
     # dependency took three hand-offs (session, endpoint, session exit), the largest cost of a
     # single check.  The verdict is written as stored (orjson) instead of being validated
@@ -73,10 +76,12 @@ async def read_upload(file: UploadFile) -> bytes:
 
 
 @router.post("/proposal:xlsx", response_model=BatchResult)
-async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, file: UploadFile = File(...)) -> Response:
+async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, caller: WriteCaller,
+                              file: UploadFile = File(...)) -> Response:
     """A batch of proposals from an .xlsx sheet (Chinese headers accepted, units in the headers).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem."""
     requests, rows = excel.proposal_requests(await read_upload(file), with_rows=True)
+    scope_writes.proposals(caller, (r.jurisdiction for r in requests))
     try:
         items = await run_in_threadpool(proposal.run_batch, session, requests, engine)
     except InputError as e:
@@ -95,11 +100,12 @@ async def _gc_off() -> AsyncIterator[None]:
 
 @router.post("/proposal:batch", response_model=BatchResult, dependencies=[Depends(_gc_off)],
              responses={409: {"description": "the batch_id was already used for another body; nothing stored"}})
-def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: EngineDep) -> Response:
+def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: EngineDep, caller: WriteCaller) -> Response:
     """Up to 10,000 proposals, one transaction.  Each item's request is stored with its
     decision (GET /v1/decisions/{id}) and not echoed here, which keeps a full batch's
     response and the worker's memory small.  With a ``batch_id``, a retry (after a timeout,
     a dropped connection, a crashed worker) returns the decisions stored the first time."""
+    scope_writes.proposals(caller, (i.jurisdiction for i in batch.items))
     items, replayed = _run_batch(batch, session, engine)
     metrics.observe_batch("proposal", len(items))
     body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}

@@ -6,9 +6,10 @@ import datetime as dt
 
 from fastapi import APIRouter, Query, Response
 
-from app.api import scope
+from app.api import scope, scope_writes
 from app.api.auth import READ, WRITE, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep
+from app.api.scope_writes import WriteCaller
 from app.checks import contract as contract_check
 from app.checks.contract_inputs import ContractRequest, EventBatch
 from app.lifecycle.state import validate_new_events
@@ -18,16 +19,21 @@ router = APIRouter(tags=["contracts"])
 
 
 @router.post("/v1/checks/contract", dependencies=allow(*WRITE))
-def check_contract(req: ContractRequest, session: SessionDep, engine: EngineDep) -> dict:
+def check_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, caller: WriteCaller) -> dict:
     """Clause-by-clause check before signing; the decision is stored, the contract is not."""
+    scope_writes.contract_body(session, caller, req)
     return contract_check.run(session, req, engine)
 
 
 @router.post("/v1/contracts", status_code=201, dependencies=allow(*WRITE),
              responses={200: {"description": "identical contract already registered"},
                         409: {"description": "same contract number, different content"}})
-def register_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, response: Response) -> dict:
-    """Register a contract (and its supervision agreement); the clause check runs and is stored too."""
+def register_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, response: Response,
+                      caller: WriteCaller) -> dict:
+    """Register a contract (and its supervision agreement); the clause check runs and is stored too.
+    The contract (and the registered parcel it names) must be inside the key's jurisdiction (403);
+    the transferee may come from anywhere (招商引资)."""
+    scope_writes.contract_body(session, caller, req)
     document = req.model_dump(mode="json", exclude_none=True)
     found = store.already_registered(session, req.contract_no, document)
     if found is not None:
@@ -47,8 +53,9 @@ def get_contract(contract_no: str, session: SessionDep) -> dict:
 
 
 @router.post("/v1/contracts/{contract_no}/events", status_code=201, dependencies=allow(*WRITE))
-def post_events(contract_no: str, batch: EventBatch, session: SessionDep) -> dict:
+def post_events(contract_no: str, batch: EventBatch, session: SessionDep, caller: WriteCaller) -> dict:
     """Append lifecycle events (one or many, one transaction).  An event may correct an earlier one."""
+    scope_writes.contract(session, caller, contract_no)
     _, document = store.get(session, contract_no)
     contract = ContractRequest.model_validate(document)
     validate_new_events(contract, store.events(session, contract_no), batch.events)

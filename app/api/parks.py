@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api import scope
+from app.api import scope, scope_writes
 from app.api.auth import READ, WRITE, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep
+from app.api.scope_writes import WriteCaller
 from app.checks import parks
 from app.errors import InputError
 from app.store import parks as parks_store
@@ -32,9 +33,11 @@ AS_OF = Query(None, description="the date to assess (the law date); default toda
 
 
 @router.post("/v1/parks", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-def register_park(req: parks.ParkIn, session: SessionDep, response: Response) -> dict:
+def register_park(req: parks.ParkIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Register a park: id, name(s) with validity dates, jurisdiction, planned area, the target
-    亩均税收 with its source, its low-efficiency rule set (rules/parks)."""
+    亩均税收 with its source, its low-efficiency rule set (rules/parks).  A key with a jurisdiction
+    registers parks inside it only (403)."""
+    scope_writes.new_park(session, caller, req)
     summary, created = parks.register_park(session, req)
     response.status_code = 201 if created else 200
     return {**summary, "created": created}
@@ -47,8 +50,10 @@ class ParkImport(BaseModel):
 
 
 @router.post("/v1/parks:import", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-def import_park(req: ParkImport, session: SessionDep, response: Response) -> dict:
-    """A park with its parcels in one transaction, all or nothing (for spreadsheet imports)."""
+def import_park(req: ParkImport, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+    """A park with its parcels in one transaction, all or nothing (for spreadsheet imports).
+    The park, each parcel's park and each parcel's contract must be inside the key's jurisdiction (403)."""
+    scope_writes.park_import(session, caller, req.park, req.parcels)
     out = parks.register_park_with_parcels(session, req.park, req.parcels)
     created = out["park"]["created"] or any(p["created"] for p in out["parcels"])
     response.status_code = 201 if created else 200
@@ -64,9 +69,10 @@ def get_park(park_id: str, session: SessionDep, as_of: dt.date | None = AS_OF) -
 @router.post("/v1/parks/{park_id}/names", status_code=201, dependencies=allow(*WRITE),
              responses={200: {"description": "this dated name was already recorded"},
                         422: {"description": "the period overlaps another name"}})
-def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: Response) -> dict:
+def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Add a dated name (e.g. the 2021 renaming of an 产业集聚区 as a 开发区); the open-ended
     name it follows is closed on ``valid_from``."""
+    scope_writes.park(session, caller, park_id)
     out, created = parks.add_park_name(session, park_id, req)
     response.status_code = 201 if created else 200
     return {**out, "created": created}
@@ -92,8 +98,10 @@ def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: Rea
 
 
 @router.post("/v1/parcels", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response) -> dict:
-    """Register a parcel (宗地代码 / 不动产单元代码) in a park."""
+def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+    """Register a parcel (宗地代码 / 不动产单元代码) in a park.  Its park and its contract must be
+    inside the key's jurisdiction (403)."""
+    scope_writes.parcels(session, caller, [req])
     summary, created = parks.register_parcel(session, req)
     response.status_code = 201 if created else 200
     return {**summary, "created": created}
@@ -112,8 +120,9 @@ def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCa
             responses={200: {"description": "same content as the latest version: no new version"},
                        409: {"description": "expected_version is not the latest version"},
                        422: {"description": "invalid plan (measure outside the list, deadline beyond a statutory cap …)"}})
-def put_plan(code: str, req: parks.PlanIn, session: SessionDep, response: Response) -> dict:
+def put_plan(code: str, req: parks.PlanIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Record a new version of the parcel's disposal plan (一宗一策); earlier versions are kept."""
+    scope_writes.parcel(session, caller, code)
     out, created = parks.put_plan(session, code, req)
     response.status_code = 201 if created else 200
     return {**out, "created": created}
@@ -134,7 +143,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Response, file: UploadFile = File(...)) -> dict:
+async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Response, caller: WriteCaller,
+                              file: UploadFile = File(...)) -> dict:
     """Parcels of a registered park from an .xlsx sheet (宗地代码, 面积（亩）, 用途, 供应状态, 批准文号 …).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem.
     Parcels already registered with the same content are left as they are."""
@@ -143,6 +153,7 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
     data = await read_upload(file)
     park_doc = parks_store.park_document(parks_store.get_park(session, park_id))
     rows, numbers = excel.parcel_rows(data, park_id)
+    await run_in_threadpool(scope_writes.park_import, session, caller, park_doc, rows)
     try:
         out = await run_in_threadpool(parks.register_park_with_parcels, session, park_doc, rows)
     except InputError as e:

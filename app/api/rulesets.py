@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import select
 
+from app.api import scope_writes
 from app.api.auth import PUBLISH, RULE_READ, allow
 from app.api.deps import SessionDep
 from app.api.schemas import Published
+from app.api.scope_writes import PublishCaller
 from app.checks.numbers import dec_str
 from app.errors import InputError, NotFound, Problem
 from app.rulesets.diff import diff
@@ -27,7 +29,11 @@ router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
              responses={200: {"description": "identical version already published"},
                         409: {"description": "same id and version, different content"},
                         422: {"description": "validation errors, each with a path"}})
-def publish(session: SessionDep, response: Response, document: dict[str, Any] = Body(...)) -> dict:
+def publish(session: SessionDep, response: Response, caller: PublishCaller,
+            document: dict[str, Any] = Body(...)) -> dict:
+    """Publish a rule-set version.  A rule_admin key with a jurisdiction publishes only rule sets
+    for jurisdictions inside it (403)."""
+    scope_writes.ruleset(caller, document)
     summary, created = store.publish(session, document)
     response.status_code = 201 if created else 200
     return summary
@@ -73,14 +79,20 @@ def resolve(session: SessionDep,
             ruleset: str | None = Query(None, max_length=64),
             industry: str | None = Query(None, max_length=16, pattern=r"^[0-9A-Za-z_\-]+$"),
             classification: str = Query("GB/T 4754-2017", max_length=64),
+            parcel: str | None = Query(None, max_length=64, pattern=r"^\S+$",
+                                       description="a parcel: its own rule set (applies_to.parcels) comes first"),
+            park: str | None = Query(None, max_length=64, pattern=r"^\S+$",
+                                     description="a park: its own rule set (applies_to.parks) comes before the county's"),
             known_at: dt.datetime | None = None) -> dict:
-    """The effective layered rules for a jurisdiction (or rule set), industry and date."""
+    """The effective layered rules for a jurisdiction (or rule set), industry and date; without a
+    rule set, the most specific one in force: parcel > park > county > city > province > national."""
     known = known_at or dt.datetime.now(dt.UTC)
     if known.tzinfo is None:
         known = known.replace(tzinfo=dt.UTC)
     reg = store.registry(session)
     ind = {"code": industry, "classification": classification} if industry else None
-    res = reg.resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known, industry=ind)
+    res = reg.resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known, industry=ind,
+                      parcel=parcel, park=park)
     cat = load_catalog()
     rules = []
     for er in res.rules:

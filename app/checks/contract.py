@@ -22,6 +22,7 @@ from app.errors import InputError, Problem
 from app.lifecycle.law import ContractModel, contract_models
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.store import decisions, rulesets
+from app.store.parks import park_of_parcel
 from indicators import identifiers, units
 from indicators.catalog import load_catalog
 
@@ -262,7 +263,8 @@ def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at
     land_price_wan(req)
     registry = rulesets.registry(session)
     resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.signed_on,
-                                  known_at=known_at, industry=req.industry.model_dump())
+                                  known_at=known_at, industry=req.industry.model_dump(), parcel=req.parcel_code,
+                                  park=park_of_parcel(session, req.parcel_code))
     model = contract_models().get(req.model)
     findings = (check_model(req, model) + check_identifiers(req) + check_schedule(req)
                 + check_commitments(req, resolution, engine, area) + check_consistency(req, area))

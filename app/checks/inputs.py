@@ -97,6 +97,12 @@ class ProposalRequest(BaseModel):
     as_of: dt.date
     known_at: dt.datetime | None = None
     jurisdiction: str | None = Field(default=None, pattern=r"^\d{6}$")
+    parcel: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^\S+$",
+                               description="宗地代码 / 地块编号: without 'ruleset', a rule set written for this parcel "
+                                           "(applies_to.parcels) comes before the park's and the county's")
+    park: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^\S+$",
+                             description="park id: without 'ruleset', a rule set written for this park "
+                                         "(applies_to.parks) comes before the county's")
     industry: Industry | None = None
     land_area: Quantity
     measures: Measures = Field(default_factory=Measures)  # type: ignore[valid-type]

@@ -514,7 +514,7 @@ def tax_basis(data: ParkData, year: int) -> dict:
                 "from": {"kind": "park_ruleset", **prs.ref()}}
     rid = data.doc.get("tax_ruleset")
     try:
-        rid = rid or data.registry.leaf_for(data.park.jurisdiction, end, data.known_at)
+        rid = rid or data.registry.leaf_for(data.park.jurisdiction, end, data.known_at, park=data.park.id)
         layers = data.registry.chain(rid, end, data.known_at)
     except InputError as e:
         return {"status": "unknown", "message": f"{year} 年无可用的税收口径：{e}", "from": None}

@@ -27,6 +27,7 @@ from app.lifecycle.periods import days_late
 from app.lifecycle.state import State, completion_site, fold
 from app.rulesets.resolve import Registry
 from app.store import contracts, decisions, rulesets, tax
+from app.store.parks import park_of_parcel
 from indicators import units
 from indicators.catalog import load_catalog
 from indicators.derive import Site, counted_floor_area, derive
@@ -340,7 +341,7 @@ def over_limit_group(st: State, price: Fraction | None, over: list):
 # ---------------------------------------------------------------- 亩均税收
 
 def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fraction, price: Fraction | None, a: Audit,
-              known_at: dt.datetime) -> list:
+              known_at: dt.datetime, park: str | None = None) -> list:
     c = st.contract
     commit = c.commitments.tax_per_mu
     if commit is None:
@@ -355,7 +356,7 @@ def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fra
     out = []
     for year in range(first, last + 1):
         res = registry.resolve(ruleset=c.ruleset, jurisdiction=c.jurisdiction, as_of=dt.date(year, 12, 31),
-                               known_at=known_at, industry=c.industry.model_dump())
+                               known_at=known_at, industry=c.industry.model_dump(), parcel=c.parcel_code, park=park)
         basis = next((layer.doc.tax_basis for layer in reversed(res.layers) if layer.doc.tax_basis), None)
         add_back = bool(basis and basis.refunds_added_back)
         rec = records.get(year)
@@ -404,11 +405,11 @@ def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
     c = ContractRequest.model_validate(document)
     return audit(c, contracts.events(session, contract_no), as_of, engine,
                  tax_records=tax.current_records(session, c.transferee.uscc), registry=rulesets.registry(session),
-                 known_at=known_at)
+                 known_at=known_at, park=park_of_parcel(session, c.parcel_code))
 
 
 def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine: Engine, *,
-          tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime) -> dict:
+          tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime, park: str | None = None) -> dict:
     """The audit itself, without the database: the same inputs give the same findings."""
     contract_no = c.contract_no
     st = fold(c, stored_events, as_of)
@@ -417,7 +418,7 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
     a = Audit()
     builders: list = [late_delivery(st, a), *late_payment(st, a), late_start(st, price, a), late_completion(st, price, a)]
     builders += completion_parts(st, area, price, a)
-    builders += tax_years(tax_records, registry, st, area, price, a, known_at)
+    builders += tax_years(tax_records, registry, st, area, price, a, known_at, park)
     ins = idle.inputs(st, price)
     for key, value, op, threshold in idle.tests(st, ins):
         a.add(key, value, op, threshold)

@@ -215,11 +215,12 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
     norm = normalise(req)
     industry = req.industry.model_dump() if req.industry else None
     key = (req.ruleset, req.jurisdiction, req.as_of, known_at, tuple(pinned or ()),
-           tuple(sorted(industry.items())) if industry else None)
+           tuple(sorted(industry.items())) if industry else None, req.parcel, req.park)
     resolution = cache.get(key) if cache is not None else None
     if resolution is None:
         resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.as_of,
-                                      known_at=known_at, industry=industry, pinned=pinned)
+                                      known_at=known_at, industry=industry, pinned=pinned,
+                                      parcel=req.parcel, park=req.park)
         if cache is not None:
             cache[key] = resolution
     waivers = {w.rule: w for w in req.waivers}

@@ -103,6 +103,19 @@ class IndustryMap(BaseModel):
         return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else v
 
 
+class AppliesTo(BaseModel):
+    """What a rule set is specific to, below its jurisdiction (optional).  ``parcels``: the
+    transfer conditions of named parcels (宗地代码 / 地块编号, e.g. Beihai 2023GC07007);
+    ``parks``: one or more parks (ids as registered); ``industries``: industry codes (prefixes,
+    in the rule set's classification).  It decides which set a request gets when it names no
+    rule set (``app.rulesets.resolve``): the most specific level wins."""
+
+    model_config = ConfigDict(extra="forbid")
+    parcels: list[Short] | None = Field(default=None, min_length=1, max_length=1000)
+    parks: list[Short] | None = Field(default=None, min_length=1, max_length=1000)
+    industries: list[Short] | None = Field(default=None, min_length=1, max_length=500)
+
+
 class RuleSetDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
@@ -124,6 +137,7 @@ class RuleSetDoc(BaseModel):
     # industry_admitted indicator when the request does not state the list itself.
     admitted_industries: list[Short] | None = Field(default=None, max_length=5000)
     notes: str | None = Field(default=None, max_length=20_000)
+    applies_to: AppliesTo | None = None
     rules: list[Rule] = Field(min_length=1, max_length=500)
 
     @field_validator("version", mode="before")
@@ -213,6 +227,16 @@ def validate_document(raw: Any) -> RuleSetDoc:
         out.append(Problem("precision.places", "round_half_up 需要 places (places is required)"))
     if doc.parent == doc.id:
         out.append(Problem("parent", "规则集不能以自身为上级 (a rule set cannot be its own parent)"))
+    if doc.applies_to is not None:
+        a = doc.applies_to
+        if a.parcels and a.parks:
+            out.append(Problem("applies_to", "parcels 与 parks 只能给出其一 (give parcels or parks, not both)"))
+        for name, values in (("parcels", a.parcels), ("parks", a.parks), ("industries", a.industries)):
+            for i, v in enumerate(values or ()):
+                if not v.strip() or v != v.strip():
+                    out.append(Problem(f"applies_to.{name}.{i}", "不能为空或含首尾空白 (empty or padded)"))
+            if values and len(set(values)) != len(values):
+                out.append(Problem(f"applies_to.{name}", "有重复项 (duplicates)"))
     seen: set[str] = set()
     for i, r in enumerate(doc.rules):
         base = f"rules.{i}"
@@ -275,6 +299,12 @@ def _canon(o: Any) -> Any:
 
 def canonical_json(doc: RuleSetDoc) -> str:
     data = _canon(doc.model_dump(mode="python", by_alias=True))
+    # ``applies_to`` came later: left out when absent, so that every document published before
+    # keeps its digest (decisions pin digests; bundled files are republished at start-up).
+    if data.get("applies_to") is None:
+        data.pop("applies_to", None)
+    else:
+        data["applies_to"] = {k: v for k, v in data["applies_to"].items() if v is not None}
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 

@@ -8,6 +8,7 @@ row lock), so concurrent processes build one chain.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from pathlib import Path
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger("standard_land.db")
 
 DEFAULT_URL = "sqlite:///./var/standard-land.db"
 # Per worker process.  FastAPI's thread pool runs up to 40 requests at once; on
@@ -41,11 +44,39 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def private_file(path: Path) -> None:
+    """Make the SQLite file (all tax data) readable by the service's user only: its folder
+    (and any folder above it that we create) is created 0700, the file 0600 before SQLite
+    opens it (SQLite gives the -wal and -shm files the database file's mode).  An existing
+    file, -wal or -shm with group or other bits is tightened to 0600; an existing folder is
+    left as it is (it may be shared), with a warning when others may enter it."""
+    folder = path.parent
+    if not folder.exists():
+        missing = [folder, *(p for p in folder.parents if not p.exists())]
+        for p in reversed(missing):   # every folder we create, not just the last
+            p.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(p, 0o700)        # mkdir's mode is filtered by the umask
+    elif folder.stat().st_mode & 0o077:
+        log.warning("the folder of the SQLite database %s is accessible to other users (mode %o); "
+                    "chmod 700 it", folder, folder.stat().st_mode & 0o777)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            mode = p.stat().st_mode
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(p, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_file(Path(path))
         # One connection per request thread (FastAPI runs sync endpoints on up to 40
         # threads); SQLite connections are cheap, so the pool is sized to never starve them.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},

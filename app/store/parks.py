@@ -77,6 +77,14 @@ def park_exists(session: Session, park_id: str) -> bool:
     return session.get(Park, park_id) is not None
 
 
+def park_of_parcel(session: Session, code: str | None) -> str | None:
+    """The park a registered parcel is in (None for an unknown or absent code)."""
+    if not code or not code.strip():
+        return None
+    row = session.get(Parcel, code.strip().upper())
+    return row.park_id if row is not None else None
+
+
 def park_document(row: Park) -> dict:
     return json.loads(row.document)
 

@@ -11,15 +11,15 @@ import time
 from pathlib import Path
 
 import yaml
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
-from app.rulesets.resolve import Published, Registry
-from app.store.db import begin_write
+from app.rulesets.resolve import LEVEL_ZH, Published, Registry, conflicts, level
+from app.store.db import begin_write, is_sqlite
 from app.store.models import RuleSetVersion
 from rules import RULES_DIR
 
@@ -76,12 +76,47 @@ def check_against_parents(session: Session, doc: RuleSetDoc) -> None:
         raise InputError(problems)
 
 
+# Publishers of rule sets queue on this lock (PostgreSQL; SQLite's write lock does the same), so
+# that two competing sets published at once cannot both pass the check against each other.
+_PUBLISH_LOCK = 0x5EA1_0010
+
+
+def check_competitors(session: Session, doc: RuleSetDoc) -> None:
+    """Refuse (409, naming it) a set that would compete with another rule set published for the
+    same jurisdiction at the same level, for the same parcels or parks, industries and dates:
+    a request naming no rule set could not tell them apart (``app.rulesets.resolve``)."""
+    rows = session.exec(select(RuleSetVersion).where(RuleSetVersion.jurisdiction == doc.jurisdiction,
+                                                     RuleSetVersion.ruleset_id != doc.id)).all()
+    if not rows:
+        return
+    others = [RuleSetDoc.model_validate(json.loads(r.document)) for r in rows]
+    reg = registry(session)
+    ancestors = {rid: reg.ancestors(rid) for rid in {doc.id, *(o.id for o in others)}}
+    if doc.parent:
+        ancestors[doc.id] |= {doc.parent} | reg.ancestors(doc.parent)
+    found = conflicts(doc, others, ancestors)
+    if found:
+        o = found[0]
+        until = o.effective_to.isoformat() if o.effective_to else "无终止日期"
+        inds = "、".join(o.applies_to.industries) if o.applies_to and o.applies_to.industries else "全部行业"
+        raise Conflict(
+            f"规则集 {o.id} 版本 {o.version} 已在同一层级（{LEVEL_ZH[level(o)]}）适用于行政区 {o.jurisdiction}、"
+            f"{inds}、{o.effective_from.isoformat()} 至 {until}，与本规则集重叠：未指定规则集的审查将无法确定适用哪一个。"
+            f"请发布为 {o.id} 的新版本，或给出不重叠的生效期间、行业（applies_to.industries）或适用宗地/园区 "
+            f"(conflicts with rule set {o.id} version {o.version}: same level ({level(o)}), jurisdiction "
+            f"{o.jurisdiction}, industries and overlapping dates; publish a new version of {o.id}, or give "
+            f"another effective period, industries or applies_to)")
+
+
 def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, bool]:
     """Validate and store a version.  Returns (summary, created).  Identical
-    re-publication is a no-op; the same id+version with other content is a Conflict."""
+    re-publication is a no-op; the same id+version with other content is a Conflict, and
+    so is a set competing with another for the same jurisdiction, level, industries and dates."""
     doc = validate_document(raw)
     dig = digest(doc)
     begin_write(session)
+    if not is_sqlite(session.get_bind()):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISH_LOCK})
     existing = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == doc.id,
                                                          RuleSetVersion.version == doc.version)).first()
     if existing is not None:
@@ -92,6 +127,7 @@ def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, boo
                        f"(published versions are immutable: publish a new version) — published digest "
                        f"{existing.digest}, yours {dig}")
     check_against_parents(session, doc)
+    check_competitors(session, doc)
     row = RuleSetVersion(
         ruleset_id=doc.id, version=doc.version, digest=dig, status=doc.status, jurisdiction=doc.jurisdiction,
         parent=doc.parent, effective_from=doc.effective_from, effective_to=doc.effective_to,

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.api import scope
+from app.api import scope, scope_writes
 from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
@@ -286,8 +286,9 @@ def check_form(request: Request, example: Annotated[str | None, Query(max_length
 MAX_DOCUMENT = 200_000
 
 
-@router.post("/contracts/check", dependencies=[WRITE])
-async def check_submit(request: Request, session: SessionDep, engine: EngineDep) -> Response:
+@router.post("/contracts/check")
+async def check_submit(request: Request, session: SessionDep, engine: EngineDep,
+                       caller: Annotated[Caller, WRITE]) -> Response:
     """Run the clause check (stored as a decision, as the API does), then show it (POST-redirect-GET)."""
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k in set(INPUT_NAMES) | {"document"}}
@@ -310,6 +311,7 @@ async def check_submit(request: Request, session: SessionDep, engine: EngineDep)
     if not problems:
         try:
             req = ContractRequest.model_validate(body)
+            scope_writes.contract_body(session, caller, req)     # as POST /v1/checks/contract: 403 outside
             result = contract_check.run(session, req, engine)
         except ValidationError as e:
             problems = pydantic_problems(e)

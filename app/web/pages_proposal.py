@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api import scope_writes
 from app.api.auth import require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import proposal
@@ -208,7 +209,9 @@ async def proposal_submit(request: Request, session: SessionDep, engine: EngineD
                           _caller=Depends(require("officer"))) -> Response:
     form = await request.form()
     values = _form_values(form)
-    decision, problems = await run_in_threadpool(check, session, engine, raw_request(form))
+    raw = raw_request(form)
+    scope_writes.proposal(_caller, raw.get("jurisdiction"))     # as POST /v1/checks/proposal: 403 outside
+    decision, problems = await run_in_threadpool(check, session, engine, raw)
     if decision is not None:
         return RedirectResponse(f"/proposal/result/{decision['decision_id']}", status_code=303)
     errors, summary = field_errors(problems, FIELDS)

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api import rulesets as api
-from app.api.auth import require
+from app.api import scope_writes
+from app.api.auth import Caller, require
 from app.api.deps import SessionDep
 from app.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store
@@ -144,11 +145,13 @@ def parse_yaml(text: str) -> tuple[Any, list[Problem]]:
     return raw, []
 
 
-def publish_text(session, text: str) -> tuple[dict | None, bool, list[Problem]]:
-    """Parse and publish with the same function as ``POST /v1/rulesets``."""
+def publish_text(session, text: str, caller: Caller) -> tuple[dict | None, bool, list[Problem]]:
+    """Parse and publish with the same functions as ``POST /v1/rulesets`` (its jurisdiction
+    check included: 403 for a rule set outside the key's jurisdiction)."""
     raw, problems = parse_yaml(text)
     if problems:
         return None, False, problems
+    scope_writes.ruleset(caller, raw)
     # The API receives JSON: dates as strings.  Round-trip so the digest is the same either way.
     raw = json.loads(json.dumps(raw, default=str, ensure_ascii=False))
     try:
@@ -174,7 +177,7 @@ def upload_form(request: Request, _caller=Depends(require("rule_admin"))) -> HTM
 
 
 @router.post("/rulesets/upload", response_class=HTMLResponse)
-async def upload(request: Request, session: SessionDep, _caller=Depends(require("rule_admin"))) -> Response:
+async def upload(request: Request, session: SessionDep, caller: Caller = Depends(require("rule_admin"))) -> Response:
     form = await request.form()
     text = ""
     file = form.get("file")
@@ -193,7 +196,7 @@ async def upload(request: Request, session: SessionDep, _caller=Depends(require(
         return _upload_page(request, "", [Problem("yaml", f"内容超过 {MAX_YAML // 1024} KiB")], status_code=422)
     if not text.strip():
         return _upload_page(request, text, [Problem("yaml", "请选择 YAML 文件或粘贴 YAML 内容")], status_code=422)
-    summary, created, problems = await run_in_threadpool(publish_text, session, text)
+    summary, created, problems = await run_in_threadpool(publish_text, session, text, caller)
     if problems:
         return _upload_page(request, text, problems, status_code=422)
     return _upload_page(request, "", summary=summary, created=created, status_code=201 if created else 200)
