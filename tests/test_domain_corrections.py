@@ -86,3 +86,60 @@ def test_contract_with_an_unknown_industry_code_is_422(client, uid):
     r = client.post("/v1/contracts", json=ok)
     assert r.status_code == 201, r.text
     assert client.get(f"/v1/contracts/{ok['contract_no']}").json()["contract"]["industry"]["code"] == "38"
+
+
+# ---------------------------------------------------------------- parks: helpers
+
+def _park_with(client, uid: str, contracts: dict[str, dict]) -> dict[str, str]:
+    """A park holding one transferred parcel per registered contract; returns key → parcel code."""
+    import uuid
+
+    from tests.contract_factory import mu
+
+    pid = f"dc-{uid}"
+    tag = uuid.uuid4().int % 10**6
+    r = client.post("/v1/parks", json={
+        "id": pid, "name": "示例园区", "name_valid_from": "2009-01-01", "jurisdiction": "411200",
+        "planned_area": mu(1000), "ruleset": "henan-park-low-efficiency-example",
+        "tax_ruleset": "sanmenxia-standard-land"})
+    assert r.status_code == 201, r.text
+    codes = {}
+    for n, (key, body) in enumerate(contracts.items(), start=1):
+        codes[key] = f"411202{tag:06d}GB{n:05d}"
+        r = client.post("/v1/parcels", json={"code": codes[key], "park": pid, "area": body["land_area"],
+                                             "supply_status": "transferred", "contract_no": body["contract_no"]})
+        assert r.status_code == 201, r.text
+    return codes
+
+
+def _plan(**over) -> dict:
+    body = {"as_of": "2025-01-10", "categories": ["idle"],
+            "cause": {"type": "government", "government_cause": "late_delivery", "detail": "迟延交地"},
+            "measure": "extend_start", "deadline": "2025-04-30",
+            "responsible": {"lead_unit": "三门峡市自然资源和规划局"}, "progress": {"status": "planned"}}
+    body.update(over)
+    return body
+
+
+# ---------------------------------------------------------------- item 4: 53号令 citations
+
+def test_temporary_use_cites_article_12_3_and_force_majeure_article_8(client, uid):
+    """53号令 Art. 12: (一) extension, (二) change of use or planning, (三) temporary use ≤ 2 years,
+    (四) negotiated paid reclaim.  Force majeure is disposed of like a government cause (Art. 8)."""
+    from tests.contract_factory import base_contract, one, performance, post_events, register
+
+    body = base_contract(uid, 1)
+    register(client, body)
+    post_events(client, body["contract_no"], {"type": "delivered", "on": "2022-03-01"},
+                {"type": "government_delay", "on": "2023-02-15", "cause": "force_majeure", "document": "暴雨灾害"})
+    codes = _park_with(client, uid, {"A": body})
+    r = client.put(f"/v1/parcels/{codes['A']}/plan", json=_plan(
+        measure="temporary_use", cause={"type": "force_majeure", "detail": "暴雨灾害"},
+        cap_from="2025-02-01", deadline="2027-02-01"))
+    assert r.status_code == 201, r.text
+    cap = r.json()["plan"]["statutory_cap"]
+    assert cap["cite"]["article"] == "第十二条（三）" and cap["limit"] == "2027-02-01", cap
+    f = one(performance(client, body["contract_no"], "2024-06-01"), "idle_land")
+    assert f["state"] == "government_caused" and "第八条" in f["cite"]["article"], f
+    assert {p["measure"]: p["article"] for p in f["disposal_options"]}["temporary_use"] == "第十二条（三）"
+    assert {p["measure"]: p["article"] for p in f["disposal_options"]}["negotiated_paid_reclaim"] == "第十二条（四）"

@@ -89,8 +89,11 @@ Measure = Literal["start_development", "extend_start", "change_use_or_planning",
                   "negotiated_paid_reclaim", "swap", "idle_fee", "free_reclaim", "re_tender", "redevelop",
                   "enterprise_upgrade", "merger", "complete_supply", "other"]
 # 53号令 Art. 12 ✅ (lifecycle.md §4.3): statutory caps, in years, and where they run from.
-STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自约定（或政府原因延误后重新约定）的动工开发日期起"),
-                  "temporary_use": (2, "第十二条（四）", "自临时使用开始之日起")}
+# Art. 12: (一) 延长动工开发期限 ≤ 1 year from the start date agreed in the supplementary agreement;
+# (二) 调整土地用途、规划条件; (三) 由政府安排临时使用 ≤ 2 years from its first day; (四) 协议有偿收回;
+# (五) 置换土地; (六) other ways the county sets.
+STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自补充协议约定的动工开发日期起"),
+                  "temporary_use": (2, "第十二条（三）", "自安排临时使用之日起")}
 # Idle-land proposals (app.lifecycle.idle) → measures of the list above.
 PROPOSAL_MEASURES = {"extend_start_by_max_1_year": "extend_start", "temporary_use_max_2_years": "temporary_use",
                      "change_use_or_planning": "change_use_or_planning", "negotiated_paid_reclaim": "negotiated_paid_reclaim",

@@ -54,6 +54,20 @@ class State:
         return max([base, *moved])
 
     @property
+    def start_due_without_government(self) -> dt.date | None:
+        """The agreed start date moved only by approved extensions (the contract's Art. 16): the date
+        whose first anniversary makes the land idle (53号令 Art. 2) whatever caused the delay."""
+        base = self.contract.schedule.start_by
+        return None if base is None else max([base, *(e.new_start_by for e in self.extensions)])
+
+    @property
+    def government_disposal(self) -> GovernmentDelay | None:
+        """The government-caused delay in force: the latest recorded one.  With ``new_start_by`` it
+        records the extension agreed in a supplementary agreement (53号令 Art. 12(1)); without, the
+        disposal is still to be negotiated."""
+        return max(self.government_delays, key=lambda g: g.on) if self.government_delays else None
+
+    @property
     def complete_due(self) -> dt.date | None:
         """The agreed completion date, shifted by the same period as the start (GF-2008-2601 Art. 16)."""
         s = self.contract.schedule
