@@ -143,3 +143,40 @@ def test_temporary_use_cites_article_12_3_and_force_majeure_article_8(client, ui
     assert f["state"] == "government_caused" and "第八条" in f["cite"]["article"], f
     assert {p["measure"]: p["article"] for p in f["disposal_options"]}["temporary_use"] == "第十二条（三）"
     assert {p["measure"]: p["article"] for p in f["disposal_options"]}["negotiated_paid_reclaim"] == "第十二条（四）"
+
+
+# ---------------------------------------------------------------- item 3: the extension cap's start
+
+def test_government_extension_cap_runs_from_the_date_agreed_in_the_supplementary_agreement(client, uid):
+    """Contract start_by 2023-03-01; the government's late delivery is found in 2025 and a
+    supplementary agreement sets the start for 2025-03-01.  53号令 Art. 12(1): the extension runs at
+    most one year from that agreed date, to 2026-03-01 — not from the contract's date (2024-03-01)."""
+    from tests.contract_factory import base_contract, post_events, register
+
+    a, b = base_contract(uid, 1), base_contract(uid, 2)
+    for body in (a, b):
+        register(client, body)
+        post_events(client, body["contract_no"], {"type": "government_delay", "on": "2023-02-01", "cause": "late_delivery"})
+    codes = _park_with(client, uid, {"A": a, "B": b})
+    r = client.put(f"/v1/parcels/{codes['A']}/plan", json=_plan(cap_from="2025-03-01", deadline="2026-03-02"))
+    assert r.status_code == 422 and paths(r) == {"deadline"}, r.text
+    assert "2026-03-01" in r.json()["detail"][0]["msg"]
+    r = client.put(f"/v1/parcels/{codes['A']}/plan", json=_plan(cap_from="2025-03-01", deadline="2026-03-01"))
+    assert r.status_code == 201, r.text
+    cap = r.json()["plan"]["statutory_cap"]
+    assert (cap["from"], cap["limit"], cap["months"], cap["cite"]["article"]) == (
+        "2025-03-01", "2026-03-01", 12, "第十二条（一）"), cap
+    # the agreement recorded as an event (its new start date): the plan need not repeat the date
+    post_events(client, b["contract_no"], {"type": "government_delay", "on": "2025-01-05", "cause": "late_delivery",
+                                           "new_start_by": "2025-03-01", "document": "补充协议"})
+    r = client.put(f"/v1/parcels/{codes['B']}/plan", json=_plan(deadline="2026-03-01"))
+    assert r.status_code == 201 and r.json()["plan"]["statutory_cap"]["from"] == "2025-03-01", r.text
+    # and an extension event after it (same batch as its agreement, or later) is capped from the agreed date
+    c = base_contract(uid, 3)
+    register(client, c)
+    post_events(client, c["contract_no"],
+                {"type": "government_delay", "on": "2025-01-05", "cause": "late_delivery", "new_start_by": "2025-03-01"},
+                {"type": "extension_approved", "on": "2025-02-01", "new_start_by": "2026-03-01"})
+    bad = post_events(client, c["contract_no"], {"type": "extension_approved", "on": "2025-02-02",
+                                                 "new_start_by": "2026-03-02"}, status=422)
+    assert [d["path"] for d in bad] == ["events.0.new_start_by"] and "2026-03-01" in bad[0]["msg"]

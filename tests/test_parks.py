@@ -403,8 +403,11 @@ def test_plan_checks_closed_list_and_statutory_caps(client, uid):
     assert refused(with_contract, plan(cause=gov)) == {"measure"}                           # no idle fee when government-caused
     assert refused(with_contract, plan(measure="complete_supply")) == {"measure"}           # only for 批而未供
     assert refused(with_contract, plan(measure="extend_start", cause=gov, deadline="2024-03-02")) == {"deadline"}
+    enterprise = {"type": "enterprise"}
+    assert refused(with_contract, plan(measure="extend_start", cause=enterprise, deadline="2024-03-01",
+                                       cap_from="2023-06-01")) == {"cap_from"}   # the contract's date counts (its Art. 16)
     assert refused(with_contract, plan(measure="extend_start", cause=gov, deadline="2024-03-01",
-                                       cap_from="2023-06-01")) == {"cap_from"}             # the contract's date counts
+                                       cap_from="2023-01-01")) == {"cap_from"}   # agreed date before the contract's
     assert refused(bare, plan(measure="extend_start", cause=gov, deadline="2024-03-01")) == {"cap_from"}
     assert refused(bare, plan(measure="temporary_use", cause=gov, deadline="2026-01-01")) == {"cap_from"}
     assert refused(bare, plan(measure="temporary_use", cause=gov, cap_from="2025-01-01", deadline="2027-01-02")) == {"deadline"}

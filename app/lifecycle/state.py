@@ -131,13 +131,17 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
     cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
     agreed = contract.clauses.extension_max_years
     cap_months = int(round(min(Decimal(str(cap)), agreed) * 12)) if agreed is not None else int(round(Decimal(str(cap)) * 12))
-    # The cap runs from the start date in force: the contract's, or the one newly agreed after a
-    # government-caused delay (53号令 Art. 12: extension ≤ 1 year from the new start date).
-    base = contract.schedule.start_by
-    for e in effective_events(stored):
-        if e["type"] == "government_delay" and e.get("new_start_by"):
-            base = max(base, dt.date.fromisoformat(e["new_start_by"])) if base else None
+    # The cap runs from the contract's start date (its extension clause), or — after a government-caused
+    # delay — from the start date agreed in the supplementary agreement (53号令 Art. 12(1): at most one
+    # year from that date), whether that agreement is stored or earlier in this batch.
+    start_by = contract.schedule.start_by
+    agreed_dates = [dt.date.fromisoformat(e["new_start_by"]) for e in effective_events(stored)
+                    if e["type"] == "government_delay" and e.get("new_start_by")]
     for i, ev in enumerate(new):
+        if ev.type == "government_delay" and ev.new_start_by is not None and ev.correct is None:
+            agreed_dates.append(ev.new_start_by)
+        base = max([start_by, *agreed_dates]) if start_by is not None else None
+        months = 12 if agreed_dates and base != start_by else cap_months
         if ev.correct is not None:
             target = known.get(ev.correct)
             if target is None:
@@ -145,17 +149,16 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
             elif target["type"] != ev.type:
                 problems.append(Problem(f"events.{i}.correct", f"更正事件类型应为 {target['type']}，实际 {ev.type}"))
         if ev.type == "extension_approved":
-            start_by = base
-            if start_by is None:
+            if base is None:
                 problems.append(Problem(f"events.{i}.new_start_by", "合同未约定开工日期，无法延期"))
                 continue
-            limit = add_months(start_by, cap_months)
-            if ev.new_start_by <= start_by:
-                problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {start_by}"))
+            limit = add_months(base, months)
+            if ev.new_start_by <= base:
+                problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {base}"))
             elif ev.new_start_by > limit:
                 problems.append(Problem(f"events.{i}.new_start_by",
-                                        f"延期超过上限（{cap_months} 个月，即不晚于 {limit}）：拒绝 "
-                                        f"(an extension may not exceed {cap_months} months from {start_by})"))
+                                        f"延期超过上限（{months} 个月，即不晚于 {limit}）：拒绝 "
+                                        f"(an extension may not exceed {months} months from {base})"))
     if problems:
         raise InputError(problems)
 
