@@ -180,3 +180,82 @@ def test_government_extension_cap_runs_from_the_date_agreed_in_the_supplementary
     bad = post_events(client, c["contract_no"], {"type": "extension_approved", "on": "2025-02-02",
                                                  "new_start_by": "2026-03-02"}, status=422)
     assert [d["path"] for d in bad] == ["events.0.new_start_by"] and "2026-03-01" in bad[0]["msg"]
+
+
+# ---------------------------------------------------------------- item 5: 停建 and 停产
+
+def test_production_stop_after_completion_is_low_efficiency_not_idle(client, uid):
+    """Two plants accepted on completion 2024-06-30 (base schedule).  P posts the old single stop field
+    (progress.suspended_since 2024-09-01, after acceptance): read as 停产.  Q posts production_stopped.
+    53号令 does not apply to completed projects: not idle; 停产 12 months from 2024-09-01 → 2025-09-01,
+    low-efficiency from 2025-09-02; the 停建缓建 class does not apply."""
+    from tests.contract_factory import base_contract, m2, one, performance, post_events, register, wan
+
+    done = [{"type": "started", "on": "2023-03-01"},
+            {"type": "completion_accepted", "on": "2024-06-30", "fixed_asset_investment": wan(9000),
+             "total_floor_area": m2(30000), "building_footprint": m2(9000), "admin_land_area": m2(1000),
+             "green_area": m2(2000)}]
+    p, q = base_contract(uid, 1), base_contract(uid, 2)
+    for body in (p, q):
+        register(client, body)
+    post_events(client, p["contract_no"], *done, {"type": "progress", "on": "2024-09-15", "suspended_since": "2024-09-01"})
+    post_events(client, q["contract_no"], *done, {"type": "production_stopped", "on": "2024-09-01", "partial": True})
+    codes = _park_with(client, uid, {"P": p, "Q": q})
+    for key, body in (("P", p), ("Q", q)):
+        f = one(performance(client, body["contract_no"], "2025-10-01"), "idle_land")
+        assert (f["state"], f["status"]) == ("not_idle", "pass"), f
+        assert f["inputs"]["completed_on"] == "2024-06-30" and f["inputs"]["production_stopped_since"] == "2024-09-01"
+        before = client.get(f"/v1/parcels/{codes[key]}", params={"as_of": "2025-09-01"}).json()
+        preds = {x["predicate"]: x for x in before["assessment"]["low_efficiency"]["predicates"]}
+        assert preds["stopped_12_months"]["status"] == "not_met"
+        v = client.get(f"/v1/parcels/{codes[key]}", params={"as_of": "2025-09-02"}).json()
+        preds = {x["predicate"]: x for x in v["assessment"]["low_efficiency"]["predicates"]}
+        assert (preds["stopped_12_months"]["status"], preds["stopped_12_months"]["threshold"]) == ("holds", "2025-09-01")
+        assert preds["construction_suspended_12_months"]["status"] == "not_applicable"
+        assert [c["code"] for c in v["categories"]] == ["LOW_EFF"] and v["assessment"]["idle"]["status"] == "no"
+    assert "半停产" in preds["stopped_12_months"]["message"]
+
+
+def test_construction_suspension_feeds_the_stalled_test_and_the_suspended_class(client, uid):
+    """A: construction_suspended 2024-01-01 with 5 of 30 亩 developed (< ⅓): idle (stalled) from 2025-01-02,
+    so not counted as low-efficiency (the rule set excludes idle land).  B: the same with 15 亩 (½) and
+    6000 of 9000 万元 invested: not idle, but 停建缓建 low-efficiency from 2025-01-02.  A resumption ends it."""
+    from tests.contract_factory import base_contract, mu, post_events, register, wan
+
+    a, b = base_contract(uid, 1), base_contract(uid, 2)
+    for body in (a, b):
+        register(client, body)
+    started = {"type": "started", "on": "2023-03-01"}
+    post_events(client, a["contract_no"], started, {"type": "construction_suspended", "on": "2024-01-01",
+                                                    "developed_area": mu(5), "area_to_develop": mu(30)})
+    post_events(client, b["contract_no"], started, {"type": "construction_suspended", "on": "2024-01-01",
+                                                    "developed_area": mu(15), "area_to_develop": mu(30),
+                                                    "invested": wan(6000), "total_investment": wan(9000)})
+    codes = _park_with(client, uid, {"A": a, "B": b})
+    va = client.get(f"/v1/parcels/{codes['A']}", params={"as_of": "2025-01-02"}).json()
+    assert va["assessment"]["idle"]["state"] == "stalled" and [c["code"] for c in va["categories"]] == ["IDLE"]
+    assert va["assessment"]["low_efficiency"]["status"] == "excluded"
+    vb = client.get(f"/v1/parcels/{codes['B']}", params={"as_of": "2025-01-02"}).json()
+    assert vb["assessment"]["idle"]["state"] == "not_idle" and [c["code"] for c in vb["categories"]] == ["LOW_EFF"]
+    preds = {x["predicate"]: x for x in vb["assessment"]["low_efficiency"]["predicates"]}
+    assert (preds["construction_suspended_12_months"]["status"], preds["stopped_12_months"]["status"]) == (
+        "holds", "not_met")
+    post_events(client, b["contract_no"], {"type": "construction_resumed", "on": "2025-03-01"})
+    vb = client.get(f"/v1/parcels/{codes['B']}", params={"as_of": "2025-03-01"}).json()
+    assert vb["categories"] == []
+
+
+def test_stop_events_must_match_the_completion_state(client, uid):
+    from tests.contract_factory import base_contract, m2, post_events, register
+
+    body = base_contract(uid)
+    register(client, body)
+    no = body["contract_no"]
+    bad = post_events(client, no, {"type": "started", "on": "2023-03-01"},
+                      {"type": "production_stopped", "on": "2024-01-01"}, status=422)
+    assert [d["path"] for d in bad] == ["events.1.type"]
+    post_events(client, no, {"type": "started", "on": "2023-03-01"},
+                {"type": "completion_accepted", "on": "2024-06-30", "total_floor_area": m2(30000)})
+    bad = post_events(client, no, {"type": "construction_suspended", "on": "2024-08-01"}, status=422)
+    assert [d["path"] for d in bad] == ["events.0.type"] and "production_stopped" in bad[0]["msg"]
+    post_events(client, no, {"type": "production_stopped", "on": "2024-08-01"})

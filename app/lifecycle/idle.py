@@ -1,5 +1,8 @@
 """Idle land under 53号令: the tests, evaluated by the rule engine, and the state they give.
 
+Only land not yet accepted on completion can be idle: a construction suspension (停建) feeds the
+stalled test; a production stop (停产) after completion acceptance does not (low-efficiency only).
+
 States: ``not_idle``; ``idle_1y`` (not started more than one full year after the start
 date: idle fee 20 % of the price); ``idle_2y`` (two full years: reclaim without
 compensation proposed); ``stalled`` (started, halted ≥ 1 year, and developed < 1/3 of
@@ -75,10 +78,10 @@ def tests(st: State, ins: IdleInputs) -> list[Test]:
         out.append(("idle.extension_lapsed", Fraction((st.as_of - due).days), ">", Fraction(0)))
         for key, years in (("idle.extended_1y", law.idle_fee_after_years), ("idle.extended_2y", law.reclaim_after_years)):
             out.append((key, Fraction((st.as_of - anniversary(due, years)).days), ">", Fraction(0)))
-    p = st.progress
-    if p is not None and p.suspended_since is not None:
+    since = st.construction_suspended_since
+    if since is not None and st.completion is None:
         for key, years in (("idle.suspended_1y", law.stalled_suspended_years), ("idle.suspended_2y", law.reclaim_after_years)):
-            out.append((key, Fraction((st.as_of - anniversary(p.suspended_since, years)).days), ">", Fraction(0)))
+            out.append((key, Fraction((st.as_of - anniversary(since, years)).days), ">", Fraction(0)))
         dev = inv = None
         if ins.to_develop and ins.developed is not None:
             dev = ins.developed / (ins.to_develop * law.stalled_developed_share)
@@ -136,16 +139,28 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
         return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
                            f"超过开工期限 {due} 满{'两' if two else '一'}年未动工开发")
 
-    p = st.progress
-    if p is None or p.suspended_since is None:
+    if st.completion is not None:
+        # 53号令 concerns land not (fully) developed: a project accepted on completion is not idle land,
+        # whatever happens to its production (停产 is a low-efficiency matter).
+        inputs_out["completed_on"] = st.completion.on.isoformat()
+        if st.production_stopped_since is not None:
+            inputs_out["production_stopped_since"] = st.production_stopped_since.isoformat()
+        return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
+                "message": f"已于 {st.completion.on} 竣工验收，不属闲置土地认定范围"
+                           + (f"（自 {st.production_stopped_since} 停产，按低效用地认定）"
+                              if st.production_stopped_since else "")}
+    since = st.construction_suspended_since
+    if since is None:
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
                 "message": "已动工，未报告停建", "cite": law.cite("第二条")}
-    inputs_out.update(suspended_since=p.suspended_since.isoformat(), developed=dec_str(ins.developed),
+    inputs_out.update(suspended_since=since.isoformat(), developed=dec_str(ins.developed),
                       area_to_develop=dec_str(ins.to_develop), invested_excluding_land_price=dec_str(ins.invested_net),
                       total_investment_excluding_land_price=dec_str(ins.total_net))
+    if st.stop_read_from:
+        inputs_out["stop_read_from"] = st.stop_read_from
     if not holds.get("idle.suspended_1y"):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
-                "message": f"自 {p.suspended_since} 停建未满一年", "cite": law.cite("第二条")}
+                "message": f"自 {since} 停建未满一年", "cite": law.cite("第二条")}
     dev, inv = holds.get("idle.developed_short"), holds.get("idle.invested_short")
     if not (dev or inv) and (dev is None or inv is None):
         # Either test alone makes the land idle: one unknown and the other not short decides nothing.
@@ -155,8 +170,9 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
                 "message": "停建满一年，但缺少开发面积或投资额，无法判定是否闲置"}
     if not (dev or inv):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
-                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）"}
-    if [g for g in gov if g.on >= p.suspended_since] or gov_open:
+                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）：不属闲置土地，"
+                           "按停建缓建类低效用地认定"}
+    if [g for g in gov if g.on >= since] or gov_open:
         return _government(base, inputs_out, gov, law)
     why = "、".join(w for w, h in (("已开发面积不足三分之一", dev), ("已投资额不足总投资 25%", inv)) if h)
     return _enterprise(base, inputs_out, "stalled", ins.land_price, law, f"已动工但停建满一年且{why}",

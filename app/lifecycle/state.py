@@ -43,6 +43,11 @@ class State:
     government_delays: list[GovernmentDelay] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     events_used: list[str] = field(default_factory=list)
+    # 停建 (before completion acceptance) and 停产 (after it): the first day of the stop in force.
+    construction_suspended_since: dt.date | None = None
+    production_stopped_since: dt.date | None = None
+    production_stop_partial: bool = False
+    stop_read_from: str | None = None       # "progress.suspended_since" when read from the old field
 
     @property
     def start_due(self) -> dt.date | None:
@@ -113,6 +118,18 @@ def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State
             st.completion = ev
         elif ev.type == "progress":
             st.progress = ev
+            _legacy_stop(st, ev)
+        elif ev.type == "construction_suspended":
+            st.construction_suspended_since, st.stop_read_from = ev.on, None
+            if ev.has_ratios():
+                st.progress = Progress.model_validate({**ev.model_dump(exclude={"type", "correct", "note"}),
+                                                       "type": "progress"})
+        elif ev.type == "construction_resumed":
+            st.construction_suspended_since = None
+        elif ev.type == "production_stopped":
+            st.production_stopped_since, st.production_stop_partial, st.stop_read_from = ev.on, ev.partial, None
+        elif ev.type == "production_resumed":
+            st.production_stopped_since = None
         elif ev.type == "extension_approved":
             st.extensions.append(ev)
         elif ev.type == "government_delay":
@@ -122,10 +139,43 @@ def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State
     return st
 
 
+def _legacy_stop(st: State, ev: Progress) -> None:
+    """The old single field ``progress.suspended_since``: a construction suspension, or a production
+    stop when completion was accepted on or before that day.  As before, the latest progress report
+    states the stop in force (one without the field ends a stop read from an earlier report)."""
+    if ev.suspended_since is None:
+        if st.stop_read_from is not None:
+            st.construction_suspended_since = st.production_stopped_since = None
+            st.stop_read_from = None
+        return
+    if st.completion is not None and st.completion.on <= ev.suspended_since:
+        st.production_stopped_since, st.production_stop_partial = ev.suspended_since, False
+    else:
+        st.construction_suspended_since = ev.suspended_since
+    st.stop_read_from = "progress.suspended_since"
+
+
+def _stop_problems(stored: list[dict], new: list) -> list[Problem]:
+    """停建 is before completion acceptance, 停产 after it."""
+    done = [dt.date.fromisoformat(e["on"]) for e in effective_events(stored) if e["type"] == "completion_accepted"]
+    done += [ev.on for ev in new if ev.type == "completion_accepted"]
+    accepted = min(done) if done else None
+    out = []
+    for i, ev in enumerate(new):
+        if ev.type == "construction_suspended" and accepted is not None and ev.on >= accepted:
+            out.append(Problem(f"events.{i}.type", f"已于 {accepted} 竣工验收：竣工后停止生产为停产，请用 production_stopped "
+                                                   f"(completion was accepted on {accepted}: use production_stopped)"))
+        if ev.type == "production_stopped" and (accepted is None or ev.on < accepted):
+            when = f"停产日期早于竣工验收 {accepted}" if accepted else "尚未竣工验收"
+            out.append(Problem(f"events.{i}.type", f"{when}：建设期停工为停建，请用 construction_suspended "
+                                                   f"(before completion acceptance: use construction_suspended)"))
+    return out
+
+
 def validate_new_events(contract: ContractRequest, stored: list[dict], new: list) -> None:
     """Refuse what the contract model forbids: an extension beyond the 1-year cap, a
     correction of an unknown event or of an event of another type."""
-    problems = []
+    problems = _stop_problems(stored, new)
     known = {e["id"]: e for e in stored}
     model = contract_models().get(contract.model)
     cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
