@@ -895,7 +895,9 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
                 and clause is not None else law.cite(article)
             cap = {"measure": m, "from": base.isoformat(), "months": months, "limit": limit.isoformat(),
                    "deadline": req.deadline.isoformat(), "why": why, "runs": runs, "cite": cite}
-            if req.deadline <= base:
+            # Starting by the date agreed in the supplementary agreement is itself a valid deadline.
+            agreed = m == "extend_start" and cause in ("government", "force_majeure")
+            if req.deadline < base or (req.deadline == base and not agreed):
                 problems.append(Problem("deadline", f"期限应晚于起算日 {base} (deadline must be after {base})"))
             elif req.deadline > limit:
                 problems.append(Problem("deadline", f"超过法定上限：{why}，自 {base} 起最迟 {limit} "
