@@ -72,8 +72,8 @@ TAX_RS = "sanmenxia-standard-land"          # in force from 2021-02-10
 NATIONAL_RS = "national-2008"               # contracts signed before the Sanmenxia rule set
 SANMENXIA_FROM = dt.date(2021, 2, 10)
 TARGET_TAX_PER_MU = 15
-TARGET_SOURCE = ("河南省“百园增效”行动：3–5 年内工业用地亩均税收达到 15 万元/亩（http://kbm75.com/xy/hn/987976.html）；"
-                 "此处为示例数据套用")
+TARGET_SOURCE = ("三政办〔2021〕5号 一（二）工作目标：3—5 年内产业集聚区工业用地亩均税收达到 15 万元（园区目标；"
+                 "依据豫政办〔2020〕43号“百园增效”行动，http://kbm75.com/xy/hn/987976.html）；示例园区套用")
 M2_PER_MU = Decimal(10000) / Decimal(15)
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"   # no I, O, S, V, Z
 INDUSTRIES = ("38", "34", "39", "32", "26", "35")

@@ -259,3 +259,29 @@ def test_stop_events_must_match_the_completion_state(client, uid):
     bad = post_events(client, no, {"type": "construction_suspended", "on": "2024-08-01"}, status=422)
     assert [d["path"] for d in bad] == ["events.0.type"] and "production_stopped" in bad[0]["msg"]
     post_events(client, no, {"type": "production_stopped", "on": "2024-08-01"})
+
+
+# ---------------------------------------------------------------- item 8: seed citations
+
+def test_sanmenxia_citations_never_source_an_example_value_from_a_plan(client):
+    """三政办〔2021〕5号 (2021-02-10, under 豫政办〔2020〕43号) contains no threshold values: every example value
+    cites the example; the 15 万元/亩 cites the plan's 3–5-year goal for the parks' industrial land and
+    says the rule set chose to apply it per parcel."""
+    r = client.get("/v1/rulesets/resolve", params={"jurisdiction": "411200", "industry": "32", "as_of": "2024-03-01"})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    smx = next(layer for layer in res["ruleset"]["layers"] if layer["id"] == "sanmenxia-standard-land")
+    ver = client.get(f"/v1/rulesets/sanmenxia-standard-land/versions/{smx['version']}").json()["document"]
+    docs = ver["documents"]
+    assert docs["smx-2021-5"]["number"] == "三政办〔2021〕5号" and "2021-02-10" in docs["smx-2021-5"]["title"]
+    assert docs["henan-bygz-2020"]["number"] == "豫政办〔2020〕43号"
+    plans = {"smx-2021-5", "henan-bygz-2020"}
+    for rule in ver["rules"]:
+        if rule.get("example"):
+            assert rule["cite"]["doc"] not in plans or rule["op"] == "is_true", rule
+    tax = {x["id"]: x for x in ver["rules"]}["tax_per_mu_min"]
+    assert tax["cite"]["doc"] == "smx-2021-5" and "一（二）" in tax["cite"]["article"]
+    assert "园区" in tax["cite"]["article"] and "选择按宗地适用" in tax["cite"]["article"]
+    rules = {x["rule"]: x for x in res["rules"]}
+    assert rules["investment_intensity_min"]["cite"]["doc"] == "example"
+    assert rules["output_per_mu_min"]["cite"]["doc"] == "example"
