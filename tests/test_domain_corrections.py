@@ -285,3 +285,32 @@ def test_sanmenxia_citations_never_source_an_example_value_from_a_plan(client):
     rules = {x["rule"]: x for x in res["rules"]}
     assert rules["investment_intensity_min"]["cite"]["doc"] == "example"
     assert rules["output_per_mu_min"]["cite"]["doc"] == "example"
+
+
+# ---------------------------------------------------------------- item 11: penalties above the land price
+
+def test_penalties_above_the_land_price_carry_the_court_reduction_note(client, uid):
+    """Price P = 1200 万元, never started (start_by 2023-03-01), never completed (complete_by 2024-06-30).
+    On 2026-06-01: late start 2023-03-01 → 2026-06-01 = 1188 days × 1200 × 1‰ = 1425.60; late completion
+    2024-06-30 → 2026-06-01 = 701 days × 1200 × 0.5‰ = 420.60; penalties 1846.20 > 1200 → the note (民法典
+    Art. 585), amounts unchanged.  The idle fee (an administrative charge) is not a contractual penalty.
+    On 2024-03-02 the penalties (440.40 + 0) are below the price: no note."""
+    from tests.contract_factory import base_contract, one, performance, post_events, register, wan
+
+    body = base_contract(uid)
+    register(client, body)
+    no = body["contract_no"]
+    post_events(client, no, {"type": "payment", "on": "2022-02-01", "due_on": "2022-02-01", "amount": wan(1200)},
+                {"type": "delivered", "on": "2022-03-01"})
+    perf = performance(client, no, "2026-06-01")
+    assert one(perf, "late_start")["amount"] == "1425.60" and one(perf, "late_completion")["amount"] == "420.60"
+    assert perf["penalty_total"] == "1846.20"
+    assert perf["amount_total"] == "1846.20"           # the idle land is reclaimed (two years): no fee amount
+    note = perf["penalty_note"]
+    assert (note["code"], note["penalty_total"], note["land_price"]) == ("exceeds_land_price", "1846.20", "1200.00")
+    assert "第五百八十五条" in note["message"] and note["cite"]["article"] == "第五百八十五条第二款"
+    early = performance(client, no, "2024-03-02")
+    assert early["penalty_total"] == "440.40" and early["penalty_note"] is None
+    assert early["amount_total"] == "680.40"            # with the idle fee 240.00, which is not a penalty
+    r = client.get(f"/contracts/{no}", params={"as_of": "2026-06-01"})
+    assert r.status_code == 200 and "第五百八十五条" in r.text and "1846.20" in r.text.replace(",", "")
