@@ -19,14 +19,21 @@ The mix of parcels (shares of N; the rest are completed, producing parcels):
   agreed start → 闲置 (53号令, enterprise cause);
 - ``government`` 2 %: never started because the land was delivered late (government_delay) →
   闲置, government cause;
-- ``stalled`` 3 %: started, suspended over a year with < 1/3 developed → 闲置 (stalled);
-- ``stopped`` 3 %: started, suspended over a year with > 1/3 developed and > 1/4 invested →
-  not idle, 低效 (停产满 12 个月);
+- ``stalled`` 3 %: started, construction suspended (``construction_suspended``) over a year with
+  < 1/3 developed → 闲置 (stalled);
+- ``suspended`` 3 %: started, construction suspended over a year with > 1/3 developed and > 1/4
+  invested → not idle, 低效 (停建缓建满 12 个月);
 - ``overdue`` 2 %: started, never completed, more than two years past the agreed completion →
   低效;
 - ``construction`` 8 %: started recently, still within the schedule;
 - ``warehouse`` 3 %: a completed warehouse parcel (not industrial: outside the park 亩均税收);
 - ``allocated`` 3 %: allocated land (划拨), no transfer contract, no tax data;
+- ``stopped`` (3 %, taken from the completed parcels held alone, low-tax enterprises first, by a
+  separate seeded draw so that nothing else changes): completed and accepted, then production
+  stopped (``production_stopped``) more than 12 months before the end → 低效 (停产), never idle;
+- ``government``: the first (by code) has a supplementary agreement recorded late in the last year
+  (a second ``government_delay`` with the newly agreed start date, 53号令 Art. 12(1)) and an
+  ``extend_start`` plan: idle land caused by the government with that disposal in force;
 - ``completed``: completed and accepted; 12 % of these enterprises pay little tax (低效 by the
   park rule set's tax predicate), 6 % of the parcels were built at a plot ratio below 1.0 (低效),
   a few enterprises hold two parcels (their tax is shared by area).
@@ -65,21 +72,22 @@ TAX_RS = "sanmenxia-standard-land"          # in force from 2021-02-10
 NATIONAL_RS = "national-2008"               # contracts signed before the Sanmenxia rule set
 SANMENXIA_FROM = dt.date(2021, 2, 10)
 TARGET_TAX_PER_MU = 15
-TARGET_SOURCE = ("河南省“百园增效”行动：3–5 年内工业用地亩均税收达到 15 万元/亩（http://kbm75.com/xy/hn/987976.html）；"
-                 "此处为示例数据套用")
+TARGET_SOURCE = ("三政办〔2021〕5号 一（二）工作目标：3—5 年内产业集聚区工业用地亩均税收达到 15 万元（园区目标；"
+                 "依据豫政办〔2020〕43号“百园增效”行动，http://kbm75.com/xy/hn/987976.html）；示例园区套用")
 M2_PER_MU = Decimal(10000) / Decimal(15)
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"   # no I, O, S, V, Z
 INDUSTRIES = ("38", "34", "39", "32", "26", "35")
 
 SHARES = (("approved_unsupplied", Decimal("0.08")), ("idle", Decimal("0.06")), ("government", Decimal("0.02")),
-          ("stalled", Decimal("0.03")), ("stopped", Decimal("0.03")), ("overdue", Decimal("0.02")),
+          ("stalled", Decimal("0.03")), ("suspended", Decimal("0.03")), ("overdue", Decimal("0.02")),
           ("construction", Decimal("0.08")), ("warehouse", Decimal("0.03")), ("allocated", Decimal("0.03")))
 KINDS = {
     "approved_unsupplied": "已批未供",
     "idle": "未动工满一年（企业原因）",
     "government": "政府原因未动工（迟延交地）",
-    "stalled": "开工后停工满一年且开发不足三分之一",
-    "stopped": "停产满 12 个月（开发已过三分之一）",
+    "stalled": "开工后停建满一年且开发不足三分之一",
+    "suspended": "停建缓建满 12 个月（开发已过三分之一，不属闲置）",
+    "stopped": "竣工投产后停产满 12 个月",
     "overdue": "超过约定竣工日期两年未竣工",
     "construction": "在建（未到竣工期限）",
     "warehouse": "仓储用地（已竣工）",
@@ -87,7 +95,8 @@ KINDS = {
     "completed": "已竣工投产",
 }
 WITH_CONTRACT = frozenset(KINDS) - {"approved_unsupplied", "allocated"}
-OPERATING = frozenset({"completed", "warehouse", "stalled", "stopped", "overdue"})   # enterprises that file tax
+OPERATING = frozenset({"completed", "warehouse", "stalled", "suspended", "stopped", "overdue"})   # file tax
+STOPPED_SHARE = Decimal("0.03")
 MIN_PARCELS, MAX_PARCELS = 20, 20_000
 
 
@@ -253,6 +262,14 @@ def _progress(on: dt.date, area: Decimal, total: Decimal, developed: float, inve
     return ev
 
 
+def _contract_no_of(contracts: list[dict], code: str) -> str:
+    return next(c["contract_no"] for c in contracts if c["parcel_code"] == code)
+
+
+def _uscc_of(contracts: list[dict], code: str) -> str:
+    return next(c["transferee"]["uscc"] for c in contracts if c["parcel_code"] == code)
+
+
 def generate(spec: Spec | None = None) -> Demo:
     """The demo data set for ``spec``: a pure function of it (same spec, same data)."""
     spec = spec or Spec()
@@ -312,7 +329,7 @@ def generate(spec: Spec | None = None) -> Demo:
                   "idle": (dt.date(Y - 3, 1, 1), dt.date(Y - 2, 6, 30)),
                   "government": (dt.date(Y - 3, 1, 1), dt.date(Y - 2, 6, 30)),
                   "stalled": (dt.date(Y - 4, 1, 1), dt.date(Y - 3, 6, 30)),
-                  "stopped": (dt.date(Y - 4, 1, 1), dt.date(Y - 3, 6, 30)),
+                  "suspended": (dt.date(Y - 4, 1, 1), dt.date(Y - 3, 6, 30)),
                   "overdue": (dt.date(Y - 6, 1, 1), dt.date(Y - 5, 6, 30))}[kind]
         signed = _day(rng, *window)
         delivery = signed + dt.timedelta(days=rng.randint(15, 45))
@@ -340,12 +357,14 @@ def generate(spec: Spec | None = None) -> Demo:
         elif kind == "construction":
             evs += [{"type": "started", "on": start_on.isoformat()},
                     _progress(dt.date(Y, 11, 30), area, total, rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.8))]
-        elif kind in ("stalled", "stopped"):
+        elif kind in ("stalled", "suspended"):
+            # 停建: construction halted before completion acceptance, then a progress report with the figures
             since = _day(rng, dt.date(Y - 2, 1, 1), dt.date(Y - 1, 6, 30))
             dev, inv = ((rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.2)) if kind == "stalled"
                         else (rng.uniform(0.4, 0.8), rng.uniform(0.3, 0.8)))
             evs += [{"type": "started", "on": start_on.isoformat()},
-                    _progress(since + dt.timedelta(days=rng.randint(30, 90)), area, total, dev, inv, since)]
+                    {"type": "construction_suspended", "on": since.isoformat()},
+                    _progress(since + dt.timedelta(days=rng.randint(30, 90)), area, total, dev, inv)]
         elif kind == "overdue":
             evs += [{"type": "started", "on": start_on.isoformat()},
                     _progress(dt.date(Y - 1, 5, 1), area, total, rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9))]
@@ -357,6 +376,26 @@ def generate(spec: Spec | None = None) -> Demo:
         parcel.update(supply_status="transferred", use="warehouse" if kind == "warehouse" else "industrial",
                       contract_no=c["contract_no"])
         parcels.append(parcel)
+
+    # ---------------------------------------------------------------- 停产 after completion (own draw)
+    # A separate generator: choosing these parcels changes no other figure of the data set.
+    stop_rng = random.Random(spec.key + ":production-stopped")
+    latest_done = dt.date(Y - 1, 3, 31)
+    alone = [c for c, k in kind_of.items() if k == "completed" and info[c]["completed"] <= latest_done
+             and len(enterprises[_uscc_of(contracts, c)]["parcels"]) == 1]
+    alone.sort(key=lambda c: (enterprises[_uscc_of(contracts, c)]["profile"] != "low", c))
+    for code in alone[:max(1, int((STOPPED_SHARE * spec.parcels).to_integral_value(ROUND_HALF_UP)))]:
+        kind_of[code] = "stopped"
+        stop = _day(stop_rng, info[code]["completed"] + dt.timedelta(days=60), dt.date(Y - 1, 6, 30))
+        events[_contract_no_of(contracts, code)].append({"type": "production_stopped", "on": stop.isoformat()})
+
+    # ---------------------------------------------------------------- a government delay disposed of
+    agreed_start = dt.date(Y + 1, 3, 31)
+    gov_codes = sorted(c for c, k in kind_of.items() if k == "government")
+    for code in gov_codes[:1]:
+        events[_contract_no_of(contracts, code)].append(
+            {"type": "government_delay", "on": dt.date(Y, 11, 25).isoformat(), "cause": "late_delivery",
+             "new_start_by": agreed_start.isoformat(), "document": f"补充协议（示例）第 {code[-5:]} 号"})
 
     # ---------------------------------------------------------------- tax records
     records: dict[int, list[dict]] = {y: [] for y in spec.tax_years}
@@ -421,11 +460,13 @@ def generate(spec: Spec | None = None) -> Demo:
     for code in sorted(by_kind.get("approved_unsupplied", []))[:2]:
         plans[code] = [plan(code, "complete_supply", {"type": "other", "detail": "征地拆迁未完成（示例）"},
                             ["approved_unsupplied"], dt.date(Y + 1, 12, 31), "planned", documents=[])]
-    for code in sorted(by_kind.get("government", []))[:1]:
-        plans[code] = [plan(code, "negotiated_paid_reclaim", {"type": "government", "government_cause": "late_delivery",
-                                                              "detail": "政府迟延交地（示例）"},
-                            ["idle"], dt.date(Y + 1, 12, 31), "planned")]
-    for code in sorted(by_kind.get("stopped", []))[:1]:
+    gov_cause = {"type": "government", "government_cause": "late_delivery", "detail": "政府迟延交地（示例）"}
+    for n, code in enumerate(sorted(by_kind.get("government", []))[:2]):
+        if n == 0:      # the supplementary agreement above: extension to the agreed date (53号令 Art. 12(1))
+            plans[code] = [plan(code, "extend_start", gov_cause, ["idle"], agreed_start, "in_progress")]
+        else:
+            plans[code] = [plan(code, "negotiated_paid_reclaim", gov_cause, ["idle"], dt.date(Y + 1, 12, 31), "planned")]
+    for code in sorted(by_kind.get("suspended", []))[:1]:
         plans[code] = [plan(code, "enterprise_upgrade", enterprise, ["low_efficiency"], dt.date(Y + 2, 6, 30), "in_progress",
                             documents=[])]
 
@@ -433,7 +474,7 @@ def generate(spec: Spec | None = None) -> Demo:
     scoring_ents = []
     for uscc in sorted(enterprises):
         ent = enterprises[uscc]
-        if not all(kind_of[c] == "completed" for c in ent["parcels"]):
+        if not all(kind_of[c] in ("completed", "stopped") for c in ent["parcels"]):
             continue
         ct = counted_tax.get((uscc, Y))
         tpm = _q(ct / ent_area[uscc], 4) if ct is not None else None

@@ -31,10 +31,60 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 @cache
 def industry_names(classification: str) -> dict[str, str]:
-    file = {GB4754_2017: "gb4754_2017_manufacturing.csv", GB4754_2002: "gb4754_2002_manufacturing.csv"}
-    if classification not in file:
+    """Division names: every 大类 of GB/T 4754-2017 (all 门类), the manufacturing ones of 2002."""
+    if classification == GB4754_2017:
+        return {code: name for code, (_, name) in divisions(GB4754_2017).items()}
+    if classification == GB4754_2002:
+        return {r["code"]: r["name_zh"] for r in _rows("gb4754_2002_manufacturing.csv")}
+    return {}
+
+
+@cache
+def divisions(classification: str) -> dict[str, tuple[str, str]]:
+    """Every 大类 (division) of a classification whose full list is shipped: code → (门类 letter,
+    name).  Empty when only part of it is (GB/T 4754-2002: manufacturing only)."""
+    if classification != GB4754_2017:
         return {}
-    return {r["code"]: r["name_zh"] for r in _rows(file[classification])}
+    return {r["code"]: (r["section"], r["name_zh"]) for r in _rows("gb4754_2017_divisions.csv")}
+
+
+_SECTION_PREFIX = re.compile(r"^([A-Ta-t])(\d{2,4})$")
+
+
+def normalise_industry_code(code: str, classification: str) -> str:
+    """``C32`` → ``32``: officials often write the 门类 letter before the 大类 code.  Stripped only
+    where the letter is that division's 门类 (so a wrong letter stays visible and is refused by
+    ``industry_code_problem``); GB/T 4754-2002, whose full list is not shipped, only for
+    manufacturing (C).  Codes of other classifications are left as they are."""
+    m = _SECTION_PREFIX.match(code)
+    if m is None or classification not in CLASSIFICATIONS:
+        return code
+    letter, digits = m.group(1).upper(), m.group(2)
+    full = divisions(classification)
+    if full:
+        return digits if full.get(digits[:2], ("",))[0] == letter else code
+    return digits if letter == "C" and digits[:2] in industry_names(classification) else code
+
+
+def industry_code_problem(code: str, classification: str) -> str | None:
+    """Why ``code`` (after ``normalise_industry_code``) is not a code of ``classification``, or
+    None.  Checked where the full division list is shipped (GB/T 4754-2017): a 2-digit 大类, or a
+    3–4 digit 中类/小类 under one."""
+    full = divisions(classification)
+    if not full:
+        return None
+    m = _SECTION_PREFIX.match(code)
+    if m is not None:
+        section = full.get(m.group(2)[:2], (None,))[0]
+        return (f"门类 {m.group(1).upper()} 与大类 {m.group(2)[:2]} 不符（{m.group(2)[:2]} 属门类 {section}）"
+                f" (section letter does not match division {m.group(2)[:2]})" if section else
+                f"{classification} 中没有大类 {m.group(2)[:2]} (no such division)")
+    if not _DIVISION_CODE.match(code):
+        return (f"行业代码应为 {classification} 的 2 位大类代码（可加门类字母，如 C32）或其下的中类、小类代码"
+                " (not a division code)")
+    if code[:2] not in full:
+        return f"{classification} 中没有大类 {code[:2]}（大类为 01–97）(no such division in {classification})"
+    return None
 
 
 @cache

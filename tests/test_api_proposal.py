@@ -29,10 +29,10 @@ PASSING = {
     "admin_land_share_max": ("pass", "5.00", "7", "2.00", "national-2008", "2008.1"),
     "green_ratio_max": ("pass", "12.00", "20", "8.00", "national-2008", "2008.1"),
     "environment_standard": ("pass", True, True, None, "henan-standard-land", "2021.1"),
-    "investment_intensity_min": ("pass", "220.00", "220", "0.00", "sanmenxia-standard-land", "2021.1"),
-    "tax_per_mu_min": ("pass", "15.00", "15", "0.00", "sanmenxia-standard-land", "2021.1"),
-    "output_per_mu_min": ("not_required", None, "300", None, "sanmenxia-standard-land", "2021.1"),
-    "construction_conditions": ("pass", True, True, None, "sanmenxia-standard-land", "2021.1"),
+    "investment_intensity_min": ("pass", "220.00", "220", "0.00", "sanmenxia-standard-land", "2021.2"),
+    "tax_per_mu_min": ("pass", "15.00", "15", "0.00", "sanmenxia-standard-land", "2021.2"),
+    "output_per_mu_min": ("not_required", None, "300", None, "sanmenxia-standard-land", "2021.2"),
+    "construction_conditions": ("pass", True, True, None, "sanmenxia-standard-land", "2021.2"),
 }
 
 
@@ -80,7 +80,7 @@ def test_passing_proposal_has_one_finding_per_rule_with_values(client):
     assert v["verdict"] == "pass"
     assert v["kind"] == "proposal"
     assert v["ruleset"]["id"] == "sanmenxia-standard-land"
-    assert v["ruleset"]["version"] == "2021.1"
+    assert v["ruleset"]["version"] == "2021.2"
     assert [layer["id"] for layer in v["ruleset"]["layers"]] == SANMENXIA_LAYERS
     assert v["pinned"] == [layer["digest"] for layer in v["ruleset"]["layers"]]
     assert v["as_of"] == "2024-03-01"
@@ -101,9 +101,10 @@ def test_passing_proposal_has_one_finding_per_rule_with_values(client):
     assert inv["unit"] == "万元/亩" and inv["op"] == ">=" and inv["source"] == "derived"
     assert inv["label"] == "亩均投资强度" and inv["role"] == "core" and inv["required"] is True
     assert inv["industry_key"] == "32"
-    assert inv["cite"] == {"doc": "smx-2021-5", "article": "二（四） 亩均投资强度（示例值）",
-                           "title": '三门峡市产业集聚区"百园增效"行动实施方案', "number": "三政办〔2021〕5号",
-                           "url": None}
+    # an example value cites the example, never a clause of the city plan (which has no values)
+    assert inv["cite"] == {"doc": "example", "article": "亩均投资强度示例值（方案二（四）只列指标名称，未规定数值）",
+                           "title": "示例值（standard-land 项目组设定；三政办〔2021〕5号与豫政办〔2020〕43号均未规定数值）",
+                           "number": None, "url": None}
     pr = f["plot_ratio_min"]
     assert squeeze(pr["message"]) == "容积率0.80，要求≥0.6，符合"
     assert pr["source"] == "given" and pr["unit"] is None

@@ -15,10 +15,10 @@ SANMENXIA_RESOLVED_32 = {
     "admin_land_share_max": ("national-2008", "2008.1", "7", "%"),
     "green_ratio_max": ("national-2008", "2008.1", "20", "%"),
     "environment_standard": ("henan-standard-land", "2021.1", True, None),
-    "investment_intensity_min": ("sanmenxia-standard-land", "2021.1", "220", "万元/亩"),
-    "tax_per_mu_min": ("sanmenxia-standard-land", "2021.1", "15", "万元/亩"),
-    "output_per_mu_min": ("sanmenxia-standard-land", "2021.1", "300", "万元/亩"),
-    "construction_conditions": ("sanmenxia-standard-land", "2021.1", True, None),
+    "investment_intensity_min": ("sanmenxia-standard-land", "2021.2", "220", "万元/亩"),
+    "tax_per_mu_min": ("sanmenxia-standard-land", "2021.2", "15", "万元/亩"),
+    "output_per_mu_min": ("sanmenxia-standard-land", "2021.2", "300", "万元/亩"),
+    "construction_conditions": ("sanmenxia-standard-land", "2021.2", True, None),
 }
 
 
@@ -157,8 +157,9 @@ def test_child_that_loosens_its_parent_is_refused(client, uid):
     r = client.post("/v1/rulesets", json=child_doc(rid, [tax_rule(10)], jurisdiction="411202"))
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]
-    assert [d["path"] for d in detail] == ["rules.0.threshold"]
-    assert "tax_per_mu_min" in detail[0]["msg"] and "sanmenxia-standard-land" in detail[0]["msg"]
+    # one problem per parent version in force (sanmenxia 2021.1 and its citation correction 2021.2)
+    assert [d["path"] for d in detail] == ["rules.0.threshold"] * 2
+    assert all("tax_per_mu_min" in d["msg"] and "sanmenxia-standard-land" in d["msg"] for d in detail)
     assert "relaxation" in detail[0]["msg"]
     assert client.get(f"/v1/rulesets/{rid}").status_code == 404
 
@@ -300,7 +301,7 @@ def test_list_and_get(client, uid):
             "longchang-standard-land", rid} <= set(ids)
     smx = ids["sanmenxia-standard-land"]
     assert (smx["jurisdiction"], smx["parent"], smx["status"]) == ("411200", "henan-standard-land", "example")
-    assert [v["version"] for v in smx["versions"]] == ["2021.1"]
+    assert [v["version"] for v in smx["versions"]] == ["2021.1", "2021.2"]
     assert smx["versions"][0]["source"] == "bundled"
 
     only = client.get("/v1/rulesets", params={"jurisdiction": "419902"}).json()
@@ -369,8 +370,8 @@ def test_resolve_sanmenxia_for_industry_32(client):
     got = {x["rule"]: (x["layer"], x["layer_version"], x["threshold"], x["unit"]) for x in res["rules"]}
     assert got == SANMENXIA_RESOLVED_32
     rules = {x["rule"]: x for x in res["rules"]}
-    assert rules["investment_intensity_min"]["cite"] == {"doc": "smx-2021-5",
-                                                         "article": "二（四） 亩均投资强度（示例值）"}
+    assert rules["investment_intensity_min"]["cite"] == {"doc": "example",
+                                                         "article": "亩均投资强度示例值（方案二（四）只列指标名称，未规定数值）"}
     assert rules["plot_ratio_min"]["status"] == "applies"
     assert rules["investment_intensity_min"]["example"] is True
     assert rules["plot_ratio_min"]["example"] is False

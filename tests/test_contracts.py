@@ -55,7 +55,7 @@ def test_base_contract_passes_every_clause(client, uid):
     assert ii["cite"]["layer"] == SANMENXIA and ii["rule"] == "investment_intensity_min"
     tpm = only(res, "commitments.tax_per_mu")
     assert (tpm["status"], tpm["contract_value"], tpm["rule_value"]) == ("pass", "20", "15")
-    assert tpm["cite"]["doc"] == "henan-bygz-2020"
+    assert (tpm["cite"]["doc"], tpm["cite"]["number"]) == ("smx-2021-5", "三政办〔2021〕5号")   # the city's park goal
     # each identifier passes
     for clause in ("transferee.uscc", "jurisdiction", "parcel_code", "supervision_no"):
         assert only(res, clause)["status"] == "pass", clause

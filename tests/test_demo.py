@@ -11,12 +11,16 @@ The rules restated here, as the service documents them:
   tax = tax paid + policy refunds (sanmenxia-standard-land adds refunds back), shared by area
   over the enterprise's parcels supplied by then (lifecycle.md §9);
 - 批而未供: approved on or before the date, not supplied;
-- 闲置 (53号令): not started and more than one full year past the agreed start; or started,
-  suspended more than a year, with < 1/3 of the land developed or < 1/4 invested;
+- 闲置 (53号令): not started and more than one full year past the agreed start (a government
+  delay with a newly agreed start date keeps it idle land caused by the government until that date
+  lapses, then it counts afresh from that date); or started, not accepted on completion, construction
+  suspended more than a year, with < 1/3 of the land developed or < 1/4 invested (the latest progress
+  report); a completed project is never idle;
 - 低效 (henan-park-low-efficiency-example, idle land excluded): 亩均税收 of the tax year below
   0.5 × the park's (only more than a year after completion); plot ratio below 1.0 (after
   completion); investment intensity below half the contract's (two years after completion);
-  stopped for more than 12 months; not completed more than two years past the agreed date;
+  production stopped (after completion) for more than 12 months; construction suspended (before
+  completion) for more than 12 months; not completed more than two years past the agreed date;
 - the scoring rule set huangyan-2022-example: score = Σ value ÷ benchmark × weight; no
   emissions value → the average emissions sub-score of the enterprises with one; any other
   value missing → not scored; ranks by exact score (ties share the better rank); class by
@@ -125,7 +129,12 @@ class Model:
     def event(self, code: str, kind: str, on: dt.date) -> dict | None:
         c = self.contract(code)
         evs = [e for e in self.events.get(c["contract_no"], []) if e["type"] == kind and d(e["on"]) <= on] if c else []
-        return evs[-1] if evs else None
+        return max(evs, key=lambda e: e["on"]) if evs else None
+
+    def stopped_since(self, code: str, kind: str, on: dt.date) -> dt.date | None:
+        """The first day of a 停建 (construction_suspended) or 停产 (production_stopped) in force."""
+        e = self.event(code, kind, on)
+        return d(e["on"]) if e is not None else None
 
     # -- tax
     def parcel_tax(self, code: str, year: int) -> Fraction | None:
@@ -155,11 +164,17 @@ class Model:
         if c is None or not self.supplied_by(code, on):
             return False
         if self.event(code, "started", on) is None:
-            return on > plus_months(d(c["schedule"]["start_by"]), 12)
-        prog = self.event(code, "progress", on)
-        if prog is None or "suspended_since" not in prog:
+            if not on > plus_months(d(c["schedule"]["start_by"]), 12):
+                return False
+            gov = self.event(code, "government_delay", on)
+            if gov is not None and "new_start_by" in gov and on > d(gov["new_start_by"]):
+                return on > plus_months(d(gov["new_start_by"]), 12)      # the agreed extension lapsed
+            return True
+        since = self.stopped_since(code, "construction_suspended", on)
+        if since is None or self.event(code, "completion_accepted", on) is not None:
             return False
-        if not on > plus_months(d(prog["suspended_since"]), 12):
+        prog = self.event(code, "progress", on)
+        if prog is None or not on > plus_months(since, 12):
             return False
         return (mu(prog["developed_area"]) < mu(prog["area_to_develop"]) / 3
                 or wan(prog["invested"]) < wan(prog["total_investment"]) / 4)
@@ -170,7 +185,6 @@ class Model:
             return False
         area = mu(c["land_area"])
         done = self.event(code, "completion_accepted", on)
-        prog = self.event(code, "progress", on)
         holds = []
         if done is not None:
             completed = d(done["on"])
@@ -185,8 +199,12 @@ class Model:
                 holds.append(wan(done["fixed_asset_investment"]) / area < Fraction(Decimal(agreed["value"])) / 2)
         elif on > plus_months(d(c["schedule"]["complete_by"]), 24):
             holds.append(True)
-        if prog is not None and "suspended_since" in prog:
-            holds.append(on > plus_months(d(prog["suspended_since"]), 12))
+        stop = self.stopped_since(code, "production_stopped", on)
+        if done is not None and stop is not None:
+            holds.append(on > plus_months(stop, 12))
+        halt = self.stopped_since(code, "construction_suspended", on)
+        if done is None and halt is not None:
+            holds.append(on > plus_months(halt, 12))
         return any(holds)
 
     def categories(self, on: dt.date, tax_year: int) -> dict[str, set[str]]:
@@ -337,7 +355,7 @@ def test_scoring_inputs_come_from_the_tax_records(data):
     assert data.scoring["year"] == Y and ents
     for e in ents:
         codes = [c for c in model.parcels if model.uscc(c) == e["id"]]
-        assert codes and all(data.kinds[c] == "completed" for c in codes)
+        assert codes and all(data.kinds[c] in ("completed", "stopped") for c in codes)
         tax = model.tax.get((e["id"], Y))
         if tax is None:
             assert e["values"]["tax_per_mu"] is None

@@ -272,3 +272,47 @@ def test_unknown_government_cause_is_422(client, uid):
         {"type": "government_delay", "on": "2023-02-15", "cause": "weather"}]})
     assert r.status_code == 422
     assert any(d["path"].startswith("events.0") for d in r.json()["detail"])
+
+
+def test_agreed_new_start_date_is_the_government_disposal_until_it_lapses(client, uid):
+    """Delivered 325 days late (due 2022-03-01, delivered 2023-01-20); the delay is found after the first
+    anniversary of the start date (2023-03-01 → 2024-03-01) and a supplementary agreement of 2024-04-15
+    sets a new start date, 2024-10-01.  On 2024-06-01 the land is idle land caused by the government
+    (53号令 Art. 2, Art. 8), being disposed of by the extension (Art. 12(1)) whose deadline is 2024-10-01:
+    no fee.  The extension lapses without a start: enterprise-caused idle land counted from 2024-10-01
+    (Art. 14): the fee from 2025-10-02, free reclaim from 2026-10-02."""
+    no = register(client, base_contract(uid))
+    post_events(client, no, PAID, {"type": "delivered", "on": "2023-01-20"},
+                {"type": "government_delay", "on": "2024-04-15", "cause": "late_delivery", "new_start_by": "2024-10-01",
+                 "document": "补充协议（示例）第 1 号"})
+    for as_of in ("2024-06-01", "2024-10-01"):
+        f = idle(client, no, as_of)
+        assert (f["state"], f["status"], f["amount"], f["fee"]) == ("government_caused", "not_applicable", None, None), f
+        assert f["cause"] == {"type": "government", "causes": ["late_delivery"],
+                              "labels": ["未按约定的期限、条件交付土地（第八条第一项）"]}
+        d = f["disposal"]
+        assert (d["measure"], d["article"], d["new_start_by"], d["deadline"], d["agreed_on"]) == (
+            "extend_start", "第十二条（一）", "2024-10-01", "2024-10-01", "2024-04-15"), d
+        assert f["deadline"] == "2024-10-01" and f["proposals"] == ["extend_start_by_max_1_year"]
+        assert f["inputs"]["original_start_due"] == "2023-03-01" and f["inputs"]["anniversary_1y"] == "2024-03-01"
+    # before the first anniversary of the original start date the land is not idle at all
+    assert_not_idle(idle(client, no, "2024-03-01"))
+    # the extension lapsed without a start: counted afresh from the extended date
+    f = idle(client, no, "2024-10-02")
+    assert_not_idle(f)
+    assert (f["inputs"]["extension_lapsed_on"], f["inputs"]["anniversary_1y"]) == ("2024-10-01", "2025-10-01")
+    assert_not_idle(idle(client, no, "2025-10-01"))
+    f = idle(client, no, "2025-10-02")
+    assert_idle_fee(f, "idle_1y")
+    assert "第十四条" in f["cite"]["article"]
+    assert idle(client, no, "2026-10-02")["state"] == "idle_2y"
+
+
+def test_land_started_by_the_extended_date_is_not_idle(client, uid):
+    no = register(client, base_contract(uid))
+    post_events(client, no, PAID, {"type": "delivered", "on": "2023-01-20"},
+                {"type": "government_delay", "on": "2024-04-15", "cause": "late_delivery", "new_start_by": "2024-10-01"},
+                {"type": "started", "on": "2024-09-20"})
+    assert_not_idle(idle(client, no, "2024-09-20"))
+    assert_not_idle(idle(client, no, "2026-01-01"))
+    assert idle(client, no, "2024-09-19")["state"] == "government_caused"

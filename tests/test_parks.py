@@ -403,8 +403,11 @@ def test_plan_checks_closed_list_and_statutory_caps(client, uid):
     assert refused(with_contract, plan(cause=gov)) == {"measure"}                           # no idle fee when government-caused
     assert refused(with_contract, plan(measure="complete_supply")) == {"measure"}           # only for 批而未供
     assert refused(with_contract, plan(measure="extend_start", cause=gov, deadline="2024-03-02")) == {"deadline"}
+    enterprise = {"type": "enterprise"}
+    assert refused(with_contract, plan(measure="extend_start", cause=enterprise, deadline="2024-03-01",
+                                       cap_from="2023-06-01")) == {"cap_from"}   # the contract's date counts (its Art. 16)
     assert refused(with_contract, plan(measure="extend_start", cause=gov, deadline="2024-03-01",
-                                       cap_from="2023-06-01")) == {"cap_from"}             # the contract's date counts
+                                       cap_from="2023-01-01")) == {"cap_from"}   # agreed date before the contract's
     assert refused(bare, plan(measure="extend_start", cause=gov, deadline="2024-03-01")) == {"cap_from"}
     assert refused(bare, plan(measure="temporary_use", cause=gov, deadline="2026-01-01")) == {"cap_from"}
     assert refused(bare, plan(measure="temporary_use", cause=gov, cap_from="2025-01-01", deadline="2027-01-02")) == {"deadline"}
@@ -437,9 +440,10 @@ def test_import_park_with_parcels_all_or_nothing(client, uid):
 def test_low_efficiency_stopped_overdue_and_government_idle(client, uid):
     """Three contracts with the base schedule (start_by 2023-03-01, complete_by 2024-06-30):
 
-    S started 2023-03-01, stopped since 2024-01-01 with 15 of 30 亩 developed (½ ≥ ⅓) and 6000 of 9000 万元
-      invested (⅔ ≥ ¼): not idle (53号令 needs one of the two short), but stopped 12 months from
-      2024-01-01 + 12 months = 2025-01-01, so low-efficiency from 2025-01-02;
+    S started 2023-03-01, construction halted since 2024-01-01 (the old progress.suspended_since, before any
+      completion acceptance: 停建) with 15 of 30 亩 developed (½ ≥ ⅓) and 6000 of 9000 万元 invested (⅔ ≥ ¼):
+      not idle (53号令 needs one of the two short), but 停建缓建 for 12 months from 2024-01-01 + 12 months =
+      2025-01-01, so low-efficiency from 2025-01-02 (not 停产: the plant was never accepted);
     O started 2023-03-01, never completed: 2024-06-30 + 2 years = 2026-06-30, overdue from 2026-07-01;
     G never started, the transferor delivered late (government_delay, no new start date agreed): idle land
       with a government cause from 2024-03-02 (one full year after 2023-03-01)."""
@@ -465,8 +469,9 @@ def test_low_efficiency_stopped_overdue_and_government_idle(client, uid):
     assert parcel(client, codes["S"], "2025-01-01")["categories"] == []
     v = parcel(client, codes["S"], "2025-01-02")
     assert cats(v) == ["LOW_EFF"] and v["assessment"]["idle"]["state"] == "not_idle"
-    stop = preds(v)["stopped_12_months"]
+    stop = preds(v)["construction_suspended_12_months"]
     assert (stop["status"], stop["value"], stop["threshold"]) == ("holds", "2024-01-01", "2025-01-01")
+    assert preds(v)["stopped_12_months"]["status"] == "not_met"
     assert preds(v)["tax_per_mu_below_park_average"]["status"] == "not_applicable"        # not completed
 
     assert preds(parcel(client, codes["O"], "2026-06-30"))["completion_overdue_2_years"]["status"] == "not_met"

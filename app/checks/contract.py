@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.checks.contract_inputs import ContractRequest
+from app.checks.inputs import industry_problems
 from app.checks.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
@@ -259,6 +260,9 @@ def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
 
 def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
     known_at = known_at or dt.datetime.now(dt.UTC)
+    bad_industry = industry_problems(req.industry)
+    if bad_industry:
+        raise InputError(bad_industry)
     area = land_area_mu(req)
     land_price_wan(req)
     registry = rulesets.registry(session)

@@ -139,14 +139,48 @@ class Started(_Event):
     type: Literal["started"]
 
 
-class Progress(_Event):
-    type: Literal["progress"]
+class _Ratios(_Event):
     developed_area: Quantity | None = None
     area_to_develop: Quantity | None = None
     invested: Quantity | None = None
     total_investment: Quantity | None = None
     land_price_included: StrictBool = False
-    suspended_since: dt.date | None = None
+
+    def has_ratios(self) -> bool:
+        return any(getattr(self, k) is not None for k in ("developed_area", "area_to_develop", "invested",
+                                                          "total_investment"))
+
+
+class Progress(_Ratios):
+    """A progress report.  ``suspended_since`` is the old single stop field: read as a construction
+    suspension (停建), or as a production stop (停产) when completion was accepted on or before it."""
+
+    type: Literal["progress"]
+    suspended_since: dt.date | None = Field(default=None, description="deprecated: use construction_suspended "
+                                            "or production_stopped")
+
+
+class ConstructionSuspended(_Ratios):
+    """停建: construction halted before completion acceptance, from ``on`` (53号令's stalled test and the
+    停建缓建 low-efficiency class).  May carry the progress figures at the halt."""
+
+    type: Literal["construction_suspended"]
+
+
+class ConstructionResumed(_Event):
+    type: Literal["construction_resumed"]
+
+
+class ProductionStopped(_Event):
+    """停产 (or 半停产 with ``partial``): production stopped after completion acceptance, from ``on``
+    (the 停产 low-efficiency class only: 53号令 does not apply to completed projects)."""
+
+    type: Literal["production_stopped"]
+    partial: StrictBool = False
+
+
+class ProductionResumed(_Event):
+    type: Literal["production_resumed"]
 
 
 class GovernmentDelay(_Event):
@@ -178,12 +212,14 @@ class Payment(_Event):
     demanded: StrictBool = False
 
 
-Event = Annotated[Delivered | ExtensionApproved | Started | Progress | GovernmentDelay | CompletionAccepted | Payment,
+Event = Annotated[Delivered | ExtensionApproved | Started | Progress | ConstructionSuspended | ConstructionResumed
+                  | ProductionStopped | ProductionResumed | GovernmentDelay | CompletionAccepted | Payment,
                   Field(discriminator="type")]
 
 
 EVENT_TYPES = frozenset(m.model_fields["type"].annotation.__args__[0] for m in
-                        (Delivered, ExtensionApproved, Started, Progress, GovernmentDelay, CompletionAccepted, Payment))
+                        (Delivered, ExtensionApproved, Started, Progress, ConstructionSuspended, ConstructionResumed,
+                         ProductionStopped, ProductionResumed, GovernmentDelay, CompletionAccepted, Payment))
 
 
 class EventBatch(_Strict):

@@ -10,8 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator, model_validator
 
+from indicators import tables
 from indicators.catalog import load_catalog
 
 MAX_ABS = Decimal("1e12")
@@ -53,8 +54,26 @@ class Floor(BaseModel):
 
 class Industry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_\-]+$")
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_\-]+$",
+                      description="GB/T 4754 大类 (e.g. 32; C32 is read as 32), or a 中类/小类 under it")
     classification: str = Field(default="GB/T 4754-2017", min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _normalise(self) -> Industry:
+        # "C32" → "32" (the 门类 letter officials often write first); whether the code exists is
+        # checked where a request is evaluated (``industry_problems``), so stored documents still load.
+        self.code = tables.normalise_industry_code(self.code, self.classification)
+        return self
+
+
+def industry_problems(industry: Industry | None, path: str = "industry.code") -> list:
+    """A code that does not exist in its stated classification (where the full list is shipped)."""
+    from app.errors import Problem
+
+    if industry is None:
+        return []
+    why = tables.industry_code_problem(industry.code, industry.classification)
+    return [] if why is None else [Problem(path, f"无效行业代码 {industry.code!r}：{why}")]
 
 
 class Waiver(BaseModel):

@@ -42,7 +42,11 @@ MEASURES: dict[str, tuple[str, tuple[str | None, ...]]] = {
     "investment_intensity_vs_contract": ("<", ("fraction", "%")),
     "months_stopped": (">=", ("月",)),
     "years_past_completion_due": (">", ("年",)),
+    "months_construction_suspended": (">=", ("月",)),
 }
+# 停产 (production stopped, after completion acceptance) and 停建缓建 (construction suspended before
+# it): the two classes of the city plan (三政办〔2021〕5号 二（三）4) read different events.
+MONTH_MEASURES = ("months_stopped", "months_construction_suspended")
 CONFIDENCE = ("✅", "◐", "❓", "⚙")
 
 
@@ -87,7 +91,7 @@ class Predicate(_Strict):
             raise ValueError(f"measure {self.measure} compares with {op!r}, not {self.op!r}")
         if self.parameter.unit not in unit_set:
             raise ValueError(f"parameter unit of {self.measure} must be one of {list(unit_set)}")
-        if self.measure in ("months_stopped", "years_past_completion_due") and self.parameter.value != int(self.parameter.value):
+        if self.measure in (*MONTH_MEASURES, "years_past_completion_due") and self.parameter.value != int(self.parameter.value):
             raise ValueError("months or years must be a whole number")
         if (Fraction(self.parameter.value) * 10**GRID_PLACES).denominator != 1:
             raise ValueError(f"parameter must be exact to {GRID_PLACES} decimals")
@@ -328,23 +332,36 @@ def _one(p: Predicate, rs: ParkRuleSet, f: ParcelFacts, as_of: dt.date, a: Audit
                                    "k": dec_str(k)})
         return _gated(p, rs, gate_key, gate_info, build_inv)
 
-    if m == "months_stopped":
+    if m in MONTH_MEASURES:
         months = int(p.parameter.value)
+        production = m == "months_stopped"
+        word = "停产" if production else "停建"
         if st is None:
-            return lambda h: _result(p, rs, "insufficient_data", "宗地无出让合同，无停产记录来源", missing=["contract_no"])
-        since = st.progress.suspended_since if st.progress is not None else None
+            return lambda h: _result(p, rs, "insufficient_data", f"宗地无出让合同，无{word}记录来源", missing=["contract_no"])
+        if production:
+            since, event = st.production_stopped_since, "production_stopped"
+            if st.production_stop_partial and since is not None:
+                word = "半停产"
+        else:
+            since, event = st.construction_suspended_since, "construction_suspended"
+            if st.completion is not None:
+                return _gated(p, rs, gate_key, gate_info, lambda h: _result(
+                    p, rs, "not_applicable", f"已于 {st.completion.on} 竣工验收：停建缓建类不适用（竣工后停产另行认定）",
+                    inputs={"completed_on": st.completion.on.isoformat()}))
         if since is None:
             return _gated(p, rs, gate_key, gate_info, lambda h: _result(
-                p, rs, "not_met", "未报告停产（progress.suspended_since）", inputs={"suspended_since": None}))
+                p, rs, "not_met", f"未报告{word}（{event}）", inputs={"since": None}))
         full = add_months(since, months)
         key = a.add(kp, Fraction((as_of - full).days), ">", ZERO)
+        inputs = {"since": since.isoformat(), "as_of": as_of.isoformat(), "event": event}
+        if st.stop_read_from:
+            inputs["read_from"] = st.stop_read_from
 
         def build_stop(h: dict) -> dict:
             return _result(p, rs, "holds" if h[key] else "not_met",
-                           f"自 {since} 停产，{'已满' if h[key] else '未满'} {months} 个月（满期之日 {full}）",
+                           f"自 {since} {word}，{'已满' if h[key] else '未满'} {months} 个月（满期之日 {full}）",
                            value=since.isoformat(), threshold=full.isoformat(),
-                           formula="as_of > suspended_since + n 个月（民法典第二百零一、二百零二条）",
-                           inputs={"suspended_since": since.isoformat(), "as_of": as_of.isoformat()})
+                           formula=f"as_of > {event}.on + n 个月（民法典第二百零一、二百零二条）", inputs=inputs)
         return _gated(p, rs, gate_key, gate_info, build_stop)
 
     # years_past_completion_due

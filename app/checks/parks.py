@@ -89,8 +89,11 @@ Measure = Literal["start_development", "extend_start", "change_use_or_planning",
                   "negotiated_paid_reclaim", "swap", "idle_fee", "free_reclaim", "re_tender", "redevelop",
                   "enterprise_upgrade", "merger", "complete_supply", "other"]
 # 53号令 Art. 12 ✅ (lifecycle.md §4.3): statutory caps, in years, and where they run from.
-STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自约定（或政府原因延误后重新约定）的动工开发日期起"),
-                  "temporary_use": (2, "第十二条（四）", "自临时使用开始之日起")}
+# Art. 12: (一) 延长动工开发期限 ≤ 1 year from the start date agreed in the supplementary agreement;
+# (二) 调整土地用途、规划条件; (三) 由政府安排临时使用 ≤ 2 years from its first day; (四) 协议有偿收回;
+# (五) 置换土地; (六) other ways the county sets.
+STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自补充协议约定的动工开发日期起"),
+                  "temporary_use": (2, "第十二条（三）", "自安排临时使用之日起")}
 # Idle-land proposals (app.lifecycle.idle) → measures of the list above.
 PROPOSAL_MEASURES = {"extend_start_by_max_1_year": "extend_start", "temporary_use_max_2_years": "temporary_use",
                      "change_use_or_planning": "change_use_or_planning", "negotiated_paid_reclaim": "negotiated_paid_reclaim",
@@ -828,7 +831,7 @@ def _extension_base(contract: ContractRequest, events: list[dict], as_of: dt.dat
 
 def _extension_cap_months(contract: ContractRequest | None) -> tuple[int, str]:
     years = Decimal(STATUTORY_CAPS["extend_start"][0])
-    why = "53号令第十二条：延长动工开发期限不超过一年"
+    why = "出让合同（示范文本第十六条）：延期开工不超过一年"
     if contract is not None:
         model = contract_models().get(contract.model)
         if model is not None:
@@ -851,12 +854,31 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
     if m == "complete_supply" and parcel.supply_status != "approved_unsupplied":
         problems.append(Problem("measure", "完善供地手续仅适用于批而未供土地 (complete_supply is for approved-unsupplied land)"))
     cap = None
+    model = clause = None
     if m in STATUTORY_CAPS:
         years, article, runs = STATUTORY_CAPS[m]
         law = idle_land_law()
-        if m == "extend_start":
+        if m == "extend_start" and cause in ("government", "force_majeure"):
+            # Art. 12(1): at most one year from the start date agreed in the supplementary agreement —
+            # ``cap_from`` when the agreement is not recorded as an event yet, else the newly agreed date
+            # of the recorded government delay, else the contract's.
+            base = _extension_base(contract, events, req.as_of) if contract is not None else None
+            start_by = contract.schedule.start_by if contract is not None else None
+            if req.cap_from is not None and start_by is not None and req.cap_from < start_by:
+                problems.append(Problem("cap_from", f"补充协议约定的动工日期不能早于合同约定的 {start_by} "
+                                                    f"(the agreed start date cannot precede the contract's {start_by})"))
+            elif req.cap_from is not None:
+                base = req.cap_from
+            months, why, runs = years * 12, f"53号令{article}：自补充协议约定的动工开发日期起延长不超过{years}年", runs
+            if base is None:
+                problems.append(Problem("cap_from", "请填写 cap_from（补充协议约定的动工开发日期）"))
+        elif m == "extend_start":
+            # Not a delay of Art. 8: the contract's own extension clause (GF-2008-2601 Art. 16), from its date.
             base = _extension_base(contract, events, req.as_of) if contract is not None else None
             months, why = _extension_cap_months(contract)
+            runs = "自合同约定的动工开发日期起（合同约定的延期）"
+            model = contract_models().get(contract.model) if contract is not None else None
+            clause = model.limits.get("clauses.extension_max_years") if model is not None else None
             if base is not None and req.cap_from is not None and req.cap_from != base:
                 problems.append(Problem("cap_from", f"延期自合同约定的动工日期 {base} 起算，不能另行指定 "
                                                     f"(the cap runs from the contract's start date {base})"))
@@ -864,14 +886,18 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
             if base is None:
                 problems.append(Problem("cap_from", "无合同约定的动工日期：请填写 cap_from（现行约定的动工日期）"))
         else:
-            base, months, why = req.cap_from, years * 12, f"53号令第十二条：临时使用不超过{years}年"
+            base, months, why = req.cap_from, years * 12, f"53号令{article}：临时使用不超过{years}年"
             if base is None:
                 problems.append(Problem("cap_from", "临时使用须填写开始日期 cap_from (first day of the temporary use)"))
         if base is not None:
             limit = add_months(base, months)
+            cite = model.cite(clause) if m == "extend_start" and cause not in ("government", "force_majeure") \
+                and clause is not None else law.cite(article)
             cap = {"measure": m, "from": base.isoformat(), "months": months, "limit": limit.isoformat(),
-                   "deadline": req.deadline.isoformat(), "why": why, "runs": runs, "cite": law.cite(article)}
-            if req.deadline <= base:
+                   "deadline": req.deadline.isoformat(), "why": why, "runs": runs, "cite": cite}
+            # Starting by the date agreed in the supplementary agreement is itself a valid deadline.
+            agreed = m == "extend_start" and cause in ("government", "force_majeure")
+            if req.deadline < base or (req.deadline == base and not agreed):
                 problems.append(Problem("deadline", f"期限应晚于起算日 {base} (deadline must be after {base})"))
             elif req.deadline > limit:
                 problems.append(Problem("deadline", f"超过法定上限：{why}，自 {base} 起最迟 {limit} "

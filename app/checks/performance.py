@@ -432,7 +432,7 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
     verdict = "fail" if "fail" in statuses else "incomplete" if "insufficient_data" in statuses else "pass"
     total = sum((Fraction(f["amount"]) for f in findings
                  if f.get("amount") and f["status"] == "fail" and f.get("party") != "transferor"), ZERO)
-    return {
+    return {**_reduction_note(findings, price),
         "kind": "performance", "verdict": verdict, "contract_no": contract_no, "as_of": as_of.isoformat(),
         "known_at": known_at.isoformat(), "findings": findings,
         "amount_total": dec_str(total, 2), "amount_label": penalties.AMOUNT_LABEL,
@@ -440,6 +440,24 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
                   "started_on": str(st.started_on), "completed_on": str(st.completion.on if st.completion else None)},
         "events_used": st.events_used, "engine": engine.name, "engine_version": engine.version,
     }
+
+
+def _reduction_note(findings: list[dict], price: Fraction | None) -> dict:
+    """The transferee's contractual penalties (违约金; not the idle fee, an administrative charge) above
+    the land price: shown with the note that a court or arbitration body may reduce a penalty that
+    is excessively higher than the loss on a party's request (民法典 Art. 585 ¶2).  The amounts stay
+    the contractual ones: whether and how much to reduce is for the court."""
+    penalties_total = sum((Fraction(f["amount"]) for f in findings if f.get("amount") and f["status"] == "fail"
+                           and f.get("party") != "transferor" and f["kind"] != "idle_land"), ZERO)
+    out: dict = {"penalty_total": dec_str(penalties_total, 2), "penalty_note": None}
+    if price is not None and penalties_total > price:
+        out["penalty_note"] = {
+            "code": "exceeds_land_price", "penalty_total": dec_str(penalties_total, 2), "land_price": dec_str(price, 2),
+            "cite": {"title": "中华人民共和国民法典", "article": "第五百八十五条第二款", "number": None, "url": None},
+            "message": f"违约金合计 {dec_str(penalties_total, 2)} 万元超过出让价款 {dec_str(price, 2)} 万元。约定的违约金"
+                       f"过分高于造成的损失的，人民法院或者仲裁机构可以根据当事人的请求予以适当减少（民法典第五百八十五条）；"
+                       f"以上金额为合同约定金额，未作调整。"}
+    return out
 
 
 def run(session: Session, contract_no: str, as_of: dt.date, engine: Engine) -> dict:

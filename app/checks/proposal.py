@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from app.checks.inputs import ProposalRequest
+from app.checks.inputs import ProposalRequest, industry_problems
 from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
@@ -112,6 +112,7 @@ def normalise(req: ProposalRequest) -> Normalised:
             if mid in measures and measures[mid] > land:
                 problems.append(Problem(f"measures.{mid}.value", f"{cat.measures[mid].label}大于用地面积 (larger than the site)"))
 
+    problems += industry_problems(req.industry)
     code = req.industry.code if req.industry else None
     site = Site(land_area=land or Fraction(1), measures=measures, floors=floors, industry_code=code,
                 admitted_industries=req.measures.admitted_industries)

@@ -1,5 +1,8 @@
 """Idle land under 53号令: the tests, evaluated by the rule engine, and the state they give.
 
+Only land not yet accepted on completion can be idle: a construction suspension (停建) feeds the
+stalled test; a production stop (停产) after completion acceptance does not (low-efficiency only).
+
 States: ``not_idle``; ``idle_1y`` (not started more than one full year after the start
 date: idle fee 20 % of the price); ``idle_2y`` (two full years: reclaim without
 compensation proposed); ``stalled`` (started, halted ≥ 1 year, and developed < 1/3 of
@@ -56,17 +59,29 @@ def inputs(st: State, land_price: Fraction | None) -> IdleInputs:
     return IdleInputs(_area(p.developed_area), _area(p.area_to_develop), invested, total, land_price)
 
 
+def _extended(st: State) -> bool:
+    """A start date newly agreed after a government-caused delay (53号令 Art. 12(1)) is recorded."""
+    return any(g.new_start_by for g in st.government_delays)
+
+
 def tests(st: State, ins: IdleInputs) -> list[Test]:
     law = idle_land_law()
     out: list[Test] = []
-    due = st.start_due
-    if due is not None:
+    orig, due = st.start_due_without_government, st.start_due
+    if orig is not None:
+        # Art. 2: idle land once one full year has passed since the agreed start date, whatever the cause.
         for key, years in (("idle.not_started_1y", law.idle_fee_after_years), ("idle.not_started_2y", law.reclaim_after_years)):
+            out.append((key, Fraction((st.as_of - anniversary(orig, years)).days), ">", Fraction(0)))
+    if due is not None and _extended(st):
+        # The extension agreed under Art. 12(1): in force up to the new date; once it lapses without a
+        # start, idle land again, now counted from the extended date (Art. 14).
+        out.append(("idle.extension_lapsed", Fraction((st.as_of - due).days), ">", Fraction(0)))
+        for key, years in (("idle.extended_1y", law.idle_fee_after_years), ("idle.extended_2y", law.reclaim_after_years)):
             out.append((key, Fraction((st.as_of - anniversary(due, years)).days), ">", Fraction(0)))
-    p = st.progress
-    if p is not None and p.suspended_since is not None:
+    since = st.construction_suspended_since
+    if since is not None and st.completion is None:
         for key, years in (("idle.suspended_1y", law.stalled_suspended_years), ("idle.suspended_2y", law.reclaim_after_years)):
-            out.append((key, Fraction((st.as_of - anniversary(p.suspended_since, years)).days), ">", Fraction(0)))
+            out.append((key, Fraction((st.as_of - anniversary(since, years)).days), ">", Fraction(0)))
         dev = inv = None
         if ins.to_develop and ins.developed is not None:
             dev = ins.developed / (ins.to_develop * law.stalled_developed_share)
@@ -91,28 +106,61 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
         if st.start_due is None:
             return {**base, "status": "insufficient_data", "state": None, "inputs": inputs_out,
                     "message": "合同未约定开工日期，无法判定是否闲置", "missing": ["schedule.start_by"]}
-        inputs_out["anniversary_1y"] = anniversary(st.start_due, law.idle_fee_after_years).isoformat()
-        inputs_out["anniversary_2y"] = anniversary(st.start_due, law.reclaim_after_years).isoformat()
+        orig, due = st.start_due_without_government, st.start_due
+
+        def anniversaries(d) -> None:
+            inputs_out["anniversary_1y"] = anniversary(d, law.idle_fee_after_years).isoformat()
+            inputs_out["anniversary_2y"] = anniversary(d, law.reclaim_after_years).isoformat()
+
+        anniversaries(orig)
+        if orig != due:
+            inputs_out["original_start_due"] = orig.isoformat()
+        disposal = st.government_disposal if gov else None
         if not holds.get("idle.not_started_1y"):
             return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
-                    "message": f"未开工，但自开工期限 {st.start_due} 起未满一年（满一年之日 {inputs_out['anniversary_1y']}）",
+                    "message": f"未开工，但自开工期限 {orig} 起未满一年（满一年之日 {inputs_out['anniversary_1y']}）",
                     "cite": law.cite("第二条")}
-        if gov_open:
-            return _government(base, inputs_out, gov_open, law)
+        if disposal is not None and disposal.new_start_by is None:
+            return _government(base, inputs_out, gov, law)
+        if disposal is not None and not holds.get("idle.extension_lapsed"):
+            return _government(base, inputs_out, gov, law, extended_to=due, agreement=disposal)
+        if disposal is not None:
+            # The extension lapsed without a start: enterprise-caused idle land, counted from the extended date.
+            anniversaries(due)
+            inputs_out["extension_lapsed_on"] = due.isoformat()
+            if not holds.get("idle.extended_1y"):
+                return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第十四条"),
+                        "message": f"政府原因延误后补充协议约定的开工日期 {due} 已过仍未开工（延期开工违约）；"
+                                   f"闲置自该日起重新计算，未满一年（满一年之日 {inputs_out['anniversary_1y']}）"}
+            two = bool(holds.get("idle.extended_2y"))
+            return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
+                               f"补充协议延长的开工期限 {due} 届满后满{'两' if two else '一'}年未动工开发（企业原因）")
         two = bool(holds.get("idle.not_started_2y"))
         return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
-                           f"超过开工期限 {st.start_due} 满{'两' if two else '一'}年未动工开发")
+                           f"超过开工期限 {due} 满{'两' if two else '一'}年未动工开发")
 
-    p = st.progress
-    if p is None or p.suspended_since is None:
+    if st.completion is not None:
+        # 53号令 concerns land not (fully) developed: a project accepted on completion is not idle land,
+        # whatever happens to its production (停产 is a low-efficiency matter).
+        inputs_out["completed_on"] = st.completion.on.isoformat()
+        if st.production_stopped_since is not None:
+            inputs_out["production_stopped_since"] = st.production_stopped_since.isoformat()
+        return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
+                "message": f"已于 {st.completion.on} 竣工验收，不属闲置土地认定范围"
+                           + (f"（自 {st.production_stopped_since} 停产，按低效用地认定）"
+                              if st.production_stopped_since else "")}
+    since = st.construction_suspended_since
+    if since is None:
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
                 "message": "已动工，未报告停建", "cite": law.cite("第二条")}
-    inputs_out.update(suspended_since=p.suspended_since.isoformat(), developed=dec_str(ins.developed),
+    inputs_out.update(suspended_since=since.isoformat(), developed=dec_str(ins.developed),
                       area_to_develop=dec_str(ins.to_develop), invested_excluding_land_price=dec_str(ins.invested_net),
                       total_investment_excluding_land_price=dec_str(ins.total_net))
+    if st.stop_read_from:
+        inputs_out["stop_read_from"] = st.stop_read_from
     if not holds.get("idle.suspended_1y"):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
-                "message": f"自 {p.suspended_since} 停建未满一年", "cite": law.cite("第二条")}
+                "message": f"自 {since} 停建未满一年", "cite": law.cite("第二条")}
     dev, inv = holds.get("idle.developed_short"), holds.get("idle.invested_short")
     if not (dev or inv) and (dev is None or inv is None):
         # Either test alone makes the land idle: one unknown and the other not short decides nothing.
@@ -122,21 +170,41 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
                 "message": "停建满一年，但缺少开发面积或投资额，无法判定是否闲置"}
     if not (dev or inv):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
-                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）"}
-    if [g for g in gov if g.on >= p.suspended_since] or gov_open:
+                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）：不属闲置土地，"
+                           "按停建缓建类低效用地认定"}
+    if [g for g in gov if g.on >= since] or gov_open:
         return _government(base, inputs_out, gov, law)
     why = "、".join(w for w, h in (("已开发面积不足三分之一", dev), ("已投资额不足总投资 25%", inv)) if h)
     return _enterprise(base, inputs_out, "stalled", ins.land_price, law, f"已动工但停建满一年且{why}",
                        reclaim=bool(holds.get("idle.suspended_2y")))
 
 
-def _government(base: dict, inputs_out: dict, gov: list, law) -> dict:
-    causes = "、".join(sorted({g.cause for g in gov}))
-    return {**base, "status": "not_applicable", "state": "government_caused", "inputs": {**inputs_out, "causes": causes},
-            "cite": law.cite("第八条、第十二条"),
-            "message": f"延迟由政府原因或不可抗力造成（{causes}）：不征收闲置费、不无偿收回，按第十二条协商处置",
-            "proposals": ["extend_start_by_max_1_year", "change_use_or_planning", "temporary_use_max_2_years",
-                          "negotiated_paid_reclaim", "swap"]}
+def _government(base: dict, inputs_out: dict, gov: list, law, *, extended_to=None, agreement=None) -> dict:
+    """Idle land caused by the government or force majeure (Art. 2, Art. 8): no idle fee, no free
+    reclaim; disposed of under Art. 12.  An agreed new start date is that disposal (Art. 12(1)),
+    in force until that date, which is its deadline."""
+    keys = sorted({g.cause for g in gov})
+    causes = "、".join(keys)
+    labels = [law.government_cause_labels.get(k, k) for k in keys]
+    options = [{k: o[k] for k in ("measure", "label", "article")} for o in law.disposal_options]
+    out = {**base, "status": "not_applicable", "state": "government_caused", "inputs": {**inputs_out, "causes": causes},
+           "cause": {"type": "force_majeure" if keys == ["force_majeure"] else "government", "causes": keys,
+                     "labels": labels},
+           "fee": None, "cite": law.cite("第二条、第八条、第十二条"), "disposal_options": options,
+           "proposals": [o["proposal"] for o in law.disposal_options]}
+    why = f"闲置土地，由政府原因或不可抗力造成（{'；'.join(labels)}）：不征收闲置费、不无偿收回"
+    if extended_to is None:
+        return {**out, "disposal": None, "deadline": None,
+                "message": f"{why}，应按第十二条协商处置（尚未约定处置方式）"}
+    ext = law.disposal("extend_start")
+    disposal = {"measure": "extend_start", "label": ext["label"], "article": ext["article"],
+                "agreed_on": agreement.on.isoformat(), "document": agreement.document,
+                "new_start_by": extended_to.isoformat(), "deadline": extended_to.isoformat(),
+                "cite": law.cite(ext["article"])}
+    doc = f"（{agreement.document}）" if agreement.document else ""
+    return {**out, "disposal": disposal, "deadline": extended_to.isoformat(), "proposals": [ext["proposal"]],
+            "message": f"{why}；处置：{agreement.on} 补充协议{doc}延长动工开发期限至 {extended_to}（第十二条（一）），"
+                       f"须于该日前动工，逾期未动工的自该日起按企业原因闲置计算"}
 
 
 def _enterprise(base: dict, inputs_out: dict, state: str, price: Fraction | None, law, why: str,

@@ -52,6 +52,11 @@ class IdleLandLaw:
     stalled_invested_share: Fraction
     invested_excludes_land_price: bool
     government_causes: tuple[str, ...]
+    government_cause_labels: dict
+    disposal_options: tuple[dict, ...]          # Art. 12: measure, proposal, article, label, cap_years
+
+    def disposal(self, measure: str) -> dict:
+        return next(o for o in self.disposal_options if o["measure"] == measure)
 
     def cite(self, article: str) -> dict:
         doc = self.documents["mlr-53"]
@@ -70,4 +75,6 @@ def idle_land_law() -> IdleLandLaw:
         stalled_invested_share=Fraction(raw["stalled_invested_share"]),
         invested_excludes_land_price=bool(raw["invested_excludes_land_price"]),
         government_causes=tuple(raw["government_causes"]),
+        government_cause_labels=dict(raw["government_cause_labels"]),
+        disposal_options=tuple(dict(o) for o in raw["disposal_options"]),
     )

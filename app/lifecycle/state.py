@@ -43,6 +43,11 @@ class State:
     government_delays: list[GovernmentDelay] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     events_used: list[str] = field(default_factory=list)
+    # 停建 (before completion acceptance) and 停产 (after it): the first day of the stop in force.
+    construction_suspended_since: dt.date | None = None
+    production_stopped_since: dt.date | None = None
+    production_stop_partial: bool = False
+    stop_read_from: str | None = None       # "progress.suspended_since" when read from the old field
 
     @property
     def start_due(self) -> dt.date | None:
@@ -52,6 +57,20 @@ class State:
         if base is None:
             return None
         return max([base, *moved])
+
+    @property
+    def start_due_without_government(self) -> dt.date | None:
+        """The agreed start date moved only by approved extensions (the contract's Art. 16): the date
+        whose first anniversary makes the land idle (53号令 Art. 2) whatever caused the delay."""
+        base = self.contract.schedule.start_by
+        return None if base is None else max([base, *(e.new_start_by for e in self.extensions)])
+
+    @property
+    def government_disposal(self) -> GovernmentDelay | None:
+        """The government-caused delay in force: the latest recorded one.  With ``new_start_by`` it
+        records the extension agreed in a supplementary agreement (53号令 Art. 12(1)); without, the
+        disposal is still to be negotiated."""
+        return max(self.government_delays, key=lambda g: g.on) if self.government_delays else None
 
     @property
     def complete_due(self) -> dt.date | None:
@@ -99,6 +118,18 @@ def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State
             st.completion = ev
         elif ev.type == "progress":
             st.progress = ev
+            _legacy_stop(st, ev)
+        elif ev.type == "construction_suspended":
+            st.construction_suspended_since, st.stop_read_from = ev.on, None
+            if ev.has_ratios():
+                st.progress = Progress.model_validate({**ev.model_dump(exclude={"type", "correct", "note"}),
+                                                       "type": "progress"})
+        elif ev.type == "construction_resumed":
+            st.construction_suspended_since = None
+        elif ev.type == "production_stopped":
+            st.production_stopped_since, st.production_stop_partial, st.stop_read_from = ev.on, ev.partial, None
+        elif ev.type == "production_resumed":
+            st.production_stopped_since = None
         elif ev.type == "extension_approved":
             st.extensions.append(ev)
         elif ev.type == "government_delay":
@@ -108,22 +139,59 @@ def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State
     return st
 
 
+def _legacy_stop(st: State, ev: Progress) -> None:
+    """The old single field ``progress.suspended_since``: a construction suspension, or a production
+    stop when completion was accepted on or before that day.  As before, the latest progress report
+    states the stop in force (one without the field ends a stop read from an earlier report)."""
+    if ev.suspended_since is None:
+        if st.stop_read_from is not None:
+            st.construction_suspended_since = st.production_stopped_since = None
+            st.stop_read_from = None
+        return
+    if st.completion is not None and st.completion.on <= ev.suspended_since:
+        st.production_stopped_since, st.production_stop_partial = ev.suspended_since, False
+    else:
+        st.construction_suspended_since = ev.suspended_since
+    st.stop_read_from = "progress.suspended_since"
+
+
+def _stop_problems(stored: list[dict], new: list) -> list[Problem]:
+    """停建 is before completion acceptance, 停产 after it."""
+    done = [dt.date.fromisoformat(e["on"]) for e in effective_events(stored) if e["type"] == "completion_accepted"]
+    done += [ev.on for ev in new if ev.type == "completion_accepted"]
+    accepted = min(done) if done else None
+    out = []
+    for i, ev in enumerate(new):
+        if ev.type == "construction_suspended" and accepted is not None and ev.on >= accepted:
+            out.append(Problem(f"events.{i}.type", f"已于 {accepted} 竣工验收：竣工后停止生产为停产，请用 production_stopped "
+                                                   f"(completion was accepted on {accepted}: use production_stopped)"))
+        if ev.type == "production_stopped" and (accepted is None or ev.on < accepted):
+            when = f"停产日期早于竣工验收 {accepted}" if accepted else "尚未竣工验收"
+            out.append(Problem(f"events.{i}.type", f"{when}：建设期停工为停建，请用 construction_suspended "
+                                                   f"(before completion acceptance: use construction_suspended)"))
+    return out
+
+
 def validate_new_events(contract: ContractRequest, stored: list[dict], new: list) -> None:
     """Refuse what the contract model forbids: an extension beyond the 1-year cap, a
     correction of an unknown event or of an event of another type."""
-    problems = []
+    problems = _stop_problems(stored, new)
     known = {e["id"]: e for e in stored}
     model = contract_models().get(contract.model)
     cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
     agreed = contract.clauses.extension_max_years
     cap_months = int(round(min(Decimal(str(cap)), agreed) * 12)) if agreed is not None else int(round(Decimal(str(cap)) * 12))
-    # The cap runs from the start date in force: the contract's, or the one newly agreed after a
-    # government-caused delay (53号令 Art. 12: extension ≤ 1 year from the new start date).
-    base = contract.schedule.start_by
-    for e in effective_events(stored):
-        if e["type"] == "government_delay" and e.get("new_start_by"):
-            base = max(base, dt.date.fromisoformat(e["new_start_by"])) if base else None
+    # The cap runs from the contract's start date (its extension clause), or — after a government-caused
+    # delay — from the start date agreed in the supplementary agreement (53号令 Art. 12(1): at most one
+    # year from that date), whether that agreement is stored or earlier in this batch.
+    start_by = contract.schedule.start_by
+    agreed_dates = [dt.date.fromisoformat(e["new_start_by"]) for e in effective_events(stored)
+                    if e["type"] == "government_delay" and e.get("new_start_by")]
     for i, ev in enumerate(new):
+        if ev.type == "government_delay" and ev.new_start_by is not None and ev.correct is None:
+            agreed_dates.append(ev.new_start_by)
+        base = max([start_by, *agreed_dates]) if start_by is not None else None
+        months = 12 if agreed_dates and base != start_by else cap_months
         if ev.correct is not None:
             target = known.get(ev.correct)
             if target is None:
@@ -131,17 +199,16 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
             elif target["type"] != ev.type:
                 problems.append(Problem(f"events.{i}.correct", f"更正事件类型应为 {target['type']}，实际 {ev.type}"))
         if ev.type == "extension_approved":
-            start_by = base
-            if start_by is None:
+            if base is None:
                 problems.append(Problem(f"events.{i}.new_start_by", "合同未约定开工日期，无法延期"))
                 continue
-            limit = add_months(start_by, cap_months)
-            if ev.new_start_by <= start_by:
-                problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {start_by}"))
+            limit = add_months(base, months)
+            if ev.new_start_by <= base:
+                problems.append(Problem(f"events.{i}.new_start_by", f"新开工日期应晚于约定开工日期 {base}"))
             elif ev.new_start_by > limit:
                 problems.append(Problem(f"events.{i}.new_start_by",
-                                        f"延期超过上限（{cap_months} 个月，即不晚于 {limit}）：拒绝 "
-                                        f"(an extension may not exceed {cap_months} months from {start_by})"))
+                                        f"延期超过上限（{months} 个月，即不晚于 {limit}）：拒绝 "
+                                        f"(an extension may not exceed {months} months from {base})"))
     if problems:
         raise InputError(problems)
 

@@ -23,6 +23,10 @@ from indicators import tables, units
 from indicators.catalog import load_catalog
 
 OPS = (">=", "<=", ">", "<", "between", "in", "is_true")
+# Operators whose threshold is implied by the operator itself: a rule author may leave the
+# threshold out (``op: is_true`` means "must be true"); the document is normalised to the
+# explicit form, so both spellings have the same digest.
+IMPLIED_THRESHOLDS: dict[str, Any] = {"is_true": True}
 # Thresholds reach the engine as integers scaled by 10**GRID_PLACES; a threshold
 # with more decimals (in the indicator's canonical unit) could not be compared exactly.
 GRID_PLACES = 6
@@ -263,6 +267,8 @@ def validate_document(raw: Any) -> RuleSetDoc:
             except units.UnitError as e:
                 out.append(Problem(f"{base}.unit", f"{e} (indicator {r.indicator} is in {ind.unit or 'no unit'})"))
                 continue
+        if r.threshold is None and not r.by_industry and r.op in IMPLIED_THRESHOLDS:
+            r.threshold = IMPLIED_THRESHOLDS[r.op]
         if r.threshold is None and not r.by_industry:
             out.append(Problem(f"{base}.threshold", "缺少阈值 (threshold or by_industry is required)"))
         _check_threshold(r.threshold, r.op, r.unit, ind.kind, f"{base}.threshold", out)

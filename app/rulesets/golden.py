@@ -46,17 +46,19 @@ class CaseResult:
 
 
 def bundled_registry(root: Path = RULES_DIR) -> Registry:
-    """Every bundled version, validated (including against its parents), published at EPOCH."""
+    """Every bundled version, validated (including against its parents), published from EPOCH on, one
+    second apart in file order — as the service publishes them at start-up — so that a later version
+    of a rule set with the same ``effective_from`` (a correction, e.g. sanmenxia 2021.2) wins."""
     reg = Registry()
     docs = [validate_document(load_yaml(p)) for p in bundled_files(root)]
     by_id: dict[str, list] = {}
     for d in docs:
         by_id.setdefault(d.id, []).append(d)
-    for d in docs:
+    for i, d in enumerate(docs):
         problems = ancestry_problems(d, by_id)
         if problems:
             raise InputError(problems)
-        reg.add(Published(d, digest(d), EPOCH))
+        reg.add(Published(d, digest(d), EPOCH + dt.timedelta(seconds=i)))
     return reg
 
 

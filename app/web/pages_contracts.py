@@ -46,6 +46,8 @@ SECTION = {"section": "contracts"}
 # ---------------------------------------------------------------- labels (codes → Chinese)
 
 EVENT_LABELS = {"delivered": "交付土地", "extension_approved": "批准延期开工", "started": "开工", "progress": "建设进度",
+                "construction_suspended": "停建（竣工验收前停止建设）", "construction_resumed": "复工",
+                "production_stopped": "停产（竣工验收后停止生产）", "production_resumed": "复产",
                 "government_delay": "政府原因延误", "completion_accepted": "竣工验收", "payment": "支付出让价款"}
 GOV_CAUSES = {"late_delivery": "迟延交地", "plan_change": "规划调整", "policy_change": "政策调整", "petition": "信访",
               "military_or_heritage": "军事管制或文物保护", "other_government_act": "其他政府行为",
@@ -53,7 +55,8 @@ GOV_CAUSES = {"late_delivery": "迟延交地", "plan_change": "规划调整", "p
 EVENT_FIELDS = {"due_on": "应付日", "amount": "金额", "demanded": "已催告", "new_start_by": "新开工期限",
                 "document": "批准文件", "cause": "原因", "developed_area": "已开发面积", "area_to_develop": "应开发面积",
                 "invested": "已投资", "total_investment": "总投资", "land_price_included": "投资含地价",
-                "suspended_since": "停建自", "fixed_asset_investment": "固定资产投资", "total_floor_area": "总建筑面积",
+                "suspended_since": "停建/停产自（旧字段：竣工验收前为停建，之后为停产）", "partial": "半停产",
+                "fixed_asset_investment": "固定资产投资", "total_floor_area": "总建筑面积",
                 "building_footprint": "建筑物基底面积", "structure_footprint": "构筑物基底面积", "yard_area": "露天堆场面积",
                 "admin_land_area": "行政办公及生活服务设施用地", "admin_floor_area": "行政办公及生活服务设施建筑面积",
                 "green_area": "绿地面积", "floors": "楼层", "note": "备注"}
