@@ -156,6 +156,8 @@ def rows_to_requests(columns, rows, kind: str) -> list[tuple[int, dict]]:
                 v = {"value": _number(v), **({"unit": unit} if unit else {})}
             elif field in ("year",):
                 v = int(v) if isinstance(v, int | float) and float(v).is_integer() else v
+            elif field == "tax_region" and isinstance(v, int | float) and float(v).is_integer():
+                v = str(int(v))          # a code typed as a number: 411202, not 411202.0
             else:
                 v = str(v) if not isinstance(v, str) else v
             _set(req, field, v)

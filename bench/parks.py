@@ -79,6 +79,7 @@ def main() -> None:
 
     from app import demo
     from app.checks import parks
+    from app.checks.visibility import ALL
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine
@@ -132,11 +133,11 @@ def main() -> None:
 
         def load_only() -> object:
             with Session(engine) as s:
-                return parks.load(s, pid)
+                return parks.load(s, pid, ALL)
 
         def load_tax() -> object:
             with Session(engine) as s:
-                d = parks.load(s, pid)
+                d = parks.load(s, pid, ALL)
                 return parks.park_tax(d, year), parks.park_tax(d, year - 1)
 
         say("\ntiming baselines …")

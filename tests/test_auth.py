@@ -435,8 +435,13 @@ def test_tax_records_of_an_enterprise_within_the_jurisdiction(scene, scoped):
     for who in ("all", "city"):
         r = scoped[who].get("/v1/tax-records", params={"uscc": scene["uscc"]})
         assert r.status_code == 200 and r.json()["records"][0]["tax_paid"]["value"] == "450", r.text
-    for who in ("county", "luoyang"):       # the code was issued by the city (411200), not the county
-        assert scoped[who].get("/v1/tax-records", params={"uscc": scene["uscc"]}).status_code == 403, who
+    for who in ("county", "luoyang"):       # reported by the city's authority (411200, the USCC's default)
+        r = scoped[who].get("/v1/tax-records", params={"uscc": scene["uscc"]})
+        assert r.status_code == 200, (who, r.text)
+        body = r.json()
+        assert body["withheld"] == 1 and body["count"] == 0, (who, body)
+        assert body["records"] == [{"year": 2024, "current": True, "status": "withheld", "withheld": True,
+                                    "message": "不在本辖区权限内"}], (who, body)
 
 
 def test_decisions_holding_tax_follow_the_jurisdiction(scene, scoped):

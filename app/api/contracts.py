@@ -12,6 +12,7 @@ from app.api.deps import EngineDep, SessionDep
 from app.api.scope_writes import WriteCaller
 from app.checks import contract as contract_check
 from app.checks.contract_inputs import ContractRequest, EventBatch
+from app.checks.visibility import TaxView
 from app.lifecycle.state import validate_new_events
 from app.store import contracts as store
 
@@ -77,8 +78,9 @@ def _as_of(as_of: dt.date | None) -> dt.date:
 def performance(contract_no: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                 as_of: dt.date | None = Query(None, description="the date to assess; default today")) -> dict:
     """Where the contract stands on ``as_of``.  It holds the transferee's tax records (亩均税收
-    per year), so a key with a jurisdiction gets 403 for a contract outside it."""
+    per year), so a key with a jurisdiction gets 403 for a contract outside it; inside it, a year
+    whose record was reported by a region outside the key's scope is ``withheld``."""
     from app.checks import performance as perf
 
     scope.contract(session, caller, contract_no)
-    return perf.run(session, contract_no, _as_of(as_of), engine)
+    return perf.run(session, contract_no, _as_of(as_of), engine, view=TaxView.of(caller))

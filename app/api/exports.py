@@ -25,6 +25,7 @@ from app.api import scope
 from app.api.auth import ReadCaller
 from app.api.deps import EngineDep, SessionDep
 from app.checks import parks
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.errors import NotFound
 
 router = APIRouter(tags=["exports"])
@@ -33,7 +34,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
 _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
-VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足"}
+VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
+            WITHHELD_STATUS: WITHHELD_ZH}
 SHARE_LABEL = "未列入问题类型"
 
 
@@ -96,7 +98,7 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
     """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/ledger
     on = as_of or dt.date.today()
-    led = parks.ledger(session, park_id, on, engine)
+    led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
     flat = parks.flat_ledger(led)
     columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]
     area_i = parks.LEDGER_COLUMNS.index("面积（亩）")
@@ -108,6 +110,8 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
     notes = [f"类型合计：{_categories_text(cats)}；未制定处置方案 {led['without_plan']} 宗。",
              _area_text(),
              f"低效用地认定中的亩均税收按 {on.year - 1} 年度（{on} 前最近一个完整年度）。",
+             *([f"{len(led['withheld'])} 宗宗地的低效用地认定取决于{WITHHELD_ZH}的税收数据，未列入类型："
+                f"{'、'.join(led['withheld'])}。"] if led.get("withheld") else []),
              *_example_notes(session, park_id, on),
              f"截至 {on}；制表 {_stamp()}（北京时间）；规则引擎 {led['engine']} {led['engine_version']}。"]
     data = excel.write_table(f"{name} 一宗一策台账（截至 {on}）", columns, rows, totals=totals, sheet="一宗一策台账", notes=notes)
@@ -142,6 +146,10 @@ def evaluation_rows(ev: dict) -> list[list[Any]]:
     for p in t["parcels_missing_data"]:
         items.append((p["code"], [p["code"], None, _qv(p["area"]), None, None, None, None,
                                   "、".join(labels.get(p["code"], [])), f"缺数据，不计入：{p['reason']}"]))
+    for p in t.get("parcels_withheld", []):
+        # Neither the taxpayer nor any figure: the row says only that it is withheld.
+        items.append((p["code"], [p["code"], WITHHELD_ZH, _qv(p["area"]), None, WITHHELD_ZH, WITHHELD_ZH, WITHHELD_ZH,
+                                  "、".join(labels.get(p["code"], [])), f"税收数据{WITHHELD_ZH}，本行不显示"]))
     items.sort(key=lambda x: x[0])
     return [[n, *row] for n, (_, row) in enumerate(items, start=1)]
 
@@ -153,26 +161,38 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
     end with its counted tax and 亩均税收; totals = Σ rows; the park figure, target, land by
     category and the bases in the notes.  Stored as a decision, like GET …/evaluation."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/evaluation
-    ev = parks.run_evaluation(session, park_id, year, engine)
+    ev = parks.run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
     t = ev["tax_per_mu"]
     rows = evaluation_rows(ev)
-    totals = {1: f"共 {len(rows)} 宗", 3: _total(rows, 3), 4: _total(rows, 4), 5: _total(rows, 5)}
+    hidden = len(t.get("parcels_withheld", []))
+    totals = {1: f"共 {len(rows)} 宗" + (f"（{hidden} 宗{WITHHELD_ZH}，未计入本行合计）" if hidden else ""),
+              3: _total(rows, 3), 4: _total(rows, 4), 5: _total(rows, 5)}
     name = ev["park_name"] or park_id
     tgt = ev["target"]
     value = t["value"]["value"] if t["value"] else None
     fig = (f"园区亩均税收 = Σ计入税收 ÷ Σ计入面积 = {t['total_tax']['value']} ÷ {t['area_counted']['value']} = {value} 万元/亩"
-           if value is not None else "园区亩均税收：数据不足，无法计算（缺数据不视为零）")
+           + ("（按全部企业计算，含不逐宗显示的宗地）" if hidden else "")
+           if value is not None else f"园区亩均税收：{t.get('message') or WITHHELD_ZH}" if t["status"] == WITHHELD_STATUS
+           else "园区亩均税收：数据不足，无法计算（缺数据不视为零）")
     target = (f"目标 {tgt['value']['value']} 万元/亩（{tgt.get('source')}）；"
-              f"差距 {(tgt.get('distance') or {}).get('value')} 万元/亩，完成率 {(tgt.get('attainment') or {}).get('value')}%"
+              + (f"差距、完成率{WITHHELD_ZH}" if tgt.get("status") == WITHHELD_STATUS else
+                 f"差距 {(tgt.get('distance') or {}).get('value')} 万元/亩，完成率 {(tgt.get('attainment') or {}).get('value')}%")
               if tgt.get("value") else "未设目标")
     yoy = ev["year_over_year"]
+    counted_area = (t.get("area_counted") or {}).get("value", WITHHELD_ZH if t["status"] == WITHHELD_STATUS else None)
+    if yoy.get("status") == WITHHELD_STATUS:
+        yoy_text = f"上年（{yoy['previous_year']}）比较：{yoy.get('message')}。"
+    else:
+        yoy_text = (f"上年（{yoy['previous_year']}）园区亩均税收 {(yoy.get('previous') or {}).get('value')} 万元/亩；"
+                    f"变化 {(yoy.get('change') or {}).get('value')} 万元/亩"
+                    f"（{(yoy.get('change_percent') or {}).get('value')}%）。")
     land = ev["land"]
     cats = {k: (v["count"], v["area"]["value"]) for k, v in land["by_category"].items()}
     notes = [f"{fig}；{target}；结论：{VERDICTS.get(ev['verdict'], ev['verdict'])}。",
-             f"已供工业用地 {t['area_in_scope']['value']} 亩，有税收数据 {t['area_counted']['value']} 亩"
-             f"（覆盖率 {(t.get('coverage') or {}).get('value')}%）；缺数据的宗地不计入，不视为零。",
-             f"上年（{yoy['previous_year']}）园区亩均税收 {(yoy.get('previous') or {}).get('value')} 万元/亩；"
-             f"变化 {(yoy.get('change') or {}).get('value')} 万元/亩（{(yoy.get('change_percent') or {}).get('value')}%）。",
+             f"已供工业用地 {t['area_in_scope']['value']} 亩，有税收数据 {counted_area} 亩"
+             f"（覆盖率 {(t.get('coverage') or {}).get('value', WITHHELD_ZH if t['status'] == WITHHELD_STATUS else None)}%）；"
+             f"缺数据的宗地不计入，不视为零。",
+             yoy_text,
              f"土地分类（{ev['as_of']}）：{_categories_text(cats)}；登记 {land['registered']['count']} 宗 "
              f"{land['registered']['area']['value']} 亩，已供 {land['supplied']['count']} 宗 "
              f"{land['supplied']['area']['value']} 亩。",
@@ -205,7 +225,7 @@ def _scoring_document(session, run_id: str) -> dict:
 def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     """A stored scoring run as a printable sheet, in rank order: class, score, every indicator's
     value (its unit) and sub-score; unscored (incomplete) enterprises last."""
-    doc = scope.scoring_run(_scoring_document(session, run_id), caller)   # as GET /v1/scoring/runs/{id}
+    doc = scope.scoring_run(session, _scoring_document(session, run_id), caller)   # as GET /v1/scoring/runs/{id}
     rs = doc["ruleset"]
     inds = rs["indicators"]
     columns: list[tuple[str, str | None]] = [("排名", None), ("排名百分位", "%"), ("类别", None), ("类别说明", None),
@@ -245,10 +265,13 @@ def _r2(v: Decimal | None) -> Decimal | None:
 
 def tax_chart(ev: dict) -> str:
     t = ev["tax_per_mu"]
-    bars: list[tuple[str, object]] = [(f"园区平均（{len(t['parcels_counted'])} 宗）", _r2(_qv(t["value"])))]
+    average = (f"园区平均（{WITHHELD_ZH}）" if t["status"] == WITHHELD_STATUS else
+               f"园区平均（{len(t['parcels_counted']) + len(t.get('parcels_withheld', []))} 宗）")
+    bars: list[tuple[str, object]] = [(average, _r2(_qv(t["value"])))]
     counted = sorted(t["parcels_counted"], key=lambda p: (_qv(p["tax_per_mu"]), p["code"]))
     bars += [(p["code"], _r2(_qv(p["tax_per_mu"]))) for p in counted]
     bars += [(p["code"], None) for p in sorted(t["parcels_missing_data"], key=lambda p: p["code"])]
+    bars += [(f"{p['code']}（{WITHHELD_ZH}）", None) for p in sorted(t.get("parcels_withheld", []), key=lambda p: p["code"])]
     target = _qv(ev["target"]["value"])
     label = "目标"
     if target is None and t["value"] is not None:
@@ -283,7 +306,7 @@ def evaluation_svg(park_id: str, session: SessionDep, engine: EngineDep, caller:
                                                  "categories: land by category (area)")) -> Response:
     """The park evaluation as a chart (not stored as a decision: a picture of GET …/evaluation)."""
     scope.park(session, caller, park_id)      # a picture of the tax figures
-    ev = parks.evaluate(session, park_id, year, engine)
+    ev = parks.evaluate(session, park_id, year, engine, view=TaxView.of(caller))
     if chart == "tax_per_mu":
         svg = tax_chart(ev)
     else:

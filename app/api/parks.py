@@ -15,6 +15,7 @@ from app.api.auth import READ, WRITE, ReadCaller, allow
 from app.api.deps import EngineDep, SessionDep
 from app.api.scope_writes import WriteCaller
 from app.checks import parks
+from app.checks.visibility import TaxView
 from app.errors import InputError
 from app.store import parks as parks_store
 
@@ -84,7 +85,7 @@ def ledger(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCal
     """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan.
     Its low-efficiency predicates hold 亩均税收: 403 for a park outside the key's jurisdiction."""
     scope.park(session, caller, park_id)
-    return parks.ledger(session, park_id, _as_of(as_of), engine)
+    return parks.ledger(session, park_id, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
 @router.get("/v1/parks/{park_id}/evaluation")
@@ -94,7 +95,7 @@ def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: Rea
     the target, the parcels pulling it down, year-over-year change.  Stored as a decision.
     Tax records throughout: 403 for a park outside the key's jurisdiction."""
     scope.park(session, caller, park_id)
-    return parks.run_evaluation(session, park_id, year, engine)
+    return parks.run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
 
 
 @router.post("/v1/parcels", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
@@ -113,7 +114,7 @@ def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCa
     """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results
     (亩均税收 among them: 403 for a parcel whose park is outside the key's jurisdiction)."""
     scope.parcel(session, caller, code)
-    return parks.parcel_view(session, code, _as_of(as_of), engine)
+    return parks.parcel_view(session, code, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
 @router.put("/v1/parcels/{code}/plan", status_code=201, dependencies=allow(*WRITE),

@@ -1,45 +1,45 @@
-"""Tax confidentiality: tax amounts only for the caller's jurisdiction (issue 6, item 1).
+"""Tax confidentiality by jurisdiction (issue 6, item 1; issue 10, item 1).
 
-A key with a jurisdiction (``keys create --jurisdiction 411200``) sees tax amounts of parks and
-contracts whose division code falls under it (4112xx) and of enterprises whose 统一社会信用代码
-was issued there (characters 3–8 of the code are the registering authority's division code).
-A key without one, and open mode, see everything.
+Two rules, both needed:
 
-Endpoints about one park, contract or enterprise refuse (403) rather than hide: an empty answer
-would read as "no tax data" to an auditor.  Lists of many enterprises (scoring runs) are filtered
-to the enterprises in scope, with a note saying how many were left out, so that a county auditor
-can still see their enterprises' places in a city-wide run.
+- **the object**: a key with a jurisdiction (``keys create --jurisdiction 411200``) reads the
+  tax-bearing views of parks, parcels and contracts whose division code falls under it (4112xx);
+  one outside it is refused (403) rather than hidden: an empty answer would read as "no tax data";
+- **the rows**: inside such a view, each tax row is shown only where the region of the tax
+  authority that reported it is inside the key's scope (``app.checks.visibility``: the use-case
+  functions take the caller's ``TaxView`` and withhold the others before any arithmetic).
+  Linking a contract or parcel to an enterprise of another county never widens what a key sees.
+
+A key without a jurisdiction, and open mode, see everything.  Stored decisions holding tax
+record the regions of the figures they contain (``tax_regions``); reading one needs a key that
+sees all of them.  Lists of many enterprises (scoring runs) are filtered to the enterprises
+whose region (``app.store.tax.enterprise_regions``) is in scope, with a note saying how many were
+left out, so that a county auditor can still see their enterprises' places in a city-wide run.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from fastapi import HTTPException
 from sqlmodel import Session, select
 
 from app.api.auth import Caller, scope_prefix
+from app.store import tax
 from app.store.models import Contract, Decision, Parcel, Park
 
-_USCC_REGION = re.compile(r"^\d{6}$")
+TAX_KINDS = ("performance", "park_evaluation", "scoring")
 
 
 def enterprise_region(uscc: str | None) -> str | None:
-    """The division code inside a 统一社会信用代码 (None if it has none)."""
-    region = uscc[2:8] if isinstance(uscc, str) and len(uscc) == 18 else ""
-    return region if _USCC_REGION.match(region) else None
+    """The default region of a 统一社会信用代码 (characters 3–8; None if it has none)."""
+    return tax.default_region(uscc)
 
 
 def _refuse(caller: Caller, what: str) -> HTTPException:
     return HTTPException(403, f"{what} is outside this key's jurisdiction {caller.jurisdiction} "
                               f"(code prefix {scope_prefix(caller.jurisdiction or '')}); tax data is confidential "
                               f"(税收数据仅限本辖区)")
-
-
-def enterprise(caller: Caller, uscc: str) -> None:
-    if not caller.sees_jurisdiction(enterprise_region(uscc)):
-        raise _refuse(caller, f"enterprise {uscc}")
 
 
 def park(session: Session, caller: Caller, park_id: str) -> None:
@@ -69,25 +69,73 @@ def contract(session: Session, caller: Caller, contract_no: str) -> None:
 
 def decision(session: Session, caller: Caller, decision_id: str) -> None:
     """Decisions that store tax records (a contract's performance, a park's yearly evaluation)
-    follow their contract's or park's scope.  Proposal and contract checks hold the applicant's
-    own planned figures and scoring decisions hold only counts and digests: readable by all."""
+    follow their contract's or park's scope, and need a key that sees every region whose tax
+    figures they contain (403 otherwise).  Proposal and contract checks hold the applicant's own
+    planned figures and scoring decisions hold only counts and digests: readable by all."""
     if caller.jurisdiction is None:
         return
     row = session.exec(select(Decision).where(Decision.id == decision_id)).first()
-    if row is None or row.kind not in ("performance", "park_evaluation"):
+    if row is None or row.kind not in TAX_KINDS:
         return
     payload = json.loads(row.payload)
     if row.kind == "performance":
         contract(session, caller, str(payload.get("contract_no")))
-    else:
+    elif row.kind == "park_evaluation":
         park(session, caller, str(payload.get("park")))
+    hidden = sorted({str(r) for r in decision_tax_regions(session, row.kind, payload) if not caller.sees_jurisdiction(r)})
+    if hidden:
+        raise HTTPException(403, f"decision {decision_id} contains tax figures reported by regions outside this key's "
+                                 f"jurisdiction {caller.jurisdiction} ({', '.join(hidden)}); tax data is confidential "
+                                 f"(决定含不在本辖区权限内的税收数据)")
 
 
-def scoring_run(doc: dict, caller: Caller) -> dict:
-    """A stored scoring run with only the enterprises in scope (ranks as in the whole run)."""
+def decision_tax_regions(session: Session, kind: str, payload: dict) -> list[str | None]:
+    """The regions whose tax figures a stored decision contains.  Decisions stored since tax
+    rows carry a region say so (``tax_regions``); for older ones the regions are derived the
+    way their rows were backfilled (the USCC's default), from every USCC the payload names and,
+    for a performance audit, from its contract's transferee — an unknown one is None (readable
+    only by keys without a jurisdiction)."""
+    if kind not in TAX_KINDS:
+        return []
+    if isinstance(payload.get("tax_regions"), list):
+        return list(payload["tax_regions"])
+    if kind == "scoring":
+        return []          # counts and digests only
+    out: set[str | None] = {enterprise_region(u) for u in _usccs(payload)}
+    if kind == "performance":
+        row = session.get(Contract, str(payload.get("contract_no")))
+        out.add(enterprise_region(row.transferee_uscc) if row is not None else None)
+    return sorted(out, key=lambda r: r or "")
+
+
+def _usccs(node: object) -> set[str]:
+    if isinstance(node, dict):
+        out = {v for k, v in node.items() if k in ("uscc", "transferee_uscc") and isinstance(v, str)}
+        for v in node.values():
+            out |= _usccs(v)
+        return out
+    if isinstance(node, list):
+        return set().union(*(_usccs(v) for v in node)) if node else set()
+    return set()
+
+
+def sees_decision(session: Session, caller: Caller, kind: str, payload: dict) -> bool:
+    """Whether the caller may see the tax figures of a stored decision (lists of decisions)."""
+    return caller.jurisdiction is None or all(caller.sees_jurisdiction(r)
+                                              for r in decision_tax_regions(session, kind, payload))
+
+
+def scoring_run(session: Session, doc: dict, caller: Caller) -> dict:
+    """A stored scoring run with only the enterprises in scope (ranks as in the whole run).  An
+    enterprise's region is decided as its tax rows' (``app.store.tax.enterprise_regions``: the
+    reporting authority of its row for the run's year, else its latest, else the USCC's default):
+    its values are tax-derived, so they follow the rows."""
     if caller.jurisdiction is None:
         return doc
-    kept = [r for r in doc.get("results", []) if caller.sees_jurisdiction(enterprise_region(r.get("id")))]
+    results = doc.get("results", [])
+    year = doc.get("year") if isinstance(doc.get("year"), int) else None
+    regions = tax.enterprise_regions(session, [r.get("id") for r in results if isinstance(r.get("id"), str)], year)
+    kept = [r for r in results if caller.sees_jurisdiction(regions.get(r.get("id")))]
     hidden = len(doc.get("results", [])) - len(kept)
     return {**doc, "results": kept,
             "scope": {"jurisdiction": caller.jurisdiction, "hidden": hidden,

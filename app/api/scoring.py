@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import scope
-from app.api.auth import RULE_READ, WRITE, ReadCaller, allow
+from app.api.auth import RULE_READ, WRITE, Caller, ReadCaller, allow, require
 from app.api.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
 from app.errors import InputError, NotFound
@@ -55,36 +55,42 @@ def _json(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-@router.post("/runs", status_code=201, openapi_extra=_BODY, dependencies=allow(*WRITE),
+@router.post("/runs", status_code=201, openapi_extra=_BODY,
              responses={201: {"description": "the stored run: every enterprise with every sub-score, rank, "
                                              "percentile and class; the decision id"},
                         422: {"description": "invalid input: every problem with its path; nothing stored"}})
-def post_run(session: SessionDep, engine: EngineDep, body: Annotated[bytes, Depends(_raw_body)]) -> Response:
+def post_run(session: SessionDep, engine: EngineDep, caller: Annotated[Caller, Depends(require(*WRITE))],
+             body: Annotated[bytes, Depends(_raw_body)]) -> Response:
     """Score a population of enterprises for a year: score = Σ value ÷ benchmark × weight, ranked and
-    classed (A/B/C/D by rank percentile) as the scoring rule set declares; stored with a decision."""
+    classed (A/B/C/D by rank percentile) as the scoring rule set declares; stored with a decision.
+    The answer is filtered by jurisdiction as GET /runs/{id}."""
     with gc_paused():       # shared with tax batches: no cyclic GC rescanning a large population
         try:
             req = scoring.parse_request(body)
         except scoring.ScoringRuleSetInvalid as e:
             raise HTTPException(500, str(e)) from None
-        return _json(scoring.run(session, req, engine), 201)
+        text = scoring.run(session, req, engine)
+    if caller.jurisdiction is None:
+        return _json(text, 201)
+    return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False), 201)
 
 
 @router.get("/runs/{run_id}")
 def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
-    """A stored run.  A key with a jurisdiction sees only the enterprises registered under it
-    (ranks stay those of the whole run; ``scope`` says how many were left out)."""
+    """A stored run.  A key with a jurisdiction sees only the enterprises whose region is under it
+    (the reporting authority of their tax rows, default the USCC's registering authority; ranks stay
+    those of the whole run; ``scope`` says how many were left out)."""
     text = scoring.get_run(session, run_id)
     if caller.jurisdiction is None:
         return _json(text)
-    return _json(json.dumps(scope.scoring_run(json.loads(text), caller), ensure_ascii=False))
+    return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False))
 
 
 @router.get("/runs/{run_id}/table")
 def get_table(run_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """The run as one flat table (columns, rows in rank order), for spreadsheets; filtered by
     jurisdiction as GET /runs/{id}."""
-    return scoring.table(scope.scoring_run(json.loads(scoring.get_run(session, run_id)), caller))
+    return scoring.table(scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller))
 
 
 @router.get("/rulesets", dependencies=allow(*RULE_READ))

@@ -1,17 +1,23 @@
-"""Tax records posted by the tax system (lifecycle.md §9): batches in, history out."""
+"""Tax records posted by the tax system (lifecycle.md §9): batches in, history out.
+
+Each record carries the region of the tax authority that reported it (``tax_region``; default:
+characters 3–8 of the USCC).  A tax_system key with a jurisdiction may post only records whose
+region is inside it: any other record refuses the whole batch with 403, each such record named
+by its path (``records.N.tax_region``; by sheet row for the .xlsx), nothing stored.  Reads show a
+key only the rows whose region it sees (``app.checks.visibility``)."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api import scope
-from app.api.auth import READ, TAX_POST, ReadCaller, allow
+from app.api.auth import TAX_POST, Caller, ReadCaller, require
 from app.api.deps import SessionDep, inline_defs
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.errors import InputError, Problem
 from app.observability import metrics
 from app.store import tax
@@ -32,27 +38,63 @@ def _json(body: dict, status: int) -> Response:
                     media_type="application/json")
 
 
-@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA, dependencies=allow(*TAX_POST),
+PosterCaller = Annotated[Caller, Depends(require(*TAX_POST))]
+
+
+def _outside(batch: dict, view: TaxView) -> list[Problem]:
+    """The records a tax_system key with a jurisdiction may not post (region outside it)."""
+    if view.unlimited:
+        return []
+    out = []
+    for i, r in enumerate(batch["records"]):
+        region = r.get("tax_region") or tax.default_region(r["uscc"])
+        if not view.sees(region):
+            what = (f"主管税务机关行政区划 {region}" if r.get("tax_region") else
+                    f"未填 tax_region，按统一社会信用代码默认为 {region}" if region else
+                    "未填 tax_region，统一社会信用代码中无行政区划码")
+            out.append(Problem(f"records.{i}.tax_region",
+                               f"{what}：不在本密钥辖区 {view.jurisdiction} 内，不能报送 "
+                               f"(outside this key's jurisdiction {view.jurisdiction}; nothing was stored)"))
+    return out
+
+
+def _refuse_outside(problems: list[Problem]) -> None:
+    if problems:
+        raise HTTPException(403, [p.as_dict() for p in problems])
+
+
+@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA,
              responses={200: {"description": "the same batch was stored before: its stored summary"},
+                        403: {"description": "records whose tax_region is outside the key's jurisdiction, each "
+                                             "with its path; nothing stored"},
                         409: {"description": "the batch id was used for other content"},
                         422: {"description": "invalid records: every problem with its path; nothing stored"}})
-def post_batch(session: SessionDep, body: Annotated[bytes, Depends(_raw_body)]) -> Response:
+def post_batch(session: SessionDep, caller: PosterCaller, body: Annotated[bytes, Depends(_raw_body)]) -> Response:
     """One posting of the tax system: up to 100,000 records, one transaction, idempotent on
     ``batch_id``.  The body is validated here rather than by FastAPI, so that a duplicate
-    (uscc, year) is reported together with the field problems."""
-    summary, created = tax.post_batch(session, body)
+    (uscc, year) is reported together with the field problems.  ``tax_region`` (optional, per
+    record): the reporting tax authority's division code; a key with a jurisdiction may post
+    only records inside it (403 naming the others)."""
+    view = TaxView.of(caller)
+    with tax.gc_paused():
+        parsed = tax.parse_batch(body)
+        _refuse_outside(_outside(parsed, view))
+        summary, created = tax.ingest(session, parsed)
+    if not view.unlimited:
+        summary = {**summary, **_scoped(tax.batch_summary(session, summary["batch_id"], view.sees))}
     metrics.observe_batch("tax_records", summary["count"])
     return _json(summary, 201 if created else 200)
 
 
-@router.post(":xlsx", status_code=201, dependencies=allow(*TAX_POST),
+@router.post(":xlsx", status_code=201,
              responses={200: {"description": "the same batch was stored before"}, 409: {"description": "batch id reused"},
+                        403: {"description": "rows whose region is outside the key's jurisdiction; nothing stored"},
                         422: {"description": "bad rows, each with its row number; nothing stored"}})
-async def post_batch_xlsx(session: SessionDep,
+async def post_batch_xlsx(session: SessionDep, caller: PosterCaller,
                           batch_id: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")],
                           file: UploadFile = File(...)) -> Response:
-    """Tax records from an .xlsx sheet (统一社会信用代码, 年度, 实缴税额（万元）, 政策性退税（万元）);
-    the same rules as the JSON batch, with problems reported by sheet row."""
+    """Tax records from an .xlsx sheet (统一社会信用代码, 年度, 实缴税额（万元）, 政策性退税（万元）,
+    主管税务机关行政区划代码 optional); the same rules as the JSON batch, with problems reported by sheet row."""
     from app.api.checks import read_upload
 
     batch, row_numbers = excel.tax_batch(await read_upload(file), batch_id)
@@ -60,16 +102,27 @@ async def post_batch_xlsx(session: SessionDep,
         parsed = tax.parse_batch(json.dumps(batch, ensure_ascii=False, default=str).encode("utf-8"))
     except InputError as e:
         raise InputError([excel.by_row(p, row_numbers, "records") for p in e.problems]) from None
+    view = TaxView.of(caller)
+    _refuse_outside([excel.by_row(p, row_numbers, "records") for p in _outside(parsed, view)])
     summary, created = await run_in_threadpool(tax.ingest, session, parsed)
+    if not view.unlimited:
+        summary = {**summary, **_scoped(tax.batch_summary(session, summary["batch_id"], view.sees))}
     metrics.observe_batch("tax_records", summary["count"])
     return _json(summary, 201 if created else 200)
 
 
-@router.get("/batches/{batch_id}", dependencies=allow(*READ))
-def get_batch(batch_id: str, session: SessionDep) -> dict:
-    """A batch's summary: counts and the codes it could not match, no amounts (so no
-    jurisdiction filter).  The tax system posts and cannot read, not even its own batches."""
-    return tax.batch_summary(session, batch_id)
+def _scoped(summary: dict) -> dict:
+    return {k: summary[k] for k in ("unknown_enterprises", "invalid_check_characters")}
+
+
+@router.get("/batches/{batch_id}")
+def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller) -> dict:
+    """A batch's summary: counts and the codes it could not match, no amounts.  A key with a
+    jurisdiction sees in each list only the USCCs with a row reported by a region inside it, and
+    ``withheld``: how many others there are.  The tax system posts and cannot read, not even its
+    own batches."""
+    view = TaxView.of(caller)
+    return tax.batch_summary(session, batch_id, None if view.unlimited else view.sees)
 
 
 @router.get("")
@@ -77,11 +130,16 @@ def get_history(session: SessionDep, caller: ReadCaller,
                 uscc: Annotated[str, Query(min_length=1, max_length=64, description="统一社会信用代码")],
                 year: Annotated[int | None, Query(ge=tax.MIN_YEAR, le=tax.MAX_YEAR)] = None) -> dict:
     """An enterprise's tax records, every row (corrections and the rows they superseded),
-    by year and in the order stored.  A key with a jurisdiction gets 403 for an enterprise whose
-    code was issued elsewhere (``app.api.scope``)."""
+    by year and in the order stored.  A key with a jurisdiction sees the rows reported by a
+    region inside it (``tax_region``); each other row says only its year and ``withheld``
+    (不在本辖区权限内), and ``withheld`` counts them."""
     code = tax.normalise_uscc(uscc)
     if not tax.uscc_well_formed(code):
         raise InputError([Problem("uscc", "统一社会信用代码格式无效 (18 characters from 0-9 and A-Z without I, O, S, V, Z)")])
-    scope.enterprise(caller, code)
-    rows = tax.history(session, code, year)
-    return {"uscc": code, "year": year, "count": len(rows), "records": rows}
+    view = TaxView.of(caller)
+    rows = [r if view.sees(r["tax_region"]) else
+            {"year": r["year"], "current": r["current"], "status": WITHHELD_STATUS, "withheld": True,
+             "message": WITHHELD_ZH}
+            for r in tax.history(session, code, year)]
+    withheld = sum(1 for r in rows if r.get("withheld"))
+    return {"uscc": code, "year": year, "count": len(rows) - withheld, "withheld": withheld, "records": rows}

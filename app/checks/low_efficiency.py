@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.checks.numbers import dec_str
 from app.checks.performance import Audit
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH
 from app.errors import InputError, Problem, pydantic_problems
 from app.lifecycle.periods import add_months, anniversary
 from app.lifecycle.state import State
@@ -212,6 +213,7 @@ class ParcelFacts:
     plot_ratio: Fraction | None
     investment_intensity: Fraction | None          # actual, 万元/亩 (completion acceptance)
     contract_intensity: Fraction | None            # agreed, 万元/亩
+    park_average_status: str = "ok"                # withheld: the park figure may not be shown to the caller
 
 
 def _result(p: Predicate, rs: ParkRuleSet, status: str, message: str, *, value: str | None = None,
@@ -280,6 +282,11 @@ def _one(p: Predicate, rs: ParkRuleSet, f: ParcelFacts, as_of: dt.date, a: Audit
         if f.tax_status == "not_applicable":
             return _gated(p, rs, gate_key, gate_info, lambda h: _result(
                 p, rs, "not_applicable", f"{f.tax_year} 年：{f.tax_note}"))
+        if WITHHELD_STATUS in (f.tax_status, f.park_average_status):
+            # Neither the figure nor the result: "holds" would tell the tax is below k × average.
+            what = "宗地受让人税收数据" if f.tax_status == WITHHELD_STATUS else "园区亩均税收"
+            return _gated(p, rs, gate_key, gate_info, lambda h: _result(
+                p, rs, WITHHELD_STATUS, f"{f.tax_year} 年：{what}{WITHHELD_ZH}，本项不显示、不判定"))
         if f.tax_per_mu is None or f.park_average is None:
             what = f.tax_note or f"{f.tax_year} 年园区亩均税收无法计算"
             return _gated(p, rs, gate_key, gate_info, lambda h: _result(

@@ -24,6 +24,15 @@ Every decisive comparison (approval and supply dates, the idle-land tests, the l
 predicates, the park figure against its target, each parcel against the park figure, the
 year-over-year sign) runs through the rule engine; all arithmetic is exact (Fraction).
 
+Tax confidentiality (``app.checks.visibility``): ``load`` takes the caller's ``TaxView`` and
+screens the tax records before anything is computed.  A parcel whose transferee's record was
+reported by a region the caller may not see is ``withheld`` (不在本辖区权限内): no USCC-linked tax,
+no 亩均税收, no tax-based low-efficiency result.  The park aggregate (total tax, 亩均税收, its
+target distance and year-over-year change) is computed over every enterprise from the unscreened
+records kept for that purpose only (``ParkData.aggregate_tax``), and shown when the disclosure
+rule allows it (``visibility.disclose``); otherwise it is withheld as well.  Results name the
+regions of the tax figures they contain (``tax_regions``).
+
 The functions taking plain dicts (``register_park``, ``register_parcel``,
 ``register_park_with_parcels``, ``put_plan``) are what an Excel import or a demo-data script
 calls; the routers in ``app.api.parks`` call the same ones.
@@ -45,6 +54,16 @@ from app.checks import low_efficiency as lowe
 from app.checks.contract_inputs import ContractRequest, Quantity
 from app.checks.numbers import dec_str
 from app.checks.performance import Audit
+from app.checks.visibility import (
+    WITHHELD_STATUS,
+    WITHHELD_ZH,
+    Disclosure,
+    TaxView,
+    disclose,
+    is_withheld,
+    lookup,
+    screen,
+)
 from app.engine import Engine
 from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle import idle
@@ -465,10 +484,14 @@ class ParkData:
     doc: dict
     names: list[ParkName]
     parcels: list[ParcelRec]
-    tax: dict[str, dict[int, dict]]                                  # uscc → year → current record
+    tax: dict[str, dict[int, Any]]                                   # uscc → year → record or WITHHELD (screened)
     holdings: dict[str, list[tuple[str, Fraction, dt.date | None]]]  # uscc → (code, area, supplied_on), any park
     registry: Registry
     known_at: dt.datetime
+    view: TaxView
+    # The unscreened records: read by ``park_tax`` for the park aggregate only, which is shown
+    # or withheld by the disclosure rule.  Nothing per enterprise is ever taken from here.
+    aggregate_tax: dict[str, dict[int, dict]] = field(default_factory=dict, repr=False)
 
     def name_on(self, on: dt.date) -> str | None:
         n = store.name_on(self.names, on)
@@ -480,8 +503,9 @@ def _supplied_on(doc: dict) -> dt.date | None:
     return dt.date.fromisoformat(v) if v else None
 
 
-def load(session: Session, park_id: str) -> ParkData:
-    """Everything the classification, ledger and evaluation of a park read, in a few queries."""
+def load(session: Session, park_id: str, view: TaxView) -> ParkData:
+    """Everything the classification, ledger and evaluation of a park read, in a few queries;
+    the tax records screened for ``view`` (the caller's)."""
     park = store.get_park(session, park_id)
     rows = store.parcels_of_park(session, park_id)
     nos = [r.contract_no for r in rows if r.contract_no]
@@ -498,9 +522,10 @@ def load(session: Session, park_id: str) -> ParkData:
     tax_by_uscc = tax.current_records_many(session, usccs)
     held = {u: [(p.code, Fraction(p.area_mu), _supplied_on(store.parcel_document(p))) for p in ps]
             for u, ps in store.holdings(session, usccs).items()}
+    raw = {u: tax_by_uscc.get(u, {}) for u in usccs}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
-                    tax={u: tax_by_uscc.get(u, {}) for u in usccs}, holdings=held,
-                    registry=rulesets.registry(session), known_at=dt.datetime.now(dt.UTC))
+                    tax=screen(raw, view), holdings=held, registry=rulesets.registry(session),
+                    known_at=dt.datetime.now(dt.UTC), view=view, aggregate_tax=raw)
 
 
 # =========================================================================== tax per mu
@@ -535,24 +560,34 @@ AREA_BASIS = {"id": "contract", "label": "合同/宗地面积（宗地登记面�
 
 @dataclass
 class ParcelTax:
-    status: str                        # ok | insufficient_data | not_applicable
+    status: str                        # ok | insufficient_data | not_applicable | withheld
     reason: str | None = None
     tax_per_mu: Fraction | None = None
     allocated_tax: Fraction | None = None
     detail: dict = field(default_factory=dict)
+    region: str | None = None          # of the record counted (ok only)
+    uscc: str | None = None            # the enterprise counted (ok only; aggregates group by it)
 
 
 def parcel_tax(data: ParkData, rec: ParcelRec, year: int, basis: dict) -> ParcelTax:
     """The parcel's counted tax in ``year``: its transferee's current record (tax paid, plus
     policy refunds where the basis adds them back), allocated over the enterprise's registered
-    parcels supplied by the year's end, by area."""
+    parcels supplied by the year's end, by area.  From the screened records: ``withheld`` when
+    the caller may not see the record."""
+    return _parcel_tax(data.tax, data, rec, year, basis)
+
+
+def _parcel_tax(records: dict[str, dict[int, Any]], data: ParkData, rec: ParcelRec, year: int, basis: dict) -> ParcelTax:
     end = dt.date(year, 12, 31)
     if not rec.supplied_by(end):
         return ParcelTax("not_applicable", f"{year} 年末尚未供地")
     if rec.contract_row is None:
         return ParcelTax("insufficient_data", "宗地无出让合同，无纳税人税收记录（缺数据不视为零）")
     uscc = rec.contract_row.transferee_uscc
-    r = data.tax.get(uscc, {}).get(year)
+    r = lookup(records.get(uscc), year)
+    if is_withheld(r):
+        # Not even the USCC: the row would tie this parcel to another authority's taxpayer.
+        return ParcelTax(WITHHELD_STATUS, f"{year} 年受让人税收数据{WITHHELD_ZH}")
     if r is None:
         return ParcelTax("insufficient_data", f"受让人 {uscc} 无 {year} 年税收记录（缺数据不视为零）", detail={"uscc": uscc})
     if basis["status"] != "ok":
@@ -565,7 +600,7 @@ def parcel_tax(data: ParkData, rec: ParcelRec, year: int, basis: dict) -> Parcel
         group.append((rec.code, rec.area))
     group_area = sum((a for _, a in group), ZERO)
     tpm = counted / group_area
-    return ParcelTax("ok", tax_per_mu=tpm, allocated_tax=tpm * rec.area, detail={
+    return ParcelTax("ok", tax_per_mu=tpm, allocated_tax=tpm * rec.area, region=r.get("region"), uscc=uscc, detail={
         "uscc": uscc, "year": year, "tax_paid": dec_str(paid), "policy_refunds": dec_str(refunds),
         "refunds_added_back": basis["refunds_added_back"], "counted_tax": dec_str(counted),
         "allocated_tax": dec_str(tpm * rec.area), "area_mu": dec_str(rec.area),
@@ -577,42 +612,71 @@ def parcel_tax(data: ParkData, rec: ParcelRec, year: int, basis: dict) -> Parcel
 class ParkTax:
     year: int
     basis: dict
-    value: Fraction | None
-    total_tax: Fraction
-    counted_area: Fraction
+    value: Fraction | None             # None: no data, or withheld (``status``)
+    total_tax: Fraction | None
+    counted_area: Fraction | None
     scope_area: Fraction
-    counted: list[tuple[ParcelRec, ParcelTax]]
+    counted: list[tuple[ParcelRec, ParcelTax]]     # the parcels the caller sees with their tax
     missing: list[tuple[ParcelRec, ParcelTax]]
+    withheld: list[tuple[ParcelRec, ParcelTax]] = field(default_factory=list)
+    status: str = "ok"                 # ok | insufficient_data | withheld (the aggregate)
+    disclosure: Disclosure | None = None
+    regions: set = field(default_factory=set)      # of the tax figures shown (tax_regions)
 
     def to_dict(self) -> dict:
-        return {
-            "year": self.year, "status": "ok" if self.value is not None else "insufficient_data",
+        shown = self.status == "ok"
+        out = {
+            "year": self.year, "status": self.status,
             "value": _q(self.value, "万元/亩"), "formula": "Σ 计入税收 ÷ Σ 宗地面积（已供工业用地，有税收数据者）",
             "tax_basis": self.basis, "area_basis": AREA_BASIS,
-            "total_tax": _q(self.total_tax, "万元"), "area_counted": _q(self.counted_area, "亩"),
+            "total_tax": _q(self.total_tax, "万元") if shown else None,
+            "area_counted": _q(self.counted_area, "亩") if shown else None,
             "area_in_scope": _q(self.scope_area, "亩"),
-            "coverage": _q(self.counted_area / self.scope_area * 100, "%") if self.scope_area else None,
+            "coverage": _q(self.counted_area / self.scope_area * 100, "%") if shown and self.scope_area else None,
             "parcels_counted": [{"code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
                                  "allocated_tax": _q(t.allocated_tax, "万元"), "inputs": t.detail} for r, t in self.counted],
             "parcels_missing_data": [{"code": r.code, "area": _q(r.area, "亩"), "reason": t.reason} for r, t in self.missing],
+            "parcels_withheld": [{"code": r.code, "area": _q(r.area, "亩"), "status": WITHHELD_STATUS, "reason": t.reason}
+                                 for r, t in self.withheld],
         }
+        if self.status == WITHHELD_STATUS:
+            out["message"] = self.disclosure.reason if self.disclosure else WITHHELD_ZH
+        elif self.withheld:
+            out["note"] = (f"园区合计按全部企业计算（计入企业不少于规定家数且无单一企业占比过高）；"
+                           f"{len(self.withheld)} 宗宗地的税收{WITHHELD_ZH}，不逐宗显示")
+        return out
 
 
 def park_tax(data: ParkData, year: int) -> ParkTax:
-    """The park 亩均税收 of ``year`` over its industrial parcels supplied by 31 December."""
+    """The park 亩均税收 of ``year`` over its industrial parcels supplied by 31 December.  Per
+    parcel as the caller may see it; the aggregate over every enterprise, shown or withheld by
+    the disclosure rule (``visibility.disclose``)."""
     basis = tax_basis(data, year)
     end = dt.date(year, 12, 31)
-    counted, missing = [], []
+    counted, missing, withheld = [], [], []
     scope = ZERO
+    area = total = ZERO
+    contributions: dict[str, tuple[Fraction, str | None]] = {}
     for rec in data.parcels:
         if not (rec.industrial and rec.supplied_by(end)):
             continue
         scope += rec.area
         t = parcel_tax(data, rec, year, basis)
-        (counted if t.status == "ok" else missing).append((rec, t))
-    area = sum((r.area for r, _ in counted), ZERO)
-    total = sum((t.allocated_tax for _, t in counted), ZERO)
-    return ParkTax(year, basis, total / area if area else None, total, area, scope, counted, missing)
+        (counted if t.status == "ok" else withheld if t.status == WITHHELD_STATUS else missing).append((rec, t))
+        whole = t if t.status == "ok" else _parcel_tax(data.aggregate_tax, data, rec, year, basis)
+        if whole.status == "ok":
+            area += rec.area
+            total += whole.allocated_tax
+            part, _ = contributions.get(whole.uscc, (ZERO, None))
+            contributions[whole.uscc] = (part + whole.allocated_tax, whole.region)
+    regions = {t.region for _, t in counted}
+    if not contributions:
+        return ParkTax(year, basis, None, None, None, scope, counted, missing, withheld, "insufficient_data", None, regions)
+    d = disclose(contributions, data.view)
+    if not d.shown:
+        return ParkTax(year, basis, None, None, None, scope, counted, missing, withheld, WITHHELD_STATUS, d, regions)
+    return ParkTax(year, basis, total / area, total, area, scope, counted, missing, withheld, "ok", d,
+                   regions | set(d.regions))
 
 
 # =========================================================================== classification
@@ -621,7 +685,8 @@ def _contract_area(c: ContractRequest) -> Fraction:
     return units.to_canonical(c.land_area.value, c.land_area.unit, "area")
 
 
-def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, park_avg: Fraction | None) -> lowe.ParcelFacts:
+def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, park_avg: Fraction | None,
+          park_avg_status: str = "ok") -> lowe.ParcelFacts:
     st = rec.state(as_of)
     far = intensity = agreed = None
     c_area = None
@@ -642,7 +707,8 @@ def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, pa
     return lowe.ParcelFacts(state=st, contract_area=c_area, tax_per_mu=t.tax_per_mu if t else None,
                             tax_status=t.status if t else "insufficient_data", tax_note=t.reason if t else None,
                             park_average=park_avg, tax_year=tax_year,
-                            plot_ratio=far, investment_intensity=intensity, contract_intensity=agreed)
+                            plot_ratio=far, investment_intensity=intensity, contract_intensity=agreed,
+                            park_average_status=park_avg_status)
 
 
 def _date_test(a: Audit, key: str, later: dt.date, earlier: dt.date) -> str:
@@ -728,14 +794,18 @@ def _low(data: ParkData, rec: ParcelRec, as_of: dt.date, tax_year: int, t: Parce
     if not rec.supplied_by(as_of):
         return lambda h, idle_yes: {"status": "not_applicable", "predicates": [], "ruleset": rs.ref(),
                                     "message": f"至 {as_of} 尚未供地"}
-    builders = lowe.predicates(rs.doc, facts(rec, as_of, tax_year, t, ptax.value), as_of, a)
+    builders = lowe.predicates(rs.doc, facts(rec, as_of, tax_year, t, ptax.value, ptax.status), as_of, a)
 
     def build(h: dict, idle_yes: bool) -> dict:
         preds = [b(h) for b in builders]
         st = {p["status"] for p in preds}
-        status = "yes" if "holds" in st else "insufficient_data" if "insufficient_data" in st else "no"
+        # A withheld tax predicate could hold: without another predicate holding, the result is
+        # withheld too (neither "yes", which would reveal it, nor "no").
+        status = ("yes" if "holds" in st else WITHHELD_STATUS if WITHHELD_STATUS in st
+                  else "insufficient_data" if "insufficient_data" in st else "no")
         out = {"status": status, "predicates": preds, "ruleset": rs.ref(), "tax_year": tax_year,
                "message": "、".join(p["label"] for p in preds if p["status"] == "holds") if status == "yes" else
+               f"亩均税收条件{WITHHELD_ZH}，无法判定" if status == WITHHELD_STATUS else
                "有认定条件缺少数据" if status == "insufficient_data" else "不符合低效用地认定条件"}
         if idle_yes and rs.doc.excludes_idle and status != "no":
             out.update(status="excluded", excluded_because="idle",
@@ -753,7 +823,7 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
     ``tax_year`` (default: the last year ended by ``as_of``)."""
     tax_year = as_of.year - 1 if tax_year is None else tax_year
     ptax = ptax or park_tax(data, tax_year)
-    by_code = {r.code: t for r, t in ptax.counted + ptax.missing}
+    by_code = {r.code: t for r, t in ptax.counted + ptax.missing + ptax.withheld}
     basis = ptax.basis
     out = {}
     for rec in data.parcels:
@@ -776,7 +846,8 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
         out[rec.code] = {"code": rec.code, "as_of": as_of.isoformat(), "tax_year": tax_year,
                          "categories": categories, "assessment": assessment,
                          "tax": {"status": t.status, "reason": t.reason, "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
-                                 "park_average": _q(ptax.value, "万元/亩"), "inputs": t.detail}}
+                                 "park_average": _q(ptax.value, "万元/亩"), "park_average_status": ptax.status,
+                                 "inputs": t.detail}}
     return out
 
 
@@ -806,10 +877,11 @@ def parcel_basics(data: ParkData, rec: ParcelRec, as_of: dt.date) -> dict:
     return out
 
 
-def parcel_view(session: Session, code: str, as_of: dt.date, engine: Engine) -> dict:
-    """GET /v1/parcels/{code}: the registration, the basic data and the classification on ``as_of``."""
+def parcel_view(session: Session, code: str, as_of: dt.date, engine: Engine, *, view: TaxView) -> dict:
+    """GET /v1/parcels/{code}: the registration, the basic data and the classification on ``as_of``
+    (tax figures as ``view`` may see them)."""
     row = store.get_parcel(session, code)
-    data = load(session, row.park_id)
+    data = load(session, row.park_id, view)
     rec = next(r for r in data.parcels if r.code == row.code)
     cls = classify(data, as_of, engine, only=row.code)[row.code]
     latest = store.latest_plans(session, [row.code]).get(row.code)
@@ -970,10 +1042,12 @@ def _suggested(cats: list[dict]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine) -> dict:
+def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine, *, view: TaxView) -> dict:
     """一宗一策 ledger on ``as_of``: every problem parcel (a category on that date) and every
-    parcel with a recorded plan, with basic data, categories and the latest plan version."""
-    data = load(session, park_id)
+    parcel with a recorded plan, with basic data, categories and the latest plan version — the
+    categories as ``view`` may see them (``withheld``: parcels whose low-efficiency result hangs on
+    tax figures withheld from it)."""
+    data = load(session, park_id, view)
     cls = classify(data, as_of, engine)
     plans = store.latest_plans(session, [r.code for r in data.parcels])
     rows = []
@@ -1007,6 +1081,8 @@ def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine) -> di
                      "history": f"/v1/parcels/{rec.code}/plan/history"})
     return {"park": data.park.id, "park_name": data.name_on(as_of), "as_of": as_of.isoformat(),
             "count": len(rows), "without_plan": without_plan,
+            "withheld": sorted(code for code, c in cls.items()
+                               if any(x["status"] == WITHHELD_STATUS for x in c["assessment"].values())),
             "totals": {k: {"count": v["count"], "area": _q(v["area"], "亩")} for k, v in totals.items()},
             "measures": MEASURES, "rows": rows, "engine": engine.name, "engine_version": engine.version}
 
@@ -1040,11 +1116,11 @@ def flat_ledger(led: dict) -> list[dict]:
 
 # =========================================================================== yearly evaluation
 
-def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
+def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view: TaxView) -> dict:
     """The park's yearly evaluation: land totals by category on 31 December, the park 亩均税收
     (tax basis and area basis stated), the distance to the target, the parcels that pull it
-    down, and the change from the year before."""
-    data = load(session, park_id)
+    down, and the change from the year before — as ``view`` (the caller's) may see them."""
+    data = load(session, park_id, view)
     end = dt.date(year, 12, 31)
     cur, prev = park_tax(data, year), park_tax(data, year - 1)
     cls = classify(data, end, engine, tax_year=year, ptax=cur)
@@ -1076,6 +1152,8 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
     problem = [r for r in registered if cls[r.code]["categories"]]
     undecided = [r.code for r in registered
                  if any(x["status"] == "insufficient_data" for x in cls[r.code]["assessment"].values())]
+    undisclosed = [r.code for r in registered
+                   if any(x["status"] == WITHHELD_STATUS for x in cls[r.code]["assessment"].values())]
     planned = Fraction(data.park.planned_area_mu)
     reg_area = sum((r.area for r in registered), ZERO)
     land = {"planned_area": _q(planned, "亩"),
@@ -1089,6 +1167,7 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
             "without_category": {"count": len(registered) - len(problem),
                                  "area": _q(reg_area - sum((r.area for r in problem), ZERO), "亩")},
             "insufficient_data": undecided,
+            "withheld": undisclosed,
             "planned_not_registered": _q(planned - reg_area, "亩")}
 
     # target
@@ -1097,7 +1176,8 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
         tgt.update(status="meets" if h[k_target] else "below", distance=_q(target - cur.value, "万元/亩"),
                    attainment=_q(cur.value / target * 100, "%"), formula="distance = 目标 − 园区亩均税收")
     else:
-        tgt.update(status="no_target" if target is None else "insufficient_data", distance=None, attainment=None)
+        tgt.update(status="no_target" if target is None else WITHHELD_STATUS if cur.status == WITHHELD_STATUS
+                   else "insufficient_data", distance=None, attainment=None)
 
     # the parcels that pull it down, lowest first
     pullers = []
@@ -1123,12 +1203,16 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
                    direction="up" if h[k_up] else "down" if h[k_down] else "unchanged",
                    parcels_added=sorted(now_codes - then_codes), parcels_dropped=sorted(then_codes - now_codes),
                    same_tax_basis=_basis_key(cur.basis) == _basis_key(prev.basis))
+    elif WITHHELD_STATUS in (cur.status, prev.status):
+        yoy.update(status=WITHHELD_STATUS, change=None, change_percent=None, direction=None,
+                   message=f"{year - 1} 年或 {year} 年园区亩均税收{WITHHELD_ZH}")
     else:
         yoy.update(status="insufficient_data", change=None, change_percent=None, direction=None,
                    message=f"{year - 1} 年或 {year} 年园区亩均税收无法计算")
 
     prs = lowe.in_force(data.park.ruleset, end) if data.park.ruleset else None
-    verdict = ("insufficient_data" if cur.value is None else "no_target" if target is None
+    verdict = (WITHHELD_STATUS if cur.status == WITHHELD_STATUS else
+               "insufficient_data" if cur.value is None else "no_target" if target is None
                else "meets_target" if tgt["status"] == "meets" else "below_target")
     example = bool((prs and prs.doc.status == "example") or (cur.basis.get("from") or {}).get("status") == "example")
     return {"kind": "park_evaluation", "verdict": verdict, "park": data.park.id, "park_name": data.name_on(end),
@@ -1136,6 +1220,7 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine) -> dict:
             "ruleset": prs.ref() if prs else None, "example": example,
             "land": land, "tax_per_mu": cur.to_dict(), "target": tgt, "pulling_down": [p for _, _, p in pullers],
             "year_over_year": yoy, "known_at": data.known_at.isoformat(),
+            "tax_regions": sorted(cur.regions | prev.regions, key=lambda r: r or ""),
             "engine": engine.name, "engine_version": engine.version}
 
 
@@ -1144,6 +1229,7 @@ def _basis_key(b: dict) -> tuple:
     return (b.get("status"), b.get("refunds_added_back"), tuple(b.get("includes") or ()), f.get("id"), f.get("version"))
 
 
-def run_evaluation(session: Session, park_id: str, year: int, engine: Engine) -> dict:
-    """The evaluation, stored as a decision (kind park_evaluation) in the hash-chained log."""
-    return decisions.append(session, [evaluate(session, park_id, year, engine)])[0]
+def run_evaluation(session: Session, park_id: str, year: int, engine: Engine, *, view: TaxView) -> dict:
+    """The evaluation as ``view`` may see it, stored as a decision (kind park_evaluation) in the
+    hash-chained log, with the regions of the tax figures it holds (``tax_regions``)."""
+    return decisions.append(session, [evaluate(session, park_id, year, engine, view=view)])[0]

@@ -6,6 +6,12 @@ insufficient_data, not_applicable), ``amount`` (万元, decimal text, null when 
 decisive comparison (days late against 0, actual − committed against 0, the idle-land
 ratios against 1) runs through the rule engine in one evaluation.  Missing data is
 ``insufficient_data`` with what is missing — never zero.
+
+Tax records reach the audit screened by the caller's ``TaxView`` (``app.checks.visibility``): a
+year whose record was reported by a region the caller may not see is ``withheld``
+(不在本辖区权限内) — no figure, no penalty, not part of ``amount_total`` (which then says it is
+partial), and the verdict cannot be ``pass``.  ``tax_regions`` lists the regions of the tax
+figures the result contains (the stored decision is readable only by keys that see them all).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sqlmodel import Session
 from app.checks.contract import canonical as q_canonical
 from app.checks.contract_inputs import ContractRequest
 from app.checks.numbers import dec_str
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
 from app.engine import Engine
 from app.engine import program as prog
 from app.lifecycle import idle, penalties
@@ -341,7 +348,10 @@ def over_limit_group(st: State, price: Fraction | None, over: list):
 # ---------------------------------------------------------------- 亩均税收
 
 def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fraction, price: Fraction | None, a: Audit,
-              known_at: dt.datetime, park: str | None = None) -> list:
+              known_at: dt.datetime, park: str | None = None, regions: set[str | None] | None = None) -> list:
+    """One finding per reviewed year.  ``records`` are screened (``visibility.screen``): a
+    withheld year has no figure to compute with.  The region of each record used is added to
+    ``regions``."""
     c = st.contract
     commit = c.commitments.tax_per_mu
     if commit is None:
@@ -359,11 +369,18 @@ def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fra
                                known_at=known_at, industry=c.industry.model_dump(), parcel=c.parcel_code, park=park)
         basis = next((layer.doc.tax_basis for layer in reversed(res.layers) if layer.doc.tax_basis), None)
         add_back = bool(basis and basis.refunds_added_back)
-        rec = records.get(year)
+        rec = lookup(records, year)
+        if is_withheld(rec):
+            out.append(lambda h, year=year: _finding(
+                "tax_per_mu", WITHHELD_STATUS, f"{year} 年税收数据{WITHHELD_ZH}（由其他辖区税务机关报送），不显示亦不计算",
+                year=year, withheld=True))
+            continue
         if rec is None:
             out.append(lambda h, year=year: _missing("tax_per_mu", [f"tax_records {year}"],
                                                      f"{year} 年度无税收记录（缺数据不视为零）", year=year))
             continue
+        if regions is not None:
+            regions.add(rec.get("region"))
         paid = Fraction(rec["tax_paid"])
         refunds = Fraction(rec["policy_refunds"]) if rec["policy_refunds"] is not None else ZERO
         counted = paid + (refunds if add_back else ZERO)
@@ -398,19 +415,23 @@ def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fra
 # ---------------------------------------------------------------- the audit
 
 def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
-             known_at: dt.datetime | None = None) -> dict:
-    """Load the contract, its events and the enterprise's tax records, then audit."""
+             known_at: dt.datetime | None = None, *, view: TaxView) -> dict:
+    """Load the contract, its events and the enterprise's tax records (screened by ``view``:
+    the caller's), then audit."""
     known_at = known_at or dt.datetime.now(dt.UTC)
     _, document = contracts.get(session, contract_no)
     c = ContractRequest.model_validate(document)
+    uscc = tax.normalise_uscc(c.transferee.uscc)
+    records = screen({uscc: tax.current_records(session, uscc)}, view)[uscc]
     return audit(c, contracts.events(session, contract_no), as_of, engine,
-                 tax_records=tax.current_records(session, c.transferee.uscc), registry=rulesets.registry(session),
-                 known_at=known_at, park=park_of_parcel(session, c.parcel_code))
+                 tax_records=records, registry=rulesets.registry(session), known_at=known_at,
+                 park=park_of_parcel(session, c.parcel_code))
 
 
 def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine: Engine, *,
           tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime, park: str | None = None) -> dict:
-    """The audit itself, without the database: the same inputs give the same findings."""
+    """The audit itself, without the database: the same inputs give the same findings.
+    ``tax_records`` as screened for the caller (``visibility.screen``)."""
     contract_no = c.contract_no
     st = fold(c, stored_events, as_of)
     area = q_canonical(c.land_area, "area", "land_area")
@@ -418,7 +439,8 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
     a = Audit()
     builders: list = [late_delivery(st, a), *late_payment(st, a), late_start(st, price, a), late_completion(st, price, a)]
     builders += completion_parts(st, area, price, a)
-    builders += tax_years(tax_records, registry, st, area, price, a, known_at, park)
+    regions: set[str | None] = set()
+    builders += tax_years(tax_records, registry, st, area, price, a, known_at, park, regions)
     ins = idle.inputs(st, price)
     for key, value, op, threshold in idle.tests(st, ins):
         a.add(key, value, op, threshold)
@@ -429,13 +451,19 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
         findings += made if isinstance(made, list) else [made]
     findings.append(idle.finding(st, ins, holds))
     statuses = {f["status"] for f in findings}
-    verdict = "fail" if "fail" in statuses else "incomplete" if "insufficient_data" in statuses else "pass"
+    # A withheld year could be a failure: never "pass", and the total is only of what is shown.
+    verdict = ("fail" if "fail" in statuses else "incomplete" if statuses & {"insufficient_data", WITHHELD_STATUS}
+               else "pass")
     total = sum((Fraction(f["amount"]) for f in findings
                  if f.get("amount") and f["status"] == "fail" and f.get("party") != "transferor"), ZERO)
+    withheld = [f.get("year") for f in findings if f["status"] == WITHHELD_STATUS]
+    partial = {"amount_total_complete": False, "withheld_years": withheld,
+               "amount_total_note": f"不含{WITHHELD_ZH}的 {len(withheld)} 个年度（亩均税收考核），合计不完整"} if withheld else {}
     return {**_reduction_note(findings, price),
         "kind": "performance", "verdict": verdict, "contract_no": contract_no, "as_of": as_of.isoformat(),
         "known_at": known_at.isoformat(), "findings": findings,
-        "amount_total": dec_str(total, 2), "amount_label": penalties.AMOUNT_LABEL,
+        "amount_total": dec_str(total, 2), "amount_label": penalties.AMOUNT_LABEL, **partial,
+        "tax_regions": sorted(regions, key=lambda r: r or ""),
         "state": {"start_due": str(st.start_due), "complete_due": str(st.complete_due), "delivered_on": str(st.delivered_on),
                   "started_on": str(st.started_on), "completed_on": str(st.completion.on if st.completion else None)},
         "events_used": st.events_used, "engine": engine.name, "engine_version": engine.version,
@@ -460,6 +488,7 @@ def _reduction_note(findings: list[dict], price: Fraction | None) -> dict:
     return out
 
 
-def run(session: Session, contract_no: str, as_of: dt.date, engine: Engine) -> dict:
-    result = evaluate(session, contract_no, as_of, engine)
+def run(session: Session, contract_no: str, as_of: dt.date, engine: Engine, *, view: TaxView) -> dict:
+    """Audit as ``view`` may see it, and store the result as a decision."""
+    result = evaluate(session, contract_no, as_of, engine, view=view)
     return decisions.append(session, [result])[0]

@@ -106,5 +106,6 @@ def decisions_about(session: Session, contract_no: str, limit: int = 20) -> list
     for r in rows:
         body = json.loads(r.payload)
         out.append({"decision_id": r.id, "kind": r.kind, "verdict": r.verdict, "created_at": r.created_at,
-                    "as_of": body.get("as_of"), "amount_total": body.get("amount_total"), "hash": r.hash})
+                    "as_of": body.get("as_of"), "amount_total": body.get("amount_total"), "hash": r.hash,
+                    "payload": body})
     return out

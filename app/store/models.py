@@ -111,6 +111,9 @@ class TaxRecord(SQLModel, table=True):
     known_enterprise: bool = True
     uscc_valid: bool = True
     received_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # 主管税务机关所在行政区 (GB/T 2260) as posted, else characters 3–8 of the USCC; None when the
+    # USCC carries no division code.  Decides who may see the row (app.checks.visibility).
+    region: str | None = Field(default=None, max_length=6)
 
 
 class Park(SQLModel, table=True):

@@ -15,7 +15,13 @@ A batch is one transaction, all or nothing, idempotent on ``batch_id``:
   a record for an enterprise with no registered contract is kept with
   ``known_enterprise = false``.  The summary lists both kinds (distinct USCCs, the first
   100 in order, and the count) over the rows the batch stored: an unchanged record adds no
-  row, so it is not listed again (its row from the earlier batch carries the flags).
+  row, so it is not listed again (its row from the earlier batch carries the flags);
+- each record carries ``tax_region``: the 6-digit division code of the tax authority that
+  reported it (主管税务机关所在行政区).  Absent, it defaults to the registering authority in
+  characters 3–8 of the USCC (``default_region``; only a default: city-registered firms carry
+  411200, outside investors their home city).  Who may see a row follows its region
+  (``app.checks.visibility``).  A batch without any ``tax_region`` keeps the digest it had
+  before regions existed, so an old batch retried is still the same batch.
 
 Rows are written at the driver level, no ORM objects (executemany on SQLite, COPY on
 PostgreSQL), existing rows and contracts read in chunks, garbage collection paused while a
@@ -33,7 +39,7 @@ import gc
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 from operator import mul
@@ -50,7 +56,7 @@ from app.checks.numbers import STRICT_PLACES, dec_str
 from app.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
 from app.store.db import begin_write
 from app.store.models import Contract, TaxBatch, TaxRecord
-from indicators import units
+from indicators import tables, units
 from indicators.identifiers import USCC_CHARS, USCC_WEIGHTS, check_uscc
 
 MAX_RECORDS = 100_000
@@ -149,6 +155,19 @@ def _to_wan_yuan(q: dict) -> str:
     return text_
 
 
+def default_region(uscc: str | None) -> str | None:
+    """The registering authority's division code in characters 3–8 of a USCC (None when those
+    are not six ASCII digits): the region of a tax row whose poster gave none."""
+    region = uscc[2:8] if isinstance(uscc, str) and len(uscc) == 18 else ""
+    return region if (region.isascii() and region.isdigit()) else None
+
+
+def _region(v: str) -> str:
+    if not tables.valid_jurisdiction(v):
+        raise ValueError(f"行政区划代码 {v!r} 格式无效 (not a GB/T 2260 division code)")
+    return v
+
+
 def _uscc(v: str) -> str:
     code = normalise_uscc(v)
     if not uscc_well_formed(code):
@@ -176,6 +195,9 @@ class TaxRecordIn(TypedDict):
     year: Annotated[int, Field(strict=True, ge=MIN_YEAR, le=MAX_YEAR, description="tax year (calendar year)")]
     tax_paid: Annotated[Money, Field(description="tax actually paid in (实际入库) in the year")]
     policy_refunds: NotRequired[Annotated[Money | None, Field(description="refunds or reductions granted for policy reasons")]]
+    tax_region: NotRequired[Annotated[str, Field(pattern=r"^[0-9]{6}$", description=(
+        "主管税务机关所在行政区: the 6-digit GB/T 2260 code of the reporting tax authority; "
+        "default: characters 3–8 of the USCC. Decides which keys may see the record")), AfterValidator(_region)]]
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -237,13 +259,25 @@ def _problem_order(p: Problem) -> tuple:
 
 # --------------------------------------------------------------------------- canonical form
 
-def canonical_records(batch: dict) -> list[tuple[str, int, str, str | None]]:
-    """(uscc, year, tax_paid, policy_refunds) in 万元 text, sorted by (uscc, year)."""
-    return sorted((r["uscc"], r["year"], r["tax_paid"], r.get("policy_refunds")) for r in batch["records"])
+def canonical_records(batch: dict) -> list[tuple[str, int, str, str | None, str | None]]:
+    """(uscc, year, tax_paid, policy_refunds, tax_region as posted) in 万元 text, sorted by (uscc, year)."""
+    return sorted((r["uscc"], r["year"], r["tax_paid"], r.get("policy_refunds"), r.get("tax_region"))
+                  for r in batch["records"])
 
 
-def batch_digest(records: list[tuple[str, int, str, str | None]]) -> str:
-    doc = {"unit": MONEY, "fields": ["uscc", "year", "tax_paid", "policy_refunds"], "records": records}
+def record_region(record: tuple) -> str | None:
+    """The region a canonical record is stored with: as posted, else the USCC's default."""
+    return record[4] if record[4] is not None else default_region(record[0])
+
+
+def batch_digest(records: list[tuple]) -> str:
+    if all(r[4] is None for r in records):
+        # No region posted: the digest of the batch as it was before regions existed.
+        doc = {"unit": MONEY, "fields": ["uscc", "year", "tax_paid", "policy_refunds"],
+               "records": [r[:4] for r in records]}
+    else:
+        doc = {"unit": MONEY, "fields": ["uscc", "year", "tax_paid", "policy_refunds", "tax_region"],
+               "records": records}
     blob = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -251,7 +285,7 @@ def batch_digest(records: list[tuple[str, int, str, str | None]]) -> str:
 # --------------------------------------------------------------------------- writing
 
 COLUMNS = ("batch_id", "uscc", "year", "tax_paid", "policy_refunds", "supersedes", "current", "known_enterprise",
-           "uscc_valid", "received_at")
+           "uscc_valid", "received_at", "region")
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -342,16 +376,16 @@ def _read_chunk(conn) -> int:
 
 
 def _existing_current(conn, usccs: list[str], years: list[int]) -> dict[tuple[str, int], tuple]:
-    """(uscc, year) → (pk, tax_paid, policy_refunds) of the current rows, read in chunks."""
+    """(uscc, year) → (pk, tax_paid, policy_refunds, region) of the current rows, read in chunks."""
     out: dict[tuple[str, int], tuple] = {}
     for chunk in _chunks(usccs, _read_chunk(conn)):
-        q = (select(_T.c.pk, _T.c.uscc, _T.c.year, _T.c.tax_paid, _T.c.policy_refunds, _T.c.current)
+        q = (select(_T.c.pk, _T.c.uscc, _T.c.year, _T.c.tax_paid, _T.c.policy_refunds, _T.c.current, _T.c.region)
              .where(_member(conn, _T.c.uscc, chunk), _by_uscc(_T.c.year).in_(years)))
-        for pk, uscc, year, paid, refunds, current in conn.execute(q):
+        for pk, uscc, year, paid, refunds, current, region in conn.execute(q):
             if current:
                 prev = out.get((uscc, year))
                 if prev is None or pk > prev[0]:
-                    out[(uscc, year)] = (pk, paid, refunds)
+                    out[(uscc, year)] = (pk, paid, refunds, region)
     return out
 
 
@@ -440,10 +474,14 @@ def _ingest(session: Session, batch_id: str, digest: str, records: list[tuple]) 
         unknown_usccs: list[str] = []
         invalid_usccs: list[str] = []
         unchanged = 0
-        for uscc, year, paid, refunds in records:
+        for rec in records:
+            uscc, year, paid, refunds = rec[:4]
+            region = record_region(rec)
             old = existing.get((uscc, year))
             if old is not None:
-                if _same(old[1], paid) and _same(old[2], refunds):
+                # Another reporting authority with the same figures is a correction too: who may
+                # see the row changes with it.
+                if _same(old[1], paid) and _same(old[2], refunds) and old[3] == region:
                     unchanged += 1
                     continue
                 superseded.append(old[0])
@@ -453,7 +491,7 @@ def _ingest(session: Session, batch_id: str, digest: str, records: list[tuple]) 
             if not is_valid:
                 invalid_usccs.append(uscc)
             rows.append((b_id, uscc, year, paid, refunds, old[0] if old is not None else None, b_current,
-                         b_bool[is_known], b_bool[is_valid], b_at))
+                         b_bool[is_known], b_bool[is_valid], b_at, region))
 
         # Old rows first: at no point are two rows current for one (uscc, year).
         for chunk in _chunks(superseded, _read_chunk(conn)):
@@ -477,18 +515,28 @@ def _ingest(session: Session, batch_id: str, digest: str, records: list[tuple]) 
 
 # --------------------------------------------------------------------------- reading
 
-def batch_summary(session: Session, batch_id: str) -> dict:
+def batch_summary(session: Session, batch_id: str, sees: Callable[[str | None], bool] | None = None) -> dict:
     """The stored summary of a batch.  The two USCC lists are over the rows the batch
-    stored (new records and corrections); unchanged records add no row and are not listed."""
+    stored (new records and corrections); unchanged records add no row and are not listed.
+    With ``sees`` (a key's view of regions), a list names only the USCCs with a row in this
+    batch reported by a region it sees; ``withheld`` counts the others."""
     conn = session.connection()
     b = conn.execute(select(_B).where(_B.c.batch_id == batch_id)).first()
     if b is None:
         raise NotFound(f"tax batch {batch_id!r} not found")
     mine = _T.c.batch_id == batch_id
-    unknown = conn.execute(select(_T.c.uscc).where(mine, _T.c.known_enterprise.is_(False)).distinct()).scalars()
-    invalid = conn.execute(select(_T.c.uscc).where(mine, _T.c.uscc_valid.is_(False)).distinct()).scalars()
+    unknown = conn.execute(select(_T.c.uscc, _T.c.region).where(mine, _T.c.known_enterprise.is_(False))).all()
+    invalid = conn.execute(select(_T.c.uscc, _T.c.region).where(mine, _T.c.uscc_valid.is_(False))).all()
     return _summary(b.batch_id, b.digest, b.received_at, b.count, b.new_records, b.corrections, b.unchanged,
-                    _listing(unknown), _listing(invalid))
+                    _scoped_listing(unknown, sees), _scoped_listing(invalid, sees))
+
+
+def _scoped_listing(rows: list, sees: Callable[[str | None], bool] | None) -> dict:
+    if sees is None:
+        return _listing(u for u, _ in rows)
+    everyone = {u for u, _ in rows}
+    shown = {u for u, region in rows if sees(region)}
+    return {**_listing(shown), "withheld": len(everyone - shown)}
 
 
 def _quantity(text_: str | None) -> dict | None:
@@ -503,14 +551,14 @@ def history(session: Session, uscc: str, year: int | None = None) -> list[dict]:
     return [{"pk": r.pk, "batch_id": r.batch_id, "uscc": r.uscc, "year": r.year,
              "tax_paid": _quantity(r.tax_paid), "policy_refunds": _quantity(r.policy_refunds),
              "current": bool(r.current), "supersedes": r.supersedes, "known_enterprise": bool(r.known_enterprise),
-             "uscc_valid": bool(r.uscc_valid), "received_at": _iso(r.received_at)}
+             "uscc_valid": bool(r.uscc_valid), "received_at": _iso(r.received_at), "tax_region": r.region}
             for r in session.connection().execute(q.order_by(_T.c.year, _T.c.pk))]
 
 
 def current_records(session: Session, uscc: str) -> dict[int, dict]:
     """The current figures of an enterprise, year → {"tax_paid": Decimal (万元),
     "policy_refunds": Decimal | None, "batch_id", "pk", "received_at", "known_enterprise",
-    "uscc_valid"}.  A year with no record is absent: that is missing data, never zero tax
+    "uscc_valid", "region"}.  A year with no record is absent: that is missing data, never zero tax
     (lifecycle.md §9)."""
     return current_records_many(session, [uscc]).get(normalise_uscc(uscc), {})
 
@@ -522,7 +570,7 @@ def current_records_many(session: Session, usccs: Iterable[str]) -> dict[str, di
     out: dict[str, dict[int, dict]] = {}
     for chunk in _chunks(codes, _read_chunk(conn)):
         q = (select(_T.c.pk, _T.c.uscc, _T.c.year, _T.c.tax_paid, _T.c.policy_refunds, _T.c.batch_id,
-                    _T.c.received_at, _T.c.known_enterprise, _T.c.uscc_valid, _T.c.current)
+                    _T.c.received_at, _T.c.known_enterprise, _T.c.uscc_valid, _T.c.current, _T.c.region)
              .where(_member(conn, _T.c.uscc, chunk)).order_by(_T.c.pk))
         for r in conn.execute(q):
             if r.current:                # tested here, not in SQL: see _by_uscc
@@ -530,7 +578,29 @@ def current_records_many(session: Session, usccs: Iterable[str]) -> dict[str, di
                     "tax_paid": Decimal(r.tax_paid),
                     "policy_refunds": Decimal(r.policy_refunds) if r.policy_refunds is not None else None,
                     "batch_id": r.batch_id, "pk": r.pk, "received_at": _aware(r.received_at),
-                    "known_enterprise": bool(r.known_enterprise), "uscc_valid": bool(r.uscc_valid)}
+                    "known_enterprise": bool(r.known_enterprise), "uscc_valid": bool(r.uscc_valid),
+                    "region": r.region}
+    return out
+
+
+def enterprise_regions(session: Session, ids: Iterable[str], year: int | None = None) -> dict[str, str | None]:
+    """The region that decides who may see an enterprise's tax-derived figures (a scoring run's
+    values), by the rule of the tax rows themselves: the region of its current row for ``year``,
+    else of its latest current row, else the USCC's default (``default_region``).  An id that is
+    no well-formed USCC (a name) has no region (None: only keys without a jurisdiction see it)."""
+    codes = {i: normalise_uscc(i) for i in ids if isinstance(i, str)}
+    wellformed = sorted({c for c in codes.values() if uscc_well_formed(c)})
+    rows = current_records_many(session, wellformed) if wellformed else {}
+    out: dict[str, str | None] = {}
+    for i, code in codes.items():
+        if not uscc_well_formed(code):
+            out[i] = None
+            continue
+        years = rows.get(code) or {}
+        rec = years.get(year) if year is not None else None
+        if rec is None and years:
+            rec = years[max(years)]
+        out[i] = rec["region"] if rec is not None else default_region(code)
     return out
 
 

@@ -28,6 +28,7 @@ from app.checks import contract as contract_check
 from app.checks import performance as perf
 from app.checks.contract_inputs import ContractRequest
 from app.checks.parks import MEASURES, PROPOSAL_MEASURES
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
 from app.lifecycle.state import effective_events
@@ -60,7 +61,8 @@ EVENT_FIELDS = {"due_on": "应付日", "amount": "金额", "demanded": "已催�
                 "building_footprint": "建筑物基底面积", "structure_footprint": "构筑物基底面积", "yard_area": "露天堆场面积",
                 "admin_land_area": "行政办公及生活服务设施用地", "admin_floor_area": "行政办公及生活服务设施建筑面积",
                 "green_area": "绿地面积", "floors": "楼层", "note": "备注"}
-PERF_STATUS = {"pass": "符合", "fail": "违约", "insufficient_data": "数据不足", "not_applicable": "不适用"}
+PERF_STATUS = {"pass": "符合", "fail": "违约", "insufficient_data": "数据不足", "not_applicable": "不适用",
+               WITHHELD_STATUS: WITHHELD_ZH}
 PERF_VERDICT = {"pass": "履约正常", "fail": "存在违约", "incomplete": "数据不全，部分项目无法判定"}
 # kind → (penalty item, name, the contract-model field whose clause sets the rate or the rule)
 KINDS = {
@@ -430,17 +432,32 @@ def findings_view(contract: ContractRequest, result: dict) -> list[dict]:
     return out
 
 
-def tax_years(session: Session, uscc: str, result: dict | None) -> list[dict]:
+def tax_years(session: Session, uscc: str, result: dict | None, view: TaxView) -> list[dict]:
     """The enterprise's tax rows by year (corrections and what they superseded), with the year's
-    亩均税收 as the performance audit counted it (only the reviewed years have one)."""
+    亩均税收 as the performance audit counted it (only the reviewed years have one).  A row reported
+    by a region ``view`` may not see says only its year and 不在本辖区权限内."""
     reviewed = {f["year"]: f for f in (result or {}).get("findings", []) if f["kind"] == "tax_per_mu" and f.get("year")}
     out = []
     for r in tax.history(session, uscc):
+        if not view.sees(r["tax_region"]):
+            out.append({"year": r["year"], "current": r["current"], "withheld": True})
+            continue
         f = reviewed.get(r["year"])
         inputs = (f or {}).get("inputs") or {}
         out.append({**r, "tax_per_mu": inputs.get("actual_tax_per_mu") if r["current"] else None,
                     "committed": inputs.get("committed") if r["current"] else None,
                     "status_label": PERF_STATUS.get(f["status"]) if f and r["current"] else None})
+    return out
+
+
+def _decisions(session: Session, caller: Caller, contract_no: str) -> list[dict]:
+    """The stored decisions about the contract; the penalty total of one holding tax figures the
+    caller may not see (stored by a broader key) is withheld, as GET /v1/decisions/{id} is."""
+    out = []
+    for d in store.decisions_about(session, contract_no):
+        if d["kind"] == "performance" and not scope.sees_decision(session, caller, d["kind"], d["payload"]):
+            d = {**d, "verdict": None, "amount_total": None, "withheld": True}
+        out.append({k: v for k, v in d.items() if k != "payload"})
     return out
 
 
@@ -467,14 +484,15 @@ def contract_page(request: Request, contract_no: str, session: SessionDep, engin
     contract = ContractRequest.model_validate(document)
     problems: list[Problem] = []
     on = _date(as_of, "as_of", problems) if as_of else dt.date.today()
-    result = perf.run(session, contract_no, on, engine) if on else None
+    view = TaxView.of(caller)
+    result = perf.run(session, contract_no, on, engine, view=view) if on else None
     errors, _ = field_errors(problems, ["as_of"])
     return render(request, "contracts/timeline.html", {
         **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or dt.date.today()).isoformat(),
         "as_of_text": as_of if problems else (on.isoformat() if on else ""), "errors": errors,
         "events": timeline(store.events(session, contract_no)),
-        "tax_rows": tax_years(session, row.transferee_uscc, result),
-        "decisions": store.decisions_about(session, contract_no), "result": result,
+        "tax_rows": tax_years(session, row.transferee_uscc, result, view),
+        "decisions": _decisions(session, caller, contract_no), "result": result, "withheld_label": WITHHELD_ZH,
         "findings": findings_view(contract, result) if result else [], "idle": idle_view(result) if result else None,
         "verdict": PERF_VERDICT.get(result["verdict"], result["verdict"]) if result else None,
         "tax_options": TAX_OPTIONS, "kind_labels": {"contract": "条款检查", "performance": "履约评估"},

@@ -24,6 +24,7 @@ from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.api.exports import VERDICTS, evaluation_rows
 from app.checks import parks, scoring
+from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.errors import InputError, NotFound, Problem
 from app.store import parks as parks_store
 from app.store.tax import gc_paused
@@ -41,7 +42,8 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 PLAN_STATUSES = {"missing": "未制定方案", "open": "处置中", "overdue": "已逾期", "completed": "已完成",
                  "no_current_category": "已不属问题类型"}
 CATEGORY_OPTIONS = {k: label for k, (_code, label) in parks.CATEGORIES.items()}
-TARGET_STATUS = {"meets": "达到目标", "below": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足"}
+TARGET_STATUS = {"meets": "达到目标", "below": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
+                 "withheld": WITHHELD_ZH}
 DIRECTIONS = {"up": "上升", "down": "下降", "unchanged": "持平"}
 
 
@@ -187,7 +189,7 @@ async def scoring_submit(request: Request, session: SessionDep, engine: EngineDe
 def scoring_run(request: Request, run_id: str, session: SessionDep, caller: Annotated[Caller, READ]) -> HTMLResponse:
     try:
         # Only the enterprises in the key's jurisdiction, as GET /v1/scoring/runs/{id}.
-        doc = scope.scoring_run(json.loads(scoring.get_run(session, run_id)), caller)
+        doc = scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller)
     except NotFound:
         return _not_found(request, f"未找到评价结果 {run_id}")
     return render(request, "parks/scoring_run.html", {**SECTION, "doc": doc, "rs": doc["ruleset"]})
@@ -241,7 +243,7 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
         except ValueError:
             problems.append(Problem("as_of", "请输入有效日期（YYYY-MM-DD）"))
     try:
-        led = parks.ledger(session, park_id, on, engine)
+        led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
     except NotFound:
         return _not_found(request, f"未找到园区 {park_id}")
     valid = not problems
@@ -260,7 +262,7 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
         "next_url": f"?{urlencode({**filters, 'page': n + 1})}" if n < pages else None,
         "values": {"category": category, "plan_status": plan_status, "q": q, "as_of": as_of},
         "categories": CATEGORY_OPTIONS, "plan_statuses": PLAN_STATUSES, "errors": errors,
-        "xlsx": f"/v1/parks/{park_id}/ledger.xlsx?{urlencode({'as_of': led['as_of']})}",
+        "xlsx": f"/v1/parks/{park_id}/ledger.xlsx?{urlencode({'as_of': led['as_of']})}", "withheld_label": WITHHELD_ZH,
     }, status_code=422 if problems else 200)
 
 
@@ -279,11 +281,11 @@ def evaluation_page(request: Request, park_id: str, session: SessionDep, engine:
             return render(request, "parks/evaluation.html", {**SECTION, "park_id": park_id, "ev": None,
                                                              "year_text": year, "errors": errors}, status_code=422)
         y = int(year)
-    ev = parks.run_evaluation(session, park_id, y, engine)
+    ev = parks.run_evaluation(session, park_id, y, engine, view=TaxView.of(caller))
     return render(request, "parks/evaluation.html", {
         **SECTION, "park_id": park_id, "ev": ev, "year_text": str(y), "errors": {}, "rows": evaluation_rows(ev),
         "verdict": VERDICTS.get(ev["verdict"], ev["verdict"]),
         "target_status": TARGET_STATUS.get(ev["target"].get("status"), ev["target"].get("status")),
         "direction": DIRECTIONS.get(ev["year_over_year"].get("direction") or "", "—"),
-        "chart_query": urlencode({"year": y}),
+        "chart_query": urlencode({"year": y}), "withheld_label": WITHHELD_ZH,
     })
