@@ -81,11 +81,27 @@ class TaxBasis(BaseModel):
     period: str | None = Field(default=None, max_length=200)
 
 
+def web_url(value: str | None) -> bool:
+    """An absolute http(s) URL with a host: the only kind of link a stored document may carry
+    (``javascript:``, ``data:`` and the like would run in the officer's browser when shown as a link)."""
+    if not isinstance(value, str) or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return False
+    scheme, sep, rest = value.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and rest[:1] not in ("", "/", "\\", "?", "#")
+
+
 class Document(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=500)
     url: str | None = Field(default=None, max_length=2000)
     number: str | None = Field(default=None, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str | None) -> str | None:
+        if v is not None and not web_url(v):
+            raise ValueError("文件链接只能是 http:// 或 https:// 开头的网址 (url must be an absolute http or https URL)")
+        return v
 
 
 class IndustryMap(BaseModel):
