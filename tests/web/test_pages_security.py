@@ -603,3 +603,16 @@ def test_a_real_browser_cookie_upload_to_the_api_from_another_port_is_refused(br
         assert httpx.get(f"{base}/v1/decisions/verify", headers=verify).json() == before
     finally:
         ctx.close()
+
+
+def test_configured_public_origins_are_this_origin(scene, monkeypatch):
+    """Behind a TLS proxy that rewrites scheme and host, STANDARD_LAND_ORIGINS names the address
+    officers use; any other origin stays refused."""
+    c, keys = scene["client"], scene["keys"]
+    monkeypatch.setenv("STANDARD_LAND_ORIGINS", "https://land.example.gov.cn, https://land2.example.gov.cn:8443")
+    for origin, status in (("https://land.example.gov.cn", 303), ("https://land.example.gov.cn:443", 303),
+                           ("https://land2.example.gov.cn:8443", 303), ("http://land.example.gov.cn", 403),
+                           ("https://evil.land.example.gov.cn", 403), ("https://land2.example.gov.cn", 403)):
+        r = as_key(c, None).post("/login", data={"key": keys[OF], "next": "/"}, headers={"Origin": origin},
+                                 follow_redirects=False)
+        assert r.status_code == status, origin
