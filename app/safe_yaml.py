@@ -21,8 +21,8 @@ from app.api.limits import MAX_DEPTH
 
 
 class YamlRefused(ValueError):
-    """YAML we do not load: ``msg`` (Chinese, with the English in brackets) and ``line`` (1-based,
-    None if unknown)."""
+    """YAML we do not load: ``msg`` (Chinese, naming the line; English in brackets) and ``line``
+    (1-based, None if unknown)."""
 
     def __init__(self, msg: str, line: int | None = None) -> None:
         super().__init__(msg)
@@ -30,7 +30,7 @@ class YamlRefused(ValueError):
         self.line = line
 
     def __str__(self) -> str:
-        return f"第 {self.line} 行：{self.msg}" if self.line else self.msg
+        return self.msg
 
 
 class _Loader(yaml.SafeLoader):
@@ -44,15 +44,16 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         event = self.peek_event()
+        line = event.start_mark.line + 1
         if isinstance(event, AliasEvent):
-            raise YamlRefused(f"不允许使用 YAML 别名 *{event.anchor}（规则集中请直接写出内容）"
-                              f"(YAML aliases are not accepted in rule sets)", event.start_mark.line + 1)
+            raise YamlRefused(f"第 {line} 行：不允许使用 YAML 别名 *{event.anchor}（规则集中请直接写出内容）"
+                              f"(YAML aliases are not accepted in rule sets)", line)
         nests = isinstance(event, CollectionStartEvent)
         if nests:
             self._depth += 1
             if self._depth > self.max_depth:
-                raise YamlRefused(f"YAML 嵌套超过 {self.max_depth} 层 (nested deeper than {self.max_depth} levels)",
-                                  event.start_mark.line + 1)
+                raise YamlRefused(f"第 {line} 行：YAML 嵌套超过 {self.max_depth} 层 "
+                                  f"(nested deeper than {self.max_depth} levels)", line)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -62,8 +63,8 @@ class _Loader(yaml.SafeLoader):
 
 def _refusal(e: yaml.YAMLError) -> YamlRefused:
     mark = getattr(e, "problem_mark", None)
-    where = f"第 {mark.column + 1} 列：" if mark else ""
-    return YamlRefused(f"YAML 格式错误，{where}{getattr(e, 'problem', None) or e}", mark.line + 1 if mark else None)
+    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+    return YamlRefused(f"YAML 格式错误{where}：{getattr(e, 'problem', None) or e}", mark.line + 1 if mark else None)
 
 
 def load(text: str) -> Any:
