@@ -252,6 +252,7 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
     """Validate rule-set files: format, indicators, units, citations, and no loosening of parents."""
     from app.rulesets.document import digest, validate_document
     from app.rulesets.layering import ancestry_problems
+    from app.safe_yaml import YamlRefused
     from app.store.rulesets import bundled_files, load_yaml
 
     files = paths or bundled_files()
@@ -277,6 +278,10 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
             err.print(f"[red]invalid[/] {p}")
             for pr in e.problems:
                 err.print(f"  {pr.path}: {pr.msg}")
+        except YamlRefused as e:      # an alias or deep nesting: refused before it expands
+            bad += 1
+            err.print(f"[red]invalid[/] {p}")
+            err.print(f"  yaml: {e}", markup=False)
         except Exception as e:  # noqa: BLE001 — unreadable YAML is reported, not raised
             bad += 1
             err.print(f"[red]unreadable[/] {p}: {e}")
@@ -305,11 +310,16 @@ def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or b
 
 def _load_doc(ref: str):
     from app.rulesets.document import RuleSetDoc, validate_document
+    from app.safe_yaml import YamlRefused
     from app.store.rulesets import load_yaml
 
     p = Path(ref)
     if p.exists():
-        return validate_document(load_yaml(p))
+        try:
+            return validate_document(load_yaml(p))
+        except YamlRefused as e:
+            err.print(f"invalid YAML: {p}: {e}", markup=False)
+            raise typer.Exit(2) from None
     if "@" in ref:
         from sqlmodel import select
 
@@ -350,15 +360,24 @@ def rules_diff(a: str, b: str) -> None:
 @rules_cli.command("publish")
 def rules_publish(file: Path) -> None:
     """Publish a rule-set version (YAML or JSON) into the database."""
+    from app.safe_yaml import YamlRefused
     from app.store import rulesets
     from app.store.rulesets import load_yaml
 
     if not file.exists():
         err.print(f"[red]file not found: {file}[/]")
         raise typer.Exit(2)
+    try:
+        raw = load_yaml(file)
+    except YamlRefused as e:
+        err.print(f"invalid YAML: {file}: {e}", markup=False)
+        raise typer.Exit(2) from None
+    except (OSError, UnicodeDecodeError) as e:
+        err.print(f"unreadable: {file}: {e}", markup=False)
+        raise typer.Exit(2) from None
     session = _session()
     try:
-        summary, created = rulesets.publish(session, load_yaml(file))
+        summary, created = rulesets.publish(session, raw)
     except InputError as e:
         _invalid(e.problems)
     except Conflict as e:

@@ -29,6 +29,7 @@ from app.store.db import database_url, get_engine
 from app.store.db import error_types as db_error_types
 from app.store.db import unavailable as db_unavailable
 from app.store.migrate import startup_lock
+from app.web import security as web_security
 
 log = logging.getLogger("standard_land")
 # Here rather than in the CLI, so that `uvicorn app.main:app` logs the same way.
@@ -144,4 +145,5 @@ app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{i
 app.include_router(scoring.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)
 limits.install(app)       # after every router: it documents 404/413/415/422 on each operation

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from app.api.limits import DEFAULT_LIMIT, MAX_DEPTH, ROUTE_LIMITS, UPLOAD_LIMIT
 from tests.conftest import proposal
+from tests.web.conftest import csrf
 
 MiB = 1024 * 1024
 JSON = {"content-type": "application/json"}
@@ -344,7 +345,8 @@ def test_decimal_strings_beyond_the_decimal_context_are_422(client, unchanged, v
 def test_web_forms_have_caps_of_their_own(client) -> None:
     form = {"content-type": "application/x-www-form-urlencoded"}
     pasted = "enterprises=" + "91411200MA9XXXXX0X%2C1%0A" * 90_000        # 2.2 MiB of pasted population
-    r = client.post("/parks/scoring", content=pasted.encode(), headers=form)
+    token = "&".join(f"{k}={v}" for k, v in csrf(client, "/parks/scoring").items())
+    r = client.post("/parks/scoring", content=f"{pasted}&{token}".encode(), headers=form)
     assert r.status_code not in (413, 500)
     r = client.post("/proposal", content=pasted.encode(), headers=form)
     assert r.status_code == 413

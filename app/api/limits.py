@@ -10,7 +10,8 @@ and the engine:
   422; a NUL character (``\\u0000``), nesting deeper than ``MAX_DEPTH`` or an integer longer
   than Python parses → 422; on single-object routes a key given twice in one object → 422
   (bulk routes parse their body once, in the endpoint, and are not re-parsed here for that);
-- a NUL in a ``/v1`` path → 404, in its query → 422 (PostgreSQL text cannot hold NUL);
+- a NUL in a path → 404, in a query → 422 (PostgreSQL text cannot hold NUL); on the pages also in
+  a form body → 422, each with a Chinese error page;
 - ``document(app)`` adds those statuses (and 404 where a path names a stored object) to the
   OpenAPI schema, so that clients and schemathesis know every answer an operation can give.
 
@@ -166,14 +167,22 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        api = path.startswith("/v1/")
         # PostgreSQL text cannot hold NUL: an id or parameter with one could only fail in the driver.
-        if path.startswith("/v1/") and "\x00" in path:
-            await _json(send, 404, {"detail": "未找到 (not found: the path contains a NUL character)"})
+        # The same for the pages (which answer with a Chinese page).
+        if "\x00" in path:
+            if api:
+                await _json(send, 404, {"detail": "未找到 (not found: the path contains a NUL character)"})
+            else:
+                await _page(send, 404, "未找到", "网址中含有 NUL 字符（\\0），没有这样的页面。")
             return
         query = scope.get("query_string", b"")
-        if path.startswith("/v1/") and (b"%00" in query or b"\x00" in query):
-            await _json(send, 422, {"detail": [{"loc": ["query"], "path": "", "type": "nul_character",
-                                                "msg": "查询参数含 NUL 字符 (a query parameter contains NUL)"}]})
+        if b"%00" in query or b"\x00" in query:
+            if api:
+                await _json(send, 422, {"detail": [{"loc": ["query"], "path": "", "type": "nul_character",
+                                                    "msg": "查询参数含 NUL 字符 (a query parameter contains NUL)"}]})
+            else:
+                await _page(send, 422, "输入无效", "查询参数中含有 NUL 字符（\\0），请去掉后重试。")
             return
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
@@ -202,6 +211,9 @@ class LimitsMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if not api and nul_in_form(headers.get("content-type"), body):
+            await _page(send, 422, "输入无效", "表单内容含有 NUL 字符（\\0），请去掉后重新提交；本次未保存任何内容。")
+            return
         refusal = self._refusal(path, headers.get("content-type"), body)
         if refusal is not None:
             await _json(send, *refusal)
@@ -243,6 +255,26 @@ class LimitsMiddleware:
             if dup is not None:
                 return 422, _problem(f"JSON 对象中键重复：{dup[:64]!r} (duplicate key)", "json_duplicate_key")
         return None
+
+
+def nul_in_form(content_type: str | None, body: bytes) -> bool:
+    """Whether a page's form body holds a NUL character: raw in any body, or ``%00`` in a
+    URL-encoded one (the API refuses NUL in JSON; PostgreSQL text cannot hold it)."""
+    if b"\x00" in body:
+        return True
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/x-www-form-urlencoded" and b"%00" in body
+
+
+async def _page(send: Send, status: int, title: str, detail: str) -> None:
+    """A refusal on a page's path: the site's Chinese error page."""
+    from app.web.security import refused_page
+
+    data = refused_page(status, title, detail)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(data)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": data})
 
 
 async def _json(send: Send, status: int, body: dict) -> None:

@@ -85,11 +85,21 @@ class TaxBasis(BaseModel):
     period: str | None = Field(default=None, max_length=200)
 
 
+def web_url(value: str | None) -> bool:
+    """An absolute http(s) URL with a host: the only kind of link a stored document may carry
+    (``javascript:``, ``data:`` and the like would run in the officer's browser when shown as a link)."""
+    if not isinstance(value, str) or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return False
+    scheme, sep, rest = value.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and rest[:1] not in ("", "/", "\\", "?", "#")
+
+
 class Document(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=500)
     url: str | None = Field(default=None, max_length=2000)
     number: str | None = Field(default=None, max_length=200)
+
 
 
 class IndustryMap(BaseModel):
@@ -213,16 +223,28 @@ def _check_threshold(value: Any, op: str, unit: str | None, kind: str, path: str
         out.append(Problem(path, "下限大于上限 (low bound above high bound)"))
 
 
+def url_problems(raw: dict) -> list[Problem]:
+    """Each ``documents.*.url`` that is not an http(s) URL.  Checked when a rule set is published,
+    not in the model: a version stored before this check still reads (and is shown as text)."""
+    docs = raw.get("documents")
+    if not isinstance(docs, dict):
+        return []
+    return [Problem(f"documents.{key}.url",
+                    "文件链接只能是 http:// 或 https:// 开头的网址 (url must be an absolute http or https URL)")
+            for key, d in docs.items() if isinstance(d, dict) and isinstance(d.get("url"), str) and not web_url(d["url"])]
+
+
 def validate_document(raw: Any) -> RuleSetDoc:
     """Parse and validate a rule-set document; raise InputError listing every problem."""
     if not isinstance(raw, dict):
         raise InputError([Problem("", "规则集必须是对象 (a rule set is a mapping)")])
+    urls = url_problems(raw)
     try:
         doc = RuleSetDoc.model_validate(raw)
     except ValidationError as e:
-        raise InputError(pydantic_problems(e)) from None
+        raise InputError(pydantic_problems(e) + urls) from None
     cat = load_catalog()
-    out: list[Problem] = []
+    out: list[Problem] = list(urls)
     if not tables.valid_jurisdiction(doc.jurisdiction) and doc.jurisdiction != "100000":
         out.append(Problem("jurisdiction", f"不是有效的 6 位行政区划代码 (not a 6-digit GB/T 2260 code): {doc.jurisdiction!r}"))
     if doc.effective_to is not None and doc.effective_to <= doc.effective_from:

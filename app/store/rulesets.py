@@ -10,11 +10,11 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import safe_yaml
 from app.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
@@ -157,7 +157,9 @@ def bundled_files(root: Path = RULES_DIR) -> list[Path]:
 
 
 def load_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """A rule-set file, through the one loader for user-given YAML (no aliases, bounded nesting):
+    ``app.safe_yaml.YamlRefused`` for a file it refuses."""
+    return safe_yaml.load(path.read_text(encoding="utf-8"))
 
 
 def _depth(raw: dict, by_id: dict[str, dict]) -> int:

@@ -8,8 +8,9 @@ from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from app.api.auth import COOKIE
+from app.api.auth import COOKIE, presented_key
 from app.web.common import render
+from app.web.security import LOGIN, REFUSED_PAGE, SAFE_METHODS, TOKEN_FIELD, token_ok
 
 
 def safe_next(target: str | None) -> str:
@@ -20,13 +21,21 @@ def safe_next(target: str | None) -> str:
 
 
 class PageRoute(APIRoute):
-    """A page route: an authentication failure becomes a page, not a JSON body."""
+    """A page route: an authentication failure becomes a page, not a JSON body; a state-changing
+    request (POST …) needs the form token of its path (``csrf_field(request, path)`` in the form;
+    ``app.web.security``) — except the login form, which has no key yet and is checked by origin."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
+        action = self.path
 
         async def page_handler(request: Request) -> Response:
             try:
+                if request.method not in SAFE_METHODS and action != LOGIN:
+                    form = await request.form()     # cached on the request: the endpoint reads the same
+                    if not token_ok(presented_key(request), action, form.get(TOKEN_FIELD)):
+                        return render(request, "error.html", {"title": "请求被拒绝", "detail": REFUSED_PAGE},
+                                      status_code=403)
                 return await handler(request)
             except HTTPException as e:
                 if e.status_code == 401:

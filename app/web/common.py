@@ -11,8 +11,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from app.api.auth import presented_key
 from app.errors import Problem
+from app.web.security import TOKEN_FIELD, csrf_token
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -120,8 +123,26 @@ def show(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
+def safe_url(value: Any) -> str | None:
+    """A stored URL fit for ``href``: http(s) only, else None (the template shows text instead).
+    Every stored URL rendered as a link goes through this filter — also one that reached the store
+    before validation refused other schemes."""
+    from app.rulesets.document import web_url
+
+    return value if isinstance(value, str) and web_url(value) else None
+
+
+def csrf_field(request: Request, action: str) -> Markup:
+    """The hidden token input of a form posting to ``action`` (``app.web.security``): put
+    ``{{ csrf_field(request, "/the/action") }}`` in every ``method="post"`` form."""
+    token = csrf_token(presented_key(request), action)
+    return Markup(f'<input type="hidden" name="{TOKEN_FIELD}" value="{token}">')
+
+
+templates.env.globals["csrf_field"] = csrf_field
 templates.env.filters["fmt"] = fmt
 templates.env.filters["show"] = show
+templates.env.filters["safe_url"] = safe_url
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:

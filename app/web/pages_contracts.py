@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.api import scope, scope_writes
+from app.api import auth, limits, scope, scope_writes
 from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
@@ -39,8 +39,11 @@ from app.web.common import field_errors, render, zh_message
 
 router = APIRouter(route_class=PageRoute)
 
-READ = Depends(require("officer", "auditor", "rule_admin"))
-WRITE = Depends(require("officer"))
+# The API's capabilities (app.api.auth), route by route as the API grants them: the list, a contract and
+# a stored check are what GET /v1/contracts/… and /v1/decisions/… show (READ); the clause-check form
+# only serves POST /v1/checks/contract (WRITE).
+READ = Depends(require(*auth.READ))
+WRITE = Depends(require(*auth.WRITE))
 PAGE_SIZE = 50
 SECTION = {"section": "contracts"}
 
@@ -283,12 +286,29 @@ def _check_form(request: Request, values: dict[str, str], *, errors: dict | None
                    "document": document}, status_code=status_code)
 
 
-@router.get("/contracts/check", response_class=HTMLResponse, dependencies=[READ])
+@router.get("/contracts/check", response_class=HTMLResponse, dependencies=[WRITE])
 def check_form(request: Request, example: Annotated[str | None, Query(max_length=4)] = None) -> HTMLResponse:
     return _check_form(request, dict(EXAMPLE if example else DEFAULTS))
 
 
 MAX_DOCUMENT = 200_000
+
+
+def json_refusal(text: str) -> str | None:
+    """What the API's limits (app.api.limits) would refuse in this JSON text, in Chinese, or None:
+    the pasted contract gets the same checks as ``POST /v1/checks/contract`` (no deep nesting, which
+    would make the parser recurse, no NUL, no over-long number, no key given twice)."""
+    body = text.encode("utf-8")
+    if b"\\u0000" in body and b"\\u0000" in body.replace(b"\\\\", b""):
+        return "字符串含 NUL 字符 \\u0000"
+    if limits.too_deep(body):
+        return f"JSON 嵌套超过 {limits.MAX_DEPTH} 层"
+    if limits.too_many_digits(body):
+        return f"数字超过 {limits.MAX_DIGITS} 位"
+    dup = limits.duplicate_key(text)
+    if dup is not None:
+        return f"JSON 对象中键重复：{dup[:64]!r}"
+    return None
 
 
 @router.post("/contracts/check")
@@ -303,6 +323,8 @@ async def check_submit(request: Request, session: SessionDep, engine: EngineDep,
     if document:
         if len(document) > MAX_DOCUMENT:
             problems.append(Problem("document", f"合同 JSON 过长（最多 {MAX_DOCUMENT:,} 个字符）"))
+        elif (refusal := json_refusal(document)) is not None:
+            problems.append(Problem("document", refusal))
         else:
             try:
                 body = json.loads(document, parse_float=Decimal)

@@ -39,7 +39,13 @@ def login(request: Request, key: str = Form("", max_length=512),
     return resp
 
 
-@router.get("/logout")
+@router.get("/logout", response_class=HTMLResponse)
+def logout_form(request: Request) -> HTMLResponse:
+    """A link cannot log anyone out (another site could embed it): this page's form does."""
+    return render(request, "logout.html")
+
+
+@router.post("/logout")
 def logout() -> RedirectResponse:
     resp = RedirectResponse("/", status_code=303)
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")

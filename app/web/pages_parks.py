@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api import scope
+from app.api import auth, scope
 from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.api.exports import VERDICTS, evaluation_rows
@@ -33,8 +33,12 @@ from app.web.common import field_errors, render
 
 router = APIRouter(route_class=PageRoute)
 
-READ = Depends(require("officer", "auditor", "rule_admin"))
-WRITE = Depends(require("officer"))
+# The API's capabilities (app.api.auth), as the API grants them: parks, ledgers, evaluations and scoring
+# runs are READ (GET /v1/parks/…, /v1/scoring/runs/…); the scoring form lists the scoring rule sets
+# (GET /v1/scoring/rulesets: RULE_READ); scoring a population is WRITE (POST /v1/scoring/runs).
+READ = Depends(require(*auth.READ))
+RULE_READ = Depends(require(*auth.RULE_READ))
+WRITE = Depends(require(*auth.WRITE))
 PAGE_SIZE = 50
 SECTION = {"section": "parks"}
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -151,7 +155,7 @@ def _scoring_form(request: Request, values: dict, errors: dict | None = None, su
                   status_code=status_code)
 
 
-@router.get("/parks/scoring", response_class=HTMLResponse, dependencies=[READ])
+@router.get("/parks/scoring", response_class=HTMLResponse, dependencies=[RULE_READ])
 def scoring_form(request: Request) -> HTMLResponse:
     default = scoring.get_ruleset(scoring.DEFAULT_RULESET)
     return _scoring_form(request, {"ruleset": f"{default.id}@{default.version}", "year": str(_today().year - 1),

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api import scope_writes
-from app.api.auth import require
+from app.api.auth import READ, RULE_READ, WRITE, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest, proposal_problems
@@ -31,7 +31,6 @@ from indicators.units import CANONICAL, UNITS
 
 router = APIRouter(route_class=PageRoute)
 
-READERS = ("officer", "auditor", "rule_admin")
 CLASSIFICATIONS = ("GB/T 4754-2017", "GB/T 4754-2002")
 FLOOR_ROWS = 3
 VERDICTS = {"pass": "通过", "fail": "不通过", "incomplete": "资料不全（缺少必填指标）",
@@ -196,9 +195,10 @@ def _form_page(request: Request, values: dict, errors: dict | None = None, summa
 
 
 @router.get("/proposal", response_class=HTMLResponse)
-def proposal_form(request: Request, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+def proposal_form(request: Request, session: SessionDep, _caller=Depends(require(*RULE_READ))) -> HTMLResponse:
     """The empty form; with ``jurisdiction``/``as_of``… in the query (the 查询适用规则集 button
-    without JavaScript) it is pre-filled and shows the resolved rule set."""
+    without JavaScript) it is pre-filled and shows the resolved rule set (GET /v1/rulesets/resolve:
+    RULE_READ)."""
     values = _form_values(request.query_params)
     resolved = resolution(session, values) if values.get("as_of") or values.get("jurisdiction") else None
     return _form_page(request, values, resolved=resolved)
@@ -206,7 +206,7 @@ def proposal_form(request: Request, session: SessionDep, _caller=Depends(require
 
 @router.post("/proposal", response_class=HTMLResponse)
 async def proposal_submit(request: Request, session: SessionDep, engine: EngineDep,
-                          _caller=Depends(require("officer"))) -> Response:
+                          _caller=Depends(require(*WRITE))) -> Response:
     form = await request.form()
     values = _form_values(form)
     raw = raw_request(form)
@@ -242,7 +242,8 @@ def _not_found(request: Request, decision_id: str) -> HTMLResponse:
 
 @router.get("/proposal/result/{decision_id}", response_class=HTMLResponse)
 def proposal_result(request: Request, decision_id: str, session: SessionDep,
-                    _caller=Depends(require(*READERS))) -> HTMLResponse:
+                    _caller=Depends(require(*READ))) -> HTMLResponse:
+    """A stored verdict: what GET /v1/decisions/{id} shows (READ)."""
     d = _decision(session, decision_id)
     if d is None:
         return _not_found(request, decision_id)
@@ -251,7 +252,7 @@ def proposal_result(request: Request, decision_id: str, session: SessionDep,
 
 @router.get("/proposal/result/{decision_id}/print", response_class=HTMLResponse)
 def proposal_print(request: Request, decision_id: str, session: SessionDep,
-                   _caller=Depends(require(*READERS))) -> HTMLResponse:
+                   _caller=Depends(require(*READ))) -> HTMLResponse:
     d = _decision(session, decision_id)
     if d is None:
         return _not_found(request, decision_id)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import safe_yaml
 from app.api import rulesets as api
 from app.api import scope_writes
-from app.api.auth import Caller, require
+from app.api.auth import PUBLISH, RULE_READ, Caller, require
 from app.api.deps import SessionDep
 from app.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store
@@ -23,7 +24,6 @@ from indicators.tables import divisions_gb2260
 
 router = APIRouter(route_class=PageRoute)
 
-READERS = ("officer", "auditor", "rule_admin")
 MAX_YAML = 1024 * 1024
 ROLES = {"core": "核心（3）", "n": "N 项", "plus_one": "+1"}
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "between": "介于", "in": "属于", "is_true": "须为“是”"}
@@ -42,7 +42,7 @@ def _not_found(request: Request, detail: str) -> HTMLResponse:
 
 
 @router.get("/rulesets", response_class=HTMLResponse)
-def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(*RULE_READ))) -> HTMLResponse:
     groups: dict[str, list[dict]] = {}
     for rs in api.list_rulesets(session, jurisdiction=None):
         groups.setdefault(rs["jurisdiction"], []).append(rs)
@@ -70,7 +70,7 @@ def _rule_rows(document: dict) -> list[dict]:
 
 @router.get("/rulesets/{rid}/versions/{version}", response_class=HTMLResponse)
 def ruleset_version(request: Request, rid: str, version: str, session: SessionDep,
-                    _caller=Depends(require(*READERS))) -> HTMLResponse:
+                    _caller=Depends(require(*RULE_READ))) -> HTMLResponse:
     if not (plain_key(rid) and plain_key(version)):
         return _not_found(request, "规则集编号或版本号无效。")
     try:
@@ -85,7 +85,7 @@ def ruleset_version(request: Request, rid: str, version: str, session: SessionDe
 
 
 @router.get("/rulesets/{rid}/diff", response_class=HTMLResponse)
-def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depends(require(*READERS))) -> HTMLResponse:
+def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depends(require(*RULE_READ))) -> HTMLResponse:
     a, b = request.query_params.get("from", ""), request.query_params.get("to", "")
     if not plain_key(rid):
         return _not_found(request, "规则集编号无效。")
@@ -114,9 +114,8 @@ def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depend
 def yaml_line(text: str, path: str) -> int | None:
     """The 1-based line of ``path`` (``rules.0.threshold``) in the YAML text, as far down the
     path as the document goes — so each problem can point at the line it concerns."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
+    node = safe_yaml.compose(text)
+    if node is None:
         return None
     line = None
     for part in path.split(".") if path else []:
@@ -135,11 +134,10 @@ def yaml_line(text: str, path: str) -> int | None:
 
 def parse_yaml(text: str) -> tuple[Any, list[Problem]]:
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        return None, [Problem("yaml", f"YAML 格式错误{where}：{getattr(e, 'problem', None) or e}")]
+        raw = safe_yaml.load(text)
+    except safe_yaml.YamlRefused as e:
+        # Aliases (billion laughs) and deep nesting are refused before anything expands or recurses.
+        return None, [Problem("yaml", str(e))]
     if not isinstance(raw, dict):
         return None, [Problem("yaml", "规则集必须是 YAML 映射（id、version、rules …）")]
     return raw, []
@@ -172,12 +170,12 @@ def _upload_page(request: Request, text: str = "", problems: list[Problem] | Non
 
 
 @router.get("/rulesets/upload", response_class=HTMLResponse)
-def upload_form(request: Request, _caller=Depends(require("rule_admin"))) -> HTMLResponse:
+def upload_form(request: Request, _caller=Depends(require(*PUBLISH))) -> HTMLResponse:
     return _upload_page(request)
 
 
 @router.post("/rulesets/upload", response_class=HTMLResponse)
-async def upload(request: Request, session: SessionDep, caller: Caller = Depends(require("rule_admin"))) -> Response:
+async def upload(request: Request, session: SessionDep, caller: Caller = Depends(require(*PUBLISH))) -> Response:
     form = await request.form()
     text = ""
     file = form.get("file")

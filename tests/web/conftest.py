@@ -138,3 +138,13 @@ def assert_accessible(page) -> None:
 def assert_no_horizontal_scroll(page) -> None:
     width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= client, f"{page.url}: page scrolls horizontally ({width}px > {client}px)"
+
+
+def csrf(client, action: str) -> dict:
+    """The hidden token field that the page form posting to ``action`` carries for the key in this
+    test client's cookie (app/web/security.py); TestClient posts send it as a browser would."""
+    from app.api.auth import COOKIE
+    from app.web.security import TOKEN_FIELD, csrf_token
+
+    key = client.cookies.get(COOKIE)
+    return {TOKEN_FIELD: csrf_token(key.strip() if key else None, action)}

@@ -95,7 +95,9 @@ def test_a_wrong_key_returns_to_the_login_form_with_a_notice(kpage, keyed):
     assert page.url == f"{base}/login?next=/rulesets&invalid=1"
     assert "密钥无效" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
-    page.goto("/logout")
+    page.goto("/logout")            # a page whose form logs out (a link alone could be forged)
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_load_state()
     page.goto("/rulesets")
     assert page.url == f"{base}/login?next=/rulesets"
     assert page.get_by_role("alert").count() == 0

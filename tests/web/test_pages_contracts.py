@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from app import demo
 from indicators.identifiers import synthetic_uscc
-from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, shot
+from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, csrf, shot
 
 SPEC = demo.Spec(parcels=300, years=3, seed=5, last_year=2025)
 AS_OF = "2025-06-30"
@@ -215,9 +215,9 @@ def test_bad_dates_and_json_are_422_pages_that_store_nothing(client, contract):
     assert r.status_code == 422
     assert re.search(r'id="err-as_of">[^<]*有效日期', r.text)
     before = client.get("/v1/decisions/verify").json()
-    r = client.post("/contracts/check", data={"document": '{"contract_no": "X", '})
+    r = client.post("/contracts/check", data={"document": '{"contract_no": "X", ', **csrf(client, "/contracts/check")})
     assert r.status_code == 422 and "不是有效的 JSON" in r.text
-    r = client.post("/contracts/check", data={"document": "[1, 2]"})
+    r = client.post("/contracts/check", data={"document": "[1, 2]", **csrf(client, "/contracts/check")})
     assert r.status_code == 422 and "应为一个 JSON 对象" in r.text
     assert client.get("/v1/decisions/verify").json() == before
 
@@ -305,11 +305,14 @@ def test_page_roles_and_jurisdiction_scope(keyed):
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/contracts"
     r = as_key(tax_system).get("/parks")
     assert r.status_code == 403 and "text/html" in r.headers["content-type"]
-    assert as_key(auditor).get("/contracts/check").status_code == 200
-    assert as_key(auditor).post("/contracts/check", data=EXAMPLE).status_code == 403
-    assert as_key(auditor).post("/parks/scoring", data={"year": "2025", "enterprises": ""}).status_code == 403
+    # The clause-check form only serves POST /v1/checks/contract, which is the officer's.
+    assert as_key(auditor).get("/contracts/check").status_code == 403
+    assert as_key(auditor).post("/contracts/check", data={**EXAMPLE, **csrf(keyed, "/contracts/check")}).status_code == 403
+    assert as_key(auditor).post("/parks/scoring", data={"year": "2025", "enterprises": "",
+                                                        **csrf(keyed, "/parks/scoring")}).status_code == 403
 
-    r = as_key(officer).post("/contracts/check", data=EXAMPLE, follow_redirects=False)
+    r = as_key(officer).post("/contracts/check", data={**EXAMPLE, **csrf(keyed, "/contracts/check")},
+                             follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/contracts/check/"), r.text[-3000:]
     assert as_key(auditor).get(r.headers["location"]).status_code == 200
 

@@ -29,7 +29,9 @@ def test_login_sets_an_httponly_strict_cookie_and_returns_to_the_page(page):
     assert page.url.endswith("/rulesets")
     cookie = next(c for c in page.context.cookies() if c["name"] == "sl_key")
     assert cookie["value"] == "some-key" and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    page.goto("/logout")
+    page.goto("/logout")            # a page whose form logs out (a link alone could be forged)
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_load_state()
     assert not [c for c in page.context.cookies() if c["name"] == "sl_key"]
 
 

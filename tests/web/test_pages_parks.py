@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from app import demo
-from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, shot
+from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, csrf, shot
 
 SPEC = demo.Spec(parcels=300, years=3, seed=5, last_year=2025)
 PARK = SPEC.park_id
@@ -217,11 +217,12 @@ def test_ledger_refuses_unknown_filters_next_to_the_field(client, park):
 
 def test_scoring_form_problems_store_nothing(client):
     before = client.get("/v1/decisions/verify").json()
-    r = client.post("/parks/scoring", data={"ruleset": "no-such-set@1", "year": "20x5", "enterprises": ""})
+    r = client.post("/parks/scoring", data={"ruleset": "no-such-set@1", "year": "20x5", "enterprises": "",
+                                            **csrf(client, "/parks/scoring")})
     assert r.status_code == 422
     for field in ("err-ruleset", "err-year", "err-enterprises"):
         assert f'id="{field}"' in r.text, field
     r = client.post("/parks/scoring", data={"ruleset": "", "year": "2025",
-                                            "enterprises": "id,name,colour\nE1,x,blue"})
+                                            "enterprises": "id,name,colour\nE1,x,blue", **csrf(client, "/parks/scoring")})
     assert r.status_code == 422 and "未知的列“colour”" in r.text
     assert client.get("/v1/decisions/verify").json() == before
