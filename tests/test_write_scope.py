@@ -379,6 +379,7 @@ PAGE_CASES: dict[str, tuple[str, Callable[[], dict[str, str]], str]] = {
 }
 PAGE_EXEMPT = {
     "/login": "stores nothing",
+    "/logout": "clears the cookie; stores nothing",
     "/parks/scoring": "a scoring run names enterprises, no park or parcel (as POST /v1/scoring/runs)",
 }
 
