@@ -240,19 +240,22 @@ def _values(n: int, cells: list[dict], columns: int) -> list[Any]:
 
 # ---------------------------------------------------------------- 2. the worker process
 
+# Imported once by the fork server, not by each worker: what the parse functions of app.excel use.
+PRELOAD = ["app.excel", "app.store.tax"]
+WORKER_NICE = 10
 _CONTEXT: Any = None
 _SLOTS: threading.BoundedSemaphore | None = None
 _LOCK = threading.Lock()
 
 
 def _context() -> Any:
-    """A forkserver: each worker is forked from a small process that has imported openpyxl and
-    app.excel once — not from the server (its threads, its heap, its database connections)."""
+    """A fork server: each worker is forked from a small process that has imported ``PRELOAD``
+    once — not from the server (its threads, its heap, its database connections)."""
     global _CONTEXT
     with _LOCK:
         if _CONTEXT is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["app.excel"])
+            ctx.set_forkserver_preload(PRELOAD)
             _CONTEXT = ctx
         return _CONTEXT
 
@@ -285,6 +288,9 @@ def _memory_problem(limits: Limits) -> TooLarge:
 def _work(path: str, parse: Callable[..., Any], args: tuple, limits: Limits, conn: Any) -> None:
     """In the worker: ``parse(sheet_rows(file), *args)``; its result, or the refusal, goes back on ``conn``."""
     try:
+        # Reading a workbook is background work: where CPUs are short, the server's own
+        # threads (its event loop, /healthz) go first.
+        os.nice(WORKER_NICE)
         _cap_memory(limits.memory_bytes)
         with open(path, "rb") as fh:
             answer: tuple = ("ok", parse(sheet_rows(fh, limits), *args))
