@@ -168,6 +168,22 @@ def test_the_command_line_reads_workbooks_the_same_way(tmp_path):
     assert r.returncode == 2 and f"超过 {PROPOSAL_CAP} 行" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
+def test_the_reader_is_stopped_at_its_memory_and_time_limits(tmp_path, monkeypatch):
+    """The worker's last lines of defence, set lower through their configuration: a table of
+    400,000 shared strings (under the count limit) needs more than 16 MiB; reading it takes
+    longer than 0.2 s."""
+    data = tmp_path / "strings.xlsx"
+    data.write_bytes(xb.distinct_strings(400_000))
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("STANDARD_LAND_XLSX_MEMORY_BYTES", str(16 * 1024 * 1024))
+    r = run_cli("check", str(data), db=db)
+    assert r.returncode == 2 and "读取工作簿所需内存超过上限 16 MiB" in r.stdout + r.stderr, r.stdout + r.stderr
+    monkeypatch.delenv("STANDARD_LAND_XLSX_MEMORY_BYTES")
+    monkeypatch.setenv("STANDARD_LAND_XLSX_SECONDS", "0.2")
+    r = run_cli("check", str(data), db=db)
+    assert r.returncode == 2 and "读取工作簿超过 0.2 秒，已中止" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
 # ---------------------------------------------------------------- a real server stays responsive
 
 def test_healthz_answers_within_a_second_while_a_hostile_workbook_is_read(tmp_path):
