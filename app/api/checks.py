@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -14,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
+from app import excel, workbook
 from app.api import scope_writes
 from app.api.auth import WRITE, allow
 from app.api.deps import EngineDep, SessionDep
@@ -23,7 +25,7 @@ from app.api.scope_writes import WriteCaller
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
 from app.engine import Engine
-from app.errors import InputError, Problem
+from app.errors import InputError, Problem, TooLarge
 from app.observability import metrics
 from app.store import proposal_batches
 from app.store.db import get_engine
@@ -32,6 +34,7 @@ from app.store.tax import gc_paused
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 
 MAX_BATCH = 10_000
+T = TypeVar("T")
 
 
 class ProposalBatch(BaseModel):
@@ -65,14 +68,26 @@ def _check_one(req: ProposalRequest, engine: Engine) -> dict:
         return proposal.run(session, req, engine)
 
 
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = workbook.LIMITS.file_bytes     # 50 MiB
 
 
 async def read_upload(file: UploadFile) -> bytes:
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InputError([Problem("file", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MiB (file too large)")])
+        raise TooLarge([Problem("file", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MiB (file too large)")])
     return data
+
+
+# Uploaded workbooks read at once per server process (app.workbook bounds its worker processes
+# the same way); the uploads beyond wait on the event loop, not in threads.
+_UPLOAD_THREADS = anyio.CapacityLimiter(workbook.LIMITS.parses)
+
+
+async def parse_upload(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` — reading an uploaded workbook (``app.excel``) and what goes with it — in a
+    thread: the workbook is read in a worker process, and the event loop serves other requests
+    (``/healthz`` among them) meanwhile."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=_UPLOAD_THREADS)
 
 
 @router.post("/proposal:xlsx", response_model=BatchResult)
@@ -80,7 +95,7 @@ async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, caller: Wr
                               file: UploadFile = File(...)) -> Response:
     """A batch of proposals from an .xlsx sheet (Chinese headers accepted, units in the headers).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem."""
-    requests, rows = excel.proposal_requests(await read_upload(file), with_rows=True)
+    requests, rows = await parse_upload(excel.proposal_requests, await read_upload(file), True)
     scope_writes.proposals(caller, (r.jurisdiction for r in requests))
     try:
         items = await run_in_threadpool(proposal.run_batch, session, requests, engine)
