@@ -1,17 +1,21 @@
-# syntax=docker/dockerfile:1
-#
 # standard-land — FastAPI rules service (durable_rules engine + reference evaluator).
 #
-#   docker build -t standard-land .
-#   docker run -p 8000:8000 -v standard-land-var:/srv/standard-land/var standard-land
+#   DOCKER_BUILDKIT=1 docker build -t standard-land .
+#   docker run --read-only --tmpfs /tmp -p 127.0.0.1:8000:8000 -v standard-land-var:/srv/standard-land/var standard-land
 #   docker run -e WORKERS=4 -e DATABASE_URL=postgresql://user:pw@db/standard_land ... standard-land
-#   docker compose up --build     (PostgreSQL, two replicas behind nginx: compose.yaml)
+#   docker-compose up --build     (PostgreSQL, two replicas behind nginx: compose.yaml)
+#   deploy/offline/build-images.sh --mirror URL   (no registry: every base image from a Debian mirror,
+#                                                  this file built with PYTHON_IMAGE=<the local Python base>)
+#
+# Runs as uid 10001 and needs a writable file system only in its volume and /tmp (where
+# PROMETHEUS_MULTIPROC_DIR points), so the root file system may be read-only.
 #
 # Python 3.12: durable-rules 2.0.28 installs on 3.13 but fails on import (PyEval_CallObject
 # was removed); pyproject.toml says requires-python ">=3.11,<3.13".
 # The engine is not thread-safe and is serialized per process: scale with WORKERS
 # (processes) or containers, not threads (../shared/engine-notes.md, DESIGN.md §6, §9).
-# Needs BuildKit (the default builder since Docker 23) for the RUN --mount below.
+# Needs BuildKit for the RUN --mount below: the default builder since Docker 23, DOCKER_BUILDKIT=1
+# with Debian's docker.io 20.10.  No `# syntax=` line: it would pull the frontend from a registry.
 
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm
 

@@ -33,12 +33,29 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The *_created series double the output and no dashboard here reads them.
 disable_created_metrics()
 
+
+def _ensure_multiprocess_dir() -> None:
+    """In multiprocess mode prometheus-client opens a file in the directory for every metric
+    without labels as soon as it is created, i.e. at this module's import, before
+    ``standard-land serve`` prepares the directory: it must exist by then.  The image names one
+    under /tmp, which starts empty (a tmpfs under a read-only root, or a fresh container)."""
+    d = os.environ.get(MULTIPROC_ENV)
+    if not d:
+        return
+    try:
+        Path(d).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RuntimeError(f"{MULTIPROC_ENV}={d}: cannot create the metrics directory ({e.strerror}); "
+                           "point it at a writable directory") from None
+
+
 # Latency: a kept-alive check takes about a millisecond, a 10,000-item batch seconds.
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # One engine evaluation: tens of µs (engine-notes.md); a slow one is a finding in itself.
 _ENGINE = (0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1)
 _SIZES = (1, 10, 100, 1_000, 10_000, 100_000)
 
+_ensure_multiprocess_dir()
 HTTP_REQUESTS = Counter("standard_land_http_requests", "HTTP requests by route template, method and status",
                         ["route", "method", "status"])
 HTTP_LATENCY = Histogram("standard_land_http_request_duration_seconds",
