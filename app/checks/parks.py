@@ -14,11 +14,17 @@ the predicate results that produced it:
   rule set says so.
 
 Tax: a parcel's tax is its contract's transferee's current tax record for the year
-(``Contract.transferee_uscc``); an enterprise holding several registered parcels has its tax
-allocated by area (lifecycle.md §9 ⚙).  No contract or no record is insufficient data, never
-zero.  The park 亩均税收 of a year = Σ counted tax ÷ Σ area (亩) over its industrial parcels
-supplied by the year's end that have data; the tax basis is the park rule set's, else the
-standard-land rule set's in force on 31 December; the area basis is the contract/parcel area.
+(``Contract.transferee_uscc``), allocated over the enterprise's land by area
+(``app.checks.tax_per_mu``: the one 亩均税收 function, also used by the contract audit).  The park
+亩均税收 of a year = Σ counted tax ÷ Σ area (亩) of ALL its industrial parcels supplied by the
+year's end (the plan's 工业用地亩均税收 is a figure over the industrial land): a parcel without a
+record counts 0 and is listed with its reason (``ZERO_REASONS``: idle land, 停建, 停产, not started,
+under construction — or missing data for a producing enterprise or a parcel with no taxpayer).
+Below the target with missing data the verdict is ``incomplete`` (those parcels could lift it);
+at or above it, missing data cannot change it.  The same tax over the land with data only is a
+secondary line (``over_land_with_data``), and the figure the low-efficiency tax predicate compares
+a parcel with.  The tax basis is the park rule set's, else the standard-land rule set's in force
+on 31 December; the area basis is the contract/parcel area.
 
 Every decisive comparison (approval and supply dates, the idle-land tests, the low-efficiency
 predicates, the park figure against its target, each parcel against the park figure, the
@@ -31,7 +37,10 @@ no 亩均税收, no tax-based low-efficiency result.  The park aggregate (total 
 target distance and year-over-year change) is computed over every enterprise from the unscreened
 records kept for that purpose only (``ParkData.aggregate_tax``), and shown when the disclosure
 rule allows it (``visibility.disclose``); otherwise it is withheld as well.  Results name the
-regions of the tax figures they contain (``tax_regions``).
+regions of the tax figures they contain (``tax_regions``).  A parcel withheld from the caller is
+neither zero nor missing for it: its area is in the denominator and its tax in the aggregate like
+any other; the verdict is the aggregate's (an ``incomplete`` one names only the parcels the caller
+sees, and says whether withheld parcels lack data too).
 
 The functions taking plain dicts (``register_park``, ``register_parcel``,
 ``register_park_with_parcels``, ``put_plan``) are what an Excel import or a demo-data script
