@@ -229,7 +229,8 @@ def test_low_efficiency_by_tax_with_predicate_results(client, scene):
     tax = preds["tax_per_mu_below_park_average"]
     # 2 < 0.5 × 10 = 5
     assert (tax["status"], tax["value"], tax["threshold"]) == ("holds", "2", "5")
-    assert tax["inputs"]["park_average"] == "10" and tax["confidence"] == "❓" and tax["set_by"]
+    assert tax["inputs"]["park_average"] == "10" and tax["inputs"]["park_average_basis"] == "land_with_data"
+    assert tax["confidence"] == "❓" and tax["set_by"]
     assert tax["parameter"] == {"value": "0.5", "unit": "fraction"} and tax["example"] is True
     assert tax["gate"]["from"] == "2023-06-30"           # 1 year after acceptance on 2022-06-30
     # plot ratio 1.5 ≥ 1.0; intensity 300 ≥ 0.5 × 300 = 150 (gate: 2 years after 2022-06-30 → 2024-06-30)

@@ -231,7 +231,7 @@ class ParcelFacts:
     tax_per_mu: Fraction | None         # the parcel's 亩均税收 in the tax year (None: no data)
     tax_status: str                     # ok | insufficient_data | not_applicable (not supplied in the tax year)
     tax_note: str | None                # why the tax figure is missing, when it is
-    park_average: Fraction | None       # the park's 亩均税收 in the same year
+    park_average: Fraction | None       # the park's 亩均税收 over its land with data in the same year
     tax_year: int
     plot_ratio: Fraction | None
     investment_intensity: Fraction | None          # actual, 万元/亩 (completion acceptance)
@@ -318,13 +318,15 @@ def _one(p: Predicate, rs: ParkRuleSet, f: ParcelFacts, as_of: dt.date, a: Audit
                 missing=[f"tax_records {f.tax_year}"] if f.tax_per_mu is None else ["park_average"]))
         threshold = k * f.park_average
         key = a.add(kp, f.tax_per_mu - threshold, "<", ZERO)
+        # The park figure over its land with tax data (the producing land), not the park 亩均税收 over all
+        # supplied land: land counted as 0 would lower this bar exactly where idle land abounds.
         inputs = {"year": f.tax_year, "tax_per_mu": dec_str(f.tax_per_mu), "park_average": dec_str(f.park_average),
-                  "k": dec_str(k)}
+                  "park_average_basis": "land_with_data", "k": dec_str(k)}
 
         def build(h: dict) -> dict:
             word = "低于" if h[key] else "不低于"
             return _result(p, rs, "holds" if h[key] else "not_met",
-                           f"{f.tax_year} 年亩均税收 {dec_str(f.tax_per_mu, 2)} 万元/亩{word}园区平均 "
+                           f"{f.tax_year} 年亩均税收 {dec_str(f.tax_per_mu, 2)} 万元/亩{word}园区平均（有税收数据的宗地）"
                            f"{dec_str(f.park_average, 2)} × {dec_str(k)} = {dec_str(threshold, 2)}",
                            value=dec_str(f.tax_per_mu), threshold=dec_str(threshold),
                            formula="宗地亩均税收 < k × 园区亩均税收", inputs=inputs)
