@@ -20,7 +20,9 @@ def bar_chart(title: str, bars: list[tuple[str, object]], *, unit: str = "", tar
     values = [_num(v) for _, v in bars if v is not None]
     tgt = _num(target) if target is not None else None
     top = max(values + ([tgt] if tgt is not None else []) + [1.0])
-    left, right, head = 190, 70, 48
+    # Room for the longest label (CJK about one em, others about 0.6 em at 12 px), within bounds.
+    longest = max((sum(13 if ord(ch) > 0x2E7F else 8 for ch in str(label)) for label, _ in bars), default=0)
+    left, right, head = min(max(190, longest + 16), 480), 70, 48
     plot = width - left - right
     height = head + len(bars) * (bar_height + 6) + 40
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '

@@ -35,7 +35,8 @@ The mix of parcels (shares of N; the rest are completed, producing parcels):
   (a second ``government_delay`` with the newly agreed start date, 53号令 Art. 12(1)) and an
   ``extend_start`` plan: idle land caused by the government with that disposal in force;
 - ``completed``: completed and accepted; 12 % of these enterprises pay little tax (低效 by the
-  park rule set's tax predicate), 6 % of the parcels were built at a plot ratio below 1.0 (低效),
+  park rule set's tax predicate), 6 % of the parcels were built at a plot ratio of 0.6–0.9, below
+  the 1.2 their contracts commit to (低效: the plot-ratio test reads the parcel's own requirement),
   a few enterprises hold two parcels (their tax is shared by area).
 
 Tax records (one batch per year, ``years`` years ending ``last_year``): every operating
@@ -43,7 +44,8 @@ enterprise from its signing year on, about 6 % of enterprise-years missing (miss
 zero), a quarter with policy refunds, a tenth posted in 元 instead of 万元.  A few 一宗一策
 plans (one with two versions).  With the scoring feature present, a scoring run (default
 rule set) over the completed enterprises for ``last_year``: ``tax_per_mu`` = (tax paid + policy
-refunds) ÷ the enterprise's land (亩), 4 decimals, from the records; the other indicators are
+refunds) ÷ the enterprise's land (亩), 4 decimals, from the records, by the service's own function
+(``app.checks.tax_per_mu``: the allocation by area); the other indicators are
 generated; a missing record leaves ``tax_per_mu`` empty (the firm is reported incomplete).
 """
 
@@ -56,11 +58,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.checks import tax_per_mu as taxmu
 from app.errors import Conflict, InputError, Problem
 from app.lifecycle.periods import add_months
 from indicators.identifiers import synthetic_uscc
@@ -477,7 +481,11 @@ def generate(spec: Spec | None = None) -> Demo:
         if not all(kind_of[c] in ("completed", "stopped") for c in ent["parcels"]):
             continue
         ct = counted_tax.get((uscc, Y))
-        tpm = _q(ct / ent_area[uscc], 4) if ct is not None else None
+        # The service's one 亩均税收 function (its allocation by area over the enterprise's land).
+        land = [taxmu.Holding(_contract_no_of(contracts, c), c, Fraction(info[c]["area"]), info[c]["signed"])
+                for c in ent["parcels"]]
+        exact = taxmu.enterprise_tax_per_mu(Fraction(ct), land, Y) if ct is not None else None
+        tpm = _q(Decimal(exact.numerator) / Decimal(exact.denominator), 4) if exact is not None else None
         va = _q((float(tpm) if tpm is not None else rng.uniform(3, 20)) * rng.uniform(6, 10))
         values = {"tax_per_mu": _t(tpm) if tpm is not None else None, "va_per_mu": _t(va),
                   "energy_efficiency": _t(_q(rng.uniform(1.0, 5.0), 3)),

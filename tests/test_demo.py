@@ -6,10 +6,14 @@ posts (parcels, contracts, events, tax records, the scoring body) — with plain
 The rules restated here, as the service documents them:
 
 - supplied: a transferred parcel on its contract's signing date, an allocated one on
-  ``supplied_on``; the park 亩均税收 of a year = Σ counted tax ÷ Σ area over the industrial
-  parcels supplied by 31 December that have a contract and a tax record for the year; counted
-  tax = tax paid + policy refunds (sanmenxia-standard-land adds refunds back), shared by area
-  over the enterprise's parcels supplied by then (lifecycle.md §9);
+  ``supplied_on``; the park 亩均税收 of a year = Σ counted tax ÷ Σ area of ALL the industrial
+  parcels supplied by 31 December (a parcel without a record counts 0); counted tax = tax paid +
+  policy refunds (sanmenxia-standard-land adds refunds back), shared by area over the
+  enterprise's parcels supplied by then (lifecycle.md §9); the secondary figure divides the same
+  tax by the parcels with a record only.  A parcel without a record is, on 31 December: idle land
+  (53号令), 停建 (suspended before completion), not started, under construction, 停产 (stopped
+  after completion), or — completed and producing, or without a contract — missing data; below
+  the target with any missing data the verdict is ``incomplete``;
 - 批而未供: approved on or before the date, not supplied;
 - 闲置 (53号令): not started and more than one full year past the agreed start (a government
   delay with a newly agreed start date keeps it idle land caused by the government until that date
@@ -17,8 +21,9 @@ The rules restated here, as the service documents them:
   suspended more than a year, with < 1/3 of the land developed or < 1/4 invested (the latest progress
   report); a completed project is never idle;
 - 低效 (henan-park-low-efficiency-example, idle land excluded): 亩均税收 of the tax year below
-  0.5 × the park's (only more than a year after completion); plot ratio below 1.0 (after
-  completion); investment intensity below half the contract's (two years after completion);
+  0.5 × the park's over its land with data (only more than a year after completion); plot ratio
+  below the parcel's own requirement — its contract's committed minimum — (after completion);
+  investment intensity below half the contract's (two years after completion);
   production stopped (after completion) for more than 12 months; construction suspended (before
   completion) for more than 12 months; not completed more than two years past the agreed date;
 - the scoring rule set huangyan-2022-example: score = Σ value ÷ benchmark × weight; no
@@ -151,8 +156,24 @@ class Model:
         scope = [c for c, p in self.parcels.items() if p.get("use", "industrial") == "industrial" and self.supplied_by(c, end)]
         counted = {c: t for c in scope if (t := self.parcel_tax(c, year)) is not None}
         area = sum((self.area(c) for c in counted), Fraction(0))
+        scope_area = sum((self.area(c) for c in scope), Fraction(0))
         total = sum((t * self.area(c) for c, t in counted.items()), Fraction(0))
-        return {"scope": scope, "counted": counted, "area": area, "total": total, "value": total / area if area else None}
+        zero = {c: self.zero_reason(c, end) for c in scope if c not in counted}
+        return {"scope": scope, "counted": counted, "area": area, "scope_area": scope_area, "total": total,
+                "value": total / scope_area if scope_area else None, "with_data": total / area if area else None,
+                "zero": zero}
+
+    def zero_reason(self, code: str, end: dt.date) -> str:
+        """Why a parcel without a tax record counts 0 on 31 December."""
+        if self.contract(code) is None:
+            return "data_missing"
+        if self.idle(code, end):
+            return "idle"
+        if self.event(code, "completion_accepted", end) is None:
+            if self.stopped_since(code, "construction_suspended", end) is not None:
+                return "construction_suspended"
+            return "not_started" if self.event(code, "started", end) is None else "under_construction"
+        return "production_stopped" if self.stopped_since(code, "production_stopped", end) else "data_missing"
 
     # -- categories on a date
     def piwg(self, code: str, on: dt.date) -> bool:
@@ -192,7 +213,8 @@ class Model:
             if on > plus_months(completed, 12) and t is not None and park_value is not None:
                 holds.append(t < park_value / 2)
             if on > completed:
-                holds.append(mu_of_m2(done["total_floor_area"]) / area < 1)
+                required = Fraction(Decimal(str(c["commitments"]["plot_ratio"]["min"])))      # the contract's own
+                holds.append(mu_of_m2(done["total_floor_area"]) / area < required)
             if on > plus_months(completed, 24):
                 agreed = c["commitments"]["investment_intensity"]
                 assert agreed["unit"] == "万元/亩"
@@ -208,7 +230,7 @@ class Model:
         return any(holds)
 
     def categories(self, on: dt.date, tax_year: int) -> dict[str, set[str]]:
-        value = self.park_tax(tax_year)["value"]
+        value = self.park_tax(tax_year)["with_data"]             # the producing land's figure
         return {"approved_unsupplied": {c for c in self.parcels if self.piwg(c, on)},
                 "idle": {c for c in self.parcels if self.idle(c, on)},
                 "low_efficiency": {c for c in self.parcels if self.low(c, on, tax_year, value)}}
@@ -320,18 +342,24 @@ def test_evaluation_matches_independent_sums(client, loaded, data, year):
     t = ev["tax_per_mu"]
     assert t["tax_basis"]["refunds_added_back"] is True
     assert {p["code"] for p in t["parcels_counted"]} == set(pt["counted"])
-    assert {p["code"] for p in t["parcels_missing_data"]} == set(pt["scope"]) - set(pt["counted"])
-    assert Fraction(Decimal(t["area_counted"]["value"])) == pt["area"]
-    assert Fraction(Decimal(t["area_in_scope"]["value"])) == sum((model.area(c) for c in pt["scope"]), Fraction(0))
+    assert {p["code"]: p["reason"] for p in t["parcels_zero"]} == pt["zero"]
+    missing = {c for c, why in pt["zero"].items() if why == "data_missing"}
+    assert {p["code"] for p in t["parcels_missing_data"]} == missing
+    assert Fraction(Decimal(t["area_counted"]["value"])) == Fraction(Decimal(t["area_in_scope"]["value"])) == pt["scope_area"]
+    assert Fraction(Decimal(t["area_with_data"]["value"])) == pt["area"]
     assert close(t["total_tax"]["value"], pt["total"])
     assert close(t["value"]["value"], pt["value"])
+    assert close(t["over_land_with_data"]["value"]["value"], pt["with_data"])
     for p in t["parcels_counted"]:
         assert close(p["tax_per_mu"]["value"], pt["counted"][p["code"]]), p["code"]
-    verdict = "meets_target" if pt["value"] >= 15 else "below_target"
+    verdict = "meets_target" if pt["value"] >= 15 else "incomplete" if missing else "below_target"
     assert ev["verdict"] == verdict and ev["example"] is True
     assert close(ev["target"]["distance"]["value"], 15 - pt["value"])
-    # the parcels pulling the park figure down, lowest first
-    below = sorted((t_, c) for c, t_ in pt["counted"].items() if t_ < pt["value"])
+    if verdict == "incomplete":
+        assert set(ev["incomplete"]["parcels"]) == missing
+        assert close(ev["incomplete"]["gap_tax"]["value"], 15 * pt["scope_area"] - pt["total"])
+    # the parcels pulling the park figure down, lowest first (those without a record at 0)
+    below = sorted((t_, c) for c, t_ in [*pt["counted"].items(), *((c, 0) for c in pt["zero"])] if t_ < pt["value"])
     assert [p["code"] for p in ev["pulling_down"]] == [c for _, c in below]
     # land by category on 31 December (tax predicate on the evaluated year)
     want = model.categories(dt.date(year, 12, 31), year)

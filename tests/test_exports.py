@@ -101,8 +101,9 @@ def test_evaluation_xlsx_equals_the_json_evaluation(client, loaded):
     ev = client.get(f"/v1/parks/{PID}/evaluation", params={"year": Y}).json()
     t = ev["tax_per_mu"]
     counted = {p["code"]: p for p in t["parcels_counted"]}
-    missing = {p["code"]: p for p in t["parcels_missing_data"]}
-    assert len(body) == len(counted) + len(missing) and [r[ix["序号"]] for r in body] == list(range(1, len(body) + 1))
+    zero = {p["code"]: p for p in t["parcels_zero"]}                     # no record: in the figure with 0
+    assert zero and {p["code"] for p in t["parcels_missing_data"]} <= set(zero)
+    assert len(body) == len(counted) + len(zero) and [r[ix["序号"]] for r in body] == list(range(1, len(body) + 1))
     below = {p["code"] for p in ev["pulling_down"]}
     for r in body:
         code = r[ix["宗地代码"]]
@@ -114,17 +115,27 @@ def test_evaluation_xlsx_equals_the_json_evaluation(client, loaded):
             assert r[ix["受让人统一社会信用代码"]] == p["inputs"]["uscc"]
             assert r[ix["低于园区亩均"]] == ("是" if code in below else "否")
         else:
-            assert num(r[ix["宗地面积（亩）"]]) == Decimal(missing[code]["area"]["value"])
-            assert r[ix["计入税收（万元）"]] is None and r[ix["说明"]].startswith("缺数据")
+            p = zero[code]
+            assert num(r[ix["宗地面积（亩）"]]) == num(r[ix["计入面积（亩）"]]) == Decimal(p["area"]["value"])
+            assert num(r[ix["计入税收（万元）"]]) == num(r[ix["亩均税收（万元/亩）"]]) == 0
+            assert r[ix["说明"]].startswith("缺少税收数据，计为 0" if p["reason"] == "data_missing" else
+                                          f"{p['reason_label']}，计为 0"), r[ix["说明"]]
+            assert r[ix["低于园区亩均"]] == ("是" if code in below else "否")
     for h in ("宗地面积（亩）", "计入面积（亩）", "计入税收（万元）"):
         assert num(total[ix[h]]) == col_sum(body, ix[h]), h
     assert num(total[ix["宗地面积（亩）"]]) == Decimal(t["area_in_scope"]["value"])
-    assert num(total[ix["计入面积（亩）"]]) == Decimal(t["area_counted"]["value"])
+    assert num(total[ix["计入面积（亩）"]]) == Decimal(t["area_counted"]["value"]) == Decimal(t["area_in_scope"]["value"])
     assert abs(num(total[ix["计入税收（万元）"]]) - Decimal(t["total_tax"]["value"])) < Decimal("0.00001") * len(body)
     assert total[ix["亩均税收（万元/亩）"]] is None                          # a ratio is not summed
     text = "\n".join(notes)
     assert f"= {t['value']['value']} 万元/亩" in text and "税收口径" in text and "政策性退税加回" in text
     assert "面积口径" in text and "示例" in text and "决定编号" in text
+    second = t["over_land_with_data"]
+    assert f"参考：仅计有税收数据的宗地（不作为园区结论）：{t['total_tax']['value']} ÷ {second['area']['value']} 亩 = " \
+           f"{second['value']['value']} 万元/亩" in text
+    assert "分摊规则：按用地面积分摊" in text
+    if ev["verdict"] == "incomplete":
+        assert "结论待补充数据" in text and all(c in text for c in ev["incomplete"]["parcels"])
 
 
 # ---------------------------------------------------------------- the scoring run
@@ -182,11 +193,17 @@ def test_tax_per_mu_chart_shows_every_parcel_and_the_target(client, loaded):
     ev = client.get(f"/v1/parks/{PID}/evaluation", params={"year": Y}).json()
     t = ev["tax_per_mu"]
     labels = set(words)
-    for p in t["parcels_counted"] + t["parcels_missing_data"]:
+    for p in t["parcels_counted"]:
         assert p["code"] in labels, p["code"]
-    assert words.count("无数据") == len(t["parcels_missing_data"])
+    for p in t["parcels_zero"]:                                          # drawn at 0, with the reason
+        assert f"{p['code']}（{p['reason_label']}，计为 0）" in labels, p["code"]
+    assert "无数据" not in words
     bars = root.findall(f"{SVG_NS}rect")
-    assert len(bars) == len(t["parcels_counted"]) + 1                    # + the park average
+    # + the park figure and the secondary line over land with data
+    assert len(bars) == len(t["parcels_counted"]) + len(t["parcels_zero"]) + 2
+    assert "参考：仅计有税收数据的宗地" in labels
+    second = Decimal(t["over_land_with_data"]["value"]["value"]).quantize(Decimal("0.01"))
+    assert f"{second}万元/亩" in words
     assert any(w.startswith("目标 15") for w in words)
     red = {el.get("fill") for el in bars if el.get("fill") == "#c94b4b"}
     assert red                                                            # parcels below the target

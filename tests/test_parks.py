@@ -11,15 +11,20 @@ The scenario park (one per test session, ids made unique with a random tag), eve
 C, D, E: signed 2021-03-01, start_by 2021-04-01 (started that day), complete_by 2022-06-30 (accepted that
 day, 9000 万元 over 30 亩 = 300 万元/亩 = the agreed 4500 元/m²; plot ratio 30000 m² ÷ 20000 m² = 1.5).
 Tax basis: sanmenxia-standard-land adds policy refunds back, so D 2024 counts 570 + 30 = 600.
-Area basis: the parcel's registered (= contracted) area.  B's transferee has no tax records: B is
-left out of the park figure as missing data (never zero).
+Area basis: the parcel's registered (= contracted) area.  The park figure divides by ALL industrial
+land supplied by 31 December (120 亩: B, C, D, E); B's transferee has no tax records and B is not
+started (2023) / idle land (2024): it counts 0, with that reason (it is not missing data: no
+producing enterprise lacks a record, so the verdict is not ``incomplete``).
 
-  2024 per mu: C 60/30 = 2, D 600/30 = 20, E 240/30 = 8  → park 900/90 = 10 万元/亩
-  2023 per mu: C 30/30 = 1, D 450/30 = 15, E 240/30 = 8  → park 720/90 = 8 万元/亩
-  YoY 2024: 10 − 8 = +2, +2/8 = +25 %.  Target 15 (百园增效): distance 15 − 10 = 5, attainment 10/15 = 66.666667 %.
-  Low-efficiency tax predicate (k = 0.5): 2024 threshold 0.5 × 10 = 5 → C (2) holds, E (8) and D (20) do not.
-  Pulling down in 2024 (below 10), lowest first: C (gap 8, shortfall 8 × 30 = 240 万元), E (gap 2, shortfall 60).
-  Coverage: counted 90 亩 of the 120 亩 supplied industrial land (B missing) = 75 %.
+  2024 per mu: C 60/30 = 2, D 600/30 = 20, E 240/30 = 8, B 0  → park 900/120 = 7.5 万元/亩
+  2023 per mu: C 30/30 = 1, D 450/30 = 15, E 240/30 = 8, B 0  → park 720/120 = 6 万元/亩
+  Secondary line (land with data only, C D E = 90 亩): 2024 900/90 = 10, 2023 720/90 = 8.
+  YoY 2024: 7.5 − 6 = +1.5, +1.5/6 = +25 %.  Target 15 (百园增效): distance 15 − 7.5 = 7.5, attainment 50 %.
+  Low-efficiency tax predicate (k = 0.5) against the producing land's figure (land with data): 2024
+  threshold 0.5 × 10 = 5 → C (2) holds, E (8) and D (20) do not.
+  Pulling down in 2024 (below 7.5), lowest first: B (0, idle: gap 7.5, shortfall 7.5 × 30 = 225 万元),
+  C (gap 5.5, shortfall 165); E (8) is above the park figure.
+  Coverage: tax data for 90 亩 of the 120 亩 supplied industrial land = 75 %.
 """
 
 from __future__ import annotations
@@ -224,7 +229,8 @@ def test_low_efficiency_by_tax_with_predicate_results(client, scene):
     tax = preds["tax_per_mu_below_park_average"]
     # 2 < 0.5 × 10 = 5
     assert (tax["status"], tax["value"], tax["threshold"]) == ("holds", "2", "5")
-    assert tax["inputs"]["park_average"] == "10" and tax["confidence"] == "❓" and tax["set_by"]
+    assert tax["inputs"]["park_average"] == "10" and tax["inputs"]["park_average_basis"] == "land_with_data"
+    assert tax["confidence"] == "❓" and tax["set_by"]
     assert tax["parameter"] == {"value": "0.5", "unit": "fraction"} and tax["example"] is True
     assert tax["gate"]["from"] == "2023-06-30"           # 1 year after acceptance on 2022-06-30
     # plot ratio 1.5 ≥ 1.0; intensity 300 ≥ 0.5 × 300 = 150 (gate: 2 years after 2022-06-30 → 2024-06-30)
@@ -257,24 +263,29 @@ def test_yearly_evaluation(client, scene):
     assert ev["kind"] == "park_evaluation" and ev["verdict"] == "below_target" and ev["decision_id"]
     assert ev["park_name"] == "三门峡经济开发区" and ev["as_of"] == "2024-12-31" and ev["example"] is True
     t = ev["tax_per_mu"]
-    assert t["value"] == {"value": "10", "unit": "万元/亩"}
-    assert t["total_tax"] == {"value": "900", "unit": "万元"} and t["area_counted"] == {"value": "90", "unit": "亩"}
+    assert t["value"] == {"value": "7.5", "unit": "万元/亩"}
+    assert t["total_tax"] == {"value": "900", "unit": "万元"} and t["area_counted"] == {"value": "120", "unit": "亩"}
     assert t["area_in_scope"] == {"value": "120", "unit": "亩"} and t["coverage"] == {"value": "75", "unit": "%"}
-    assert t["area_basis"]["id"] == "contract"
+    assert t["area_with_data"] == {"value": "90", "unit": "亩"}
+    assert t["over_land_with_data"]["value"] == {"value": "10", "unit": "万元/亩"}
+    assert t["over_land_with_data"]["area"] == {"value": "90", "unit": "亩"}
+    assert "仅计有税收数据" in t["over_land_with_data"]["label"]
+    assert t["area_basis"]["id"] == "contract" and t["allocation"]["id"] == "by_area"
     assert t["tax_basis"]["refunds_added_back"] is True and t["tax_basis"]["from"]["id"] == "sanmenxia-standard-land"
-    assert [m["code"] for m in t["parcels_missing_data"]] == [codes["B"]]
-    # target 15: distance 5, attainment 66.666667 %
+    assert [(z["code"], z["reason"], z["tax_per_mu"]["value"]) for z in t["parcels_zero"]] == [(codes["B"], "idle", "0")]
+    assert t["parcels_missing_data"] == [] and ev["incomplete"] is None
+    # target 15: distance 7.5, attainment 50 %
     assert ev["target"]["status"] == "below"
-    assert ev["target"]["distance"] == {"value": "5", "unit": "万元/亩"}
-    assert ev["target"]["attainment"] == {"value": "66.666667", "unit": "%"}
+    assert ev["target"]["distance"] == {"value": "7.5", "unit": "万元/亩"}
+    assert ev["target"]["attainment"] == {"value": "50", "unit": "%"}
     assert "kbm75" in ev["target"]["source"]
     pull = ev["pulling_down"]
-    assert [p["code"] for p in pull] == [codes["C"], codes["E"]]
-    assert [(p["tax_per_mu"]["value"], p["gap"]["value"], p["shortfall_tax"]["value"]) for p in pull] == \
-        [("2", "8", "240"), ("8", "2", "60")]
-    assert pull[0]["categories"] == ["LOW_EFF"] and pull[1]["categories"] == []
+    assert [p["code"] for p in pull] == [codes["B"], codes["C"]]
+    assert [(p["tax_per_mu"]["value"], p["gap"]["value"], p["shortfall_tax"]["value"], p["reason"]) for p in pull] == \
+        [("0", "7.5", "225", "idle"), ("2", "5.5", "165", None)]
+    assert pull[0]["categories"] == ["IDLE"] and pull[1]["categories"] == ["LOW_EFF"]
     yoy = ev["year_over_year"]
-    assert yoy["previous"] == {"value": "8", "unit": "万元/亩"} and yoy["change"] == {"value": "2", "unit": "万元/亩"}
+    assert yoy["previous"] == {"value": "6", "unit": "万元/亩"} and yoy["change"] == {"value": "1.5", "unit": "万元/亩"}
     assert yoy["change_percent"] == {"value": "25", "unit": "%"} and yoy["direction"] == "up"
     assert yoy["parcels_added"] == [] and yoy["same_tax_basis"] is True
     land = ev["land"]
@@ -292,10 +303,17 @@ def test_yearly_evaluation(client, scene):
 
 def test_evaluation_without_data_and_unknown_park(client, scene, uid):
     ev = client.get(f"/v1/parks/{scene['park']}/evaluation", params={"year": 2021}).json()
-    # 2021: no tax records at all → insufficient data, never zero; 2020: the standard-land rule set
-    # (in force from 2021-02-10) does not give a tax basis yet
-    assert ev["verdict"] == "insufficient_data" and ev["tax_per_mu"]["value"] is None
+    # 2021: C, D, E were under construction (started 2021-04-01, accepted 2022-06-30) and filed
+    # nothing: they count 0 with that reason — not missing data, no producing enterprise lacks a
+    # record — so the park's industrial land yielded 0 万元/亩, below its target.  2020: no industrial
+    # land supplied yet (nor a tax basis before 2021-02-10): nothing to compare with.
+    t = ev["tax_per_mu"]
+    assert ev["verdict"] == "below_target" and t["value"] == {"value": "0", "unit": "万元/亩"}
+    assert t["area_counted"] == {"value": "90", "unit": "亩"} and t["over_land_with_data"]["value"] is None
+    assert {z["reason"] for z in t["parcels_zero"]} == {"under_construction"} and t["parcels_missing_data"] == []
     assert ev["year_over_year"]["status"] == "insufficient_data"
+    assert client.get(f"/v1/parks/{scene['park']}/evaluation", params={"year": 2020}).json()["verdict"] == \
+        "insufficient_data"
     assert client.get(f"/v1/parks/none-{uid}/evaluation", params={"year": 2024}).status_code == 404
     assert client.get(f"/v1/parks/none-{uid}/ledger").status_code == 404
     assert client.get(f"/v1/parks/{scene['park']}/evaluation").status_code == 422          # year is required
@@ -492,7 +510,7 @@ def test_bundled_park_rule_set_and_its_validation():
     from app.errors import InputError
 
     rs = lowe.in_force(LOW_RS, lowe.bundled()[LOW_RS][0].doc.effective_from)
-    assert rs is not None and rs.doc.status == "example" and rs.path.endswith("low-efficiency-example.yaml")
+    assert rs is not None and rs.doc.status == "example" and rs.path.endswith("low-efficiency-example-2020.2.yaml")
     for p in rs.doc.predicates:
         assert p.source.confidence in lowe.CONFIDENCE and p.set_by and p.parameter.value is not None
     assert lowe.in_force(LOW_RS, rs.doc.effective_from.replace(year=2019)) is None

@@ -35,7 +35,7 @@ SVG = "image/svg+xml"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
 _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
 VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
-            WITHHELD_STATUS: WITHHELD_ZH}
+            "incomplete": "待补充数据（低于目标，缺数据宗地可能改变结论）", WITHHELD_STATUS: WITHHELD_ZH}
 SHARE_LABEL = "未列入问题类型"
 
 
@@ -143,9 +143,12 @@ def evaluation_rows(ev: dict) -> list[list[Any]]:
         items.append((p["code"], [p["code"], p["inputs"].get("uscc"), _qv(p["area"]), _qv(p["area"]),
                                   _qv(p["allocated_tax"]), _qv(p["tax_per_mu"]), "是" if p["code"] in below else "否",
                                   "、".join(labels.get(p["code"], [])), note]))
-    for p in t["parcels_missing_data"]:
-        items.append((p["code"], [p["code"], None, _qv(p["area"]), None, None, None, None,
-                                  "、".join(labels.get(p["code"], [])), f"缺数据，不计入：{p['reason']}"]))
+    for p in t.get("parcels_zero", []):
+        # No record: in the park figure with 0 and its reason (only data_missing is unknown tax).
+        what = "缺少税收数据，计为 0（补齐后结论可能改变）" if p["reason"] == "data_missing" else f"{p['reason_label']}，计为 0"
+        items.append((p["code"], [p["code"], p.get("transferee_uscc"), _qv(p["area"]), _qv(p["area"]), Decimal(0), Decimal(0),
+                                  "是" if p["code"] in below else "否", "、".join(labels.get(p["code"], [])),
+                                  f"{what}：{p['message']}"]))
     for p in t.get("parcels_withheld", []):
         # Neither the taxpayer nor any figure: the row says only that it is withheld.
         items.append((p["code"], [p["code"], WITHHELD_ZH, _qv(p["area"]), None, WITHHELD_ZH, WITHHELD_ZH, WITHHELD_ZH,
@@ -170,10 +173,10 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
     name = ev["park_name"] or park_id
     tgt = ev["target"]
     value = t["value"]["value"] if t["value"] else None
-    fig = (f"园区亩均税收 = Σ计入税收 ÷ Σ计入面积 = {t['total_tax']['value']} ÷ {t['area_counted']['value']} = {value} 万元/亩"
-           + ("（按全部企业计算，含不逐宗显示的宗地）" if hidden else "")
+    fig = (f"园区亩均税收 = Σ计入税收 ÷ 年末全部已供工业用地面积 = {t['total_tax']['value']} ÷ {t['area_counted']['value']} "
+           f"= {value} 万元/亩" + ("（按全部企业计算，含不逐宗显示的宗地）" if hidden else "")
            if value is not None else f"园区亩均税收：{t.get('message') or WITHHELD_ZH}" if t["status"] == WITHHELD_STATUS
-           else "园区亩均税收：数据不足，无法计算（缺数据不视为零）")
+           else f"园区亩均税收：数据不足，无法计算（{t.get('message') or '缺数据不视为零'}）")
     target = (f"目标 {tgt['value']['value']} 万元/亩（{tgt.get('source')}）；"
               + (f"差距、完成率{WITHHELD_ZH}" if tgt.get("status") == WITHHELD_STATUS else
                  f"差距 {(tgt.get('distance') or {}).get('value')} 万元/亩，完成率 {(tgt.get('attainment') or {}).get('value')}%")
@@ -188,16 +191,29 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
                     f"（{(yoy.get('change_percent') or {}).get('value')}%）。")
     land = ev["land"]
     cats = {k: (v["count"], v["area"]["value"]) for k, v in land["by_category"].items()}
+    secondary = t.get("over_land_with_data") or {}
+    zero = t.get("parcels_zero", [])
+    reasons = {}
+    for p in zero:
+        reasons[p["reason_label"]] = reasons.get(p["reason_label"], 0) + 1
     notes = [f"{fig}；{target}；结论：{VERDICTS.get(ev['verdict'], ev['verdict'])}。",
-             f"已供工业用地 {t['area_in_scope']['value']} 亩，有税收数据 {counted_area} 亩"
+             *([f"结论待补充数据：{ev['incomplete']['message']}；缺数据宗地："
+                f"{'、'.join(ev['incomplete']['parcels']) or '（不在本辖区权限内）'}。"] if ev.get("incomplete") else []),
+             f"{secondary.get('label', '参考：仅计有税收数据的宗地')}：" + (
+                 f"{t['total_tax']['value']} ÷ {secondary['area']['value']} 亩 = {secondary['value']['value']} 万元/亩。"
+                 if (secondary.get("value") or {}).get("value") is not None else
+                 (f"{WITHHELD_ZH}。" if t["status"] == WITHHELD_STATUS else "无。")),
+             f"已供工业用地 {t['area_in_scope']['value']} 亩（全部计入分母），有税收数据 "
+             f"{(t.get('area_with_data') or {}).get('value', counted_area)} 亩"
              f"（覆盖率 {(t.get('coverage') or {}).get('value', WITHHELD_ZH if t['status'] == WITHHELD_STATUS else None)}%）；"
-             f"缺数据的宗地不计入，不视为零。",
+             f"无税收记录的宗地计为 0（{'、'.join(f'{k} {n} 宗' for k, n in reasons.items()) or '无'}）；"
+             f"其中“缺少税收数据”为投产企业（或未关联纳税人的宗地）缺数据，不代表无税收。",
              yoy_text,
              f"土地分类（{ev['as_of']}）：{_categories_text(cats)}；登记 {land['registered']['count']} 宗 "
              f"{land['registered']['area']['value']} 亩，已供 {land['supplied']['count']} 宗 "
              f"{land['supplied']['area']['value']} 亩。",
              _basis_text(t["tax_basis"]), _area_text(),
-             "计入税收为分摊到宗地的税额（多宗用地企业按面积分摊，显示至多 6 位小数）；合计行为各行相加。",
+             f"分摊规则：{t['allocation']['label']}——{t['allocation']['rule']}（计入税收显示至多 6 位小数）；合计行为各行相加。",
              *_example_notes(session, park_id, dt.date(year, 12, 31)),
              f"决定编号 {ev.get('decision_id')}（已存入决定日志，可复核）；制表 {_stamp()}（北京时间）；"
              f"规则引擎 {ev['engine']} {ev['engine_version']}。"]
@@ -265,12 +281,17 @@ def _r2(v: Decimal | None) -> Decimal | None:
 
 def tax_chart(ev: dict) -> str:
     t = ev["tax_per_mu"]
-    average = (f"园区平均（{WITHHELD_ZH}）" if t["status"] == WITHHELD_STATUS else
-               f"园区平均（{len(t['parcels_counted']) + len(t.get('parcels_withheld', []))} 宗）")
+    n = len(t["parcels_counted"]) + len(t.get("parcels_zero", [])) + len(t.get("parcels_withheld", []))
+    average = (f"园区亩均税收（{WITHHELD_ZH}）" if t["status"] == WITHHELD_STATUS else
+               f"园区亩均税收（全部已供工业用地 {n} 宗）")
     bars: list[tuple[str, object]] = [(average, _r2(_qv(t["value"])))]
+    secondary = t.get("over_land_with_data") or {}
+    if t["status"] != WITHHELD_STATUS:
+        bars.append(("参考：仅计有税收数据的宗地", _r2(_qv(secondary.get("value")))))
     counted = sorted(t["parcels_counted"], key=lambda p: (_qv(p["tax_per_mu"]), p["code"]))
+    bars += [(f"{p['code']}（{p['reason_label']}，计为 0）", Decimal(0))
+             for p in sorted(t.get("parcels_zero", []), key=lambda p: p["code"])]
     bars += [(p["code"], _r2(_qv(p["tax_per_mu"]))) for p in counted]
-    bars += [(p["code"], None) for p in sorted(t["parcels_missing_data"], key=lambda p: p["code"])]
     bars += [(f"{p['code']}（{WITHHELD_ZH}）", None) for p in sorted(t.get("parcels_withheld", []), key=lambda p: p["code"])]
     target = _qv(ev["target"]["value"])
     label = "目标"

@@ -40,6 +40,9 @@ ZERO = Fraction(0)
 MEASURES: dict[str, tuple[str, tuple[str | None, ...]]] = {
     "tax_per_mu_vs_park_average": ("<", ("fraction", "%")),
     "plot_ratio": ("<", (None,)),
+    # k × the parcel's own minimum: its contract's commitment, else the rule set in force for its
+    # industry on its signing date (``Requirement``); k = 1 is the requirement itself.
+    "plot_ratio_vs_requirement": ("<", ("fraction", "%")),
     "investment_intensity_vs_contract": ("<", ("fraction", "%")),
     "months_stopped": (">=", ("月",)),
     "years_past_completion_due": (">", ("年",)),
@@ -190,14 +193,34 @@ def known(rid: str) -> bool:
     return rid in bundled()
 
 
+def _version_key(v: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in v.split("."))
+
+
 def in_force(rid: str, as_of: dt.date) -> LoadedRuleSet | None:
-    """The version in force on ``as_of`` (latest effective_from), or None."""
+    """The version in force on ``as_of`` (latest effective_from; of two from the same day the
+    later version, which corrects the earlier), or None."""
     cands = [v for v in bundled().get(rid, []) if v.doc.effective_from <= as_of
              and (v.doc.effective_to is None or as_of < v.doc.effective_to)]
-    return max(cands, key=lambda v: v.doc.effective_from) if cands else None
+    return max(cands, key=lambda v: (v.doc.effective_from, _version_key(v.doc.version))) if cands else None
 
 
 # ---------------------------------------------------------------- facts of one parcel
+
+@dataclass(frozen=True)
+class Requirement:
+    """A parcel's own plot-ratio minimum: its contract's commitment, else the minimum of the rule set
+    in force for its industry on its signing date.  ``value`` None: none applies (``status`` none)
+    or it cannot be told (``status`` not_covered, e.g. an industry the national table maps to two
+    rows, or no rule set resolved)."""
+
+    value: Fraction | None
+    strict: bool                        # the rule says "> value" (low when ≤), not "≥ value"
+    source: str                         # contract | ruleset
+    status: str                         # ok | none | not_covered
+    message: str
+    cite: dict | None = None
+
 
 @dataclass
 class ParcelFacts:
@@ -208,12 +231,13 @@ class ParcelFacts:
     tax_per_mu: Fraction | None         # the parcel's 亩均税收 in the tax year (None: no data)
     tax_status: str                     # ok | insufficient_data | not_applicable (not supplied in the tax year)
     tax_note: str | None                # why the tax figure is missing, when it is
-    park_average: Fraction | None       # the park's 亩均税收 in the same year
+    park_average: Fraction | None       # the park's 亩均税收 over its land with data in the same year
     tax_year: int
     plot_ratio: Fraction | None
     investment_intensity: Fraction | None          # actual, 万元/亩 (completion acceptance)
     contract_intensity: Fraction | None            # agreed, 万元/亩
     park_average_status: str = "ok"                # withheld: the park figure may not be shown to the caller
+    plot_ratio_requirement: Requirement | None = None
 
 
 def _result(p: Predicate, rs: ParkRuleSet, status: str, message: str, *, value: str | None = None,
@@ -294,13 +318,15 @@ def _one(p: Predicate, rs: ParkRuleSet, f: ParcelFacts, as_of: dt.date, a: Audit
                 missing=[f"tax_records {f.tax_year}"] if f.tax_per_mu is None else ["park_average"]))
         threshold = k * f.park_average
         key = a.add(kp, f.tax_per_mu - threshold, "<", ZERO)
+        # The park figure over its land with tax data (the producing land), not the park 亩均税收 over all
+        # supplied land: land counted as 0 would lower this bar exactly where idle land abounds.
         inputs = {"year": f.tax_year, "tax_per_mu": dec_str(f.tax_per_mu), "park_average": dec_str(f.park_average),
-                  "k": dec_str(k)}
+                  "park_average_basis": "land_with_data", "k": dec_str(k)}
 
         def build(h: dict) -> dict:
             word = "低于" if h[key] else "不低于"
             return _result(p, rs, "holds" if h[key] else "not_met",
-                           f"{f.tax_year} 年亩均税收 {dec_str(f.tax_per_mu, 2)} 万元/亩{word}园区平均 "
+                           f"{f.tax_year} 年亩均税收 {dec_str(f.tax_per_mu, 2)} 万元/亩{word}园区平均（有税收数据的宗地）"
                            f"{dec_str(f.park_average, 2)} × {dec_str(k)} = {dec_str(threshold, 2)}",
                            value=dec_str(f.tax_per_mu), threshold=dec_str(threshold),
                            formula="宗地亩均税收 < k × 园区亩均税收", inputs=inputs)
@@ -319,6 +345,35 @@ def _one(p: Predicate, rs: ParkRuleSet, f: ParcelFacts, as_of: dt.date, a: Audit
                            value=dec_str(f.plot_ratio), threshold=dec_str(k), formula="容积率 < 阈值",
                            inputs={"plot_ratio": dec_str(f.plot_ratio)})
         return _gated(p, rs, gate_key, gate_info, build_far)
+
+    if m == "plot_ratio_vs_requirement":
+        req = f.plot_ratio_requirement
+        if req is None or req.status == "none":
+            why = req.message if req is not None else "宗地无出让合同，无容积率要求"
+            return _gated(p, rs, gate_key, gate_info, lambda h: _result(p, rs, "not_applicable", why))
+        if req.status != "ok" or req.value is None:
+            return _gated(p, rs, gate_key, gate_info, lambda h: _result(
+                p, rs, "insufficient_data", f"无法确定本宗地的容积率要求：{req.message}",
+                missing=["commitments.plot_ratio.min"]))
+        if f.plot_ratio is None:
+            return _gated(p, rs, gate_key, gate_info, lambda h: _result(
+                p, rs, "insufficient_data", "缺少竣工验收的建筑面积数据，无法计算容积率",
+                missing=["completion_accepted.total_floor_area"]))
+        threshold = k * req.value
+        key = a.add(kp, f.plot_ratio - threshold, "<=" if req.strict else "<", ZERO)
+        inputs = {"plot_ratio": dec_str(f.plot_ratio), "requirement": dec_str(req.value), "requirement_source": req.source,
+                  "requirement_op": ">" if req.strict else ">=", "k": dec_str(k)}
+        if req.cite:
+            inputs["requirement_cite"] = req.cite
+
+        def build_req(h: dict) -> dict:
+            word = ("不高于" if req.strict else "低于") if h[key] else ("高于" if req.strict else "不低于")
+            return _result(p, rs, "holds" if h[key] else "not_met",
+                           f"容积率 {dec_str(f.plot_ratio, 2)} {word}本宗地要求 {dec_str(threshold)}（{req.message}）",
+                           value=dec_str(f.plot_ratio), threshold=dec_str(threshold),
+                           formula="容积率 < k × 本宗地容积率要求（合同约定下限；未约定时为签约日适用规则集本行业最低值）",
+                           inputs=inputs)
+        return _gated(p, rs, gate_key, gate_info, build_req)
 
     if m == "investment_intensity_vs_contract":
         if f.investment_intensity is None or f.contract_intensity is None:

@@ -14,11 +14,17 @@ the predicate results that produced it:
   rule set says so.
 
 Tax: a parcel's tax is its contract's transferee's current tax record for the year
-(``Contract.transferee_uscc``); an enterprise holding several registered parcels has its tax
-allocated by area (lifecycle.md §9 ⚙).  No contract or no record is insufficient data, never
-zero.  The park 亩均税收 of a year = Σ counted tax ÷ Σ area (亩) over its industrial parcels
-supplied by the year's end that have data; the tax basis is the park rule set's, else the
-standard-land rule set's in force on 31 December; the area basis is the contract/parcel area.
+(``Contract.transferee_uscc``), allocated over the enterprise's land by area
+(``app.checks.tax_per_mu``: the one 亩均税收 function, also used by the contract audit).  The park
+亩均税收 of a year = Σ counted tax ÷ Σ area (亩) of ALL its industrial parcels supplied by the
+year's end (the plan's 工业用地亩均税收 is a figure over the industrial land): a parcel without a
+record counts 0 and is listed with its reason (``ZERO_REASONS``: idle land, 停建, 停产, not started,
+under construction — or missing data for a producing enterprise or a parcel with no taxpayer).
+Below the target with missing data the verdict is ``incomplete`` (those parcels could lift it);
+at or above it, missing data cannot change it.  The same tax over the land with data only is a
+secondary line (``over_land_with_data``), and the figure the low-efficiency tax predicate compares
+a parcel with.  The tax basis is the park rule set's, else the standard-land rule set's in force
+on 31 December; the area basis is the contract/parcel area.
 
 Every decisive comparison (approval and supply dates, the idle-land tests, the low-efficiency
 predicates, the park figure against its target, each parcel against the park figure, the
@@ -31,7 +37,10 @@ no 亩均税收, no tax-based low-efficiency result.  The park aggregate (total 
 target distance and year-over-year change) is computed over every enterprise from the unscreened
 records kept for that purpose only (``ParkData.aggregate_tax``), and shown when the disclosure
 rule allows it (``visibility.disclose``); otherwise it is withheld as well.  Results name the
-regions of the tax figures they contain (``tax_regions``).
+regions of the tax figures they contain (``tax_regions``).  A parcel withheld from the caller is
+neither zero nor missing for it: its area is in the denominator and its tax in the aggregate like
+any other; the verdict is the aggregate's (an ``incomplete`` one names only the parcels the caller
+sees, and says whether withheld parcels lack data too).
 
 The functions taking plain dicts (``register_park``, ``register_parcel``,
 ``register_park_with_parcels``, ``put_plan``) are what an Excel import or a demo-data script
@@ -51,6 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlmodel import Session
 
 from app.checks import low_efficiency as lowe
+from app.checks import tax_per_mu as tpm
 from app.checks.contract_inputs import ContractRequest, Quantity
 from app.checks.numbers import dec_str
 from app.checks.performance import Audit
@@ -485,7 +495,7 @@ class ParkData:
     names: list[ParkName]
     parcels: list[ParcelRec]
     tax: dict[str, dict[int, Any]]                                   # uscc → year → record or WITHHELD (screened)
-    holdings: dict[str, list[tuple[str, Fraction, dt.date | None]]]  # uscc → (code, area, supplied_on), any park
+    holdings: dict[str, list[tpm.Holding]]                           # uscc → its land (any park): the allocation
     registry: Registry
     known_at: dt.datetime
     view: TaxView
@@ -520,8 +530,7 @@ def load(session: Session, park_id: str, view: TaxView) -> ParkData:
                               events.get(r.contract_no, []) if r.contract_no else []))
     usccs = sorted({c.transferee_uscc for c in crow.values()})
     tax_by_uscc = tax.current_records_many(session, usccs)
-    held = {u: [(p.code, Fraction(p.area_mu), _supplied_on(store.parcel_document(p))) for p in ps]
-            for u, ps in store.holdings(session, usccs).items()}
+    held = tpm.enterprise_land(session, usccs)
     raw = {u: tax_by_uscc.get(u, {}) for u in usccs}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
                     tax=screen(raw, view), holdings=held, registry=rulesets.registry(session),
@@ -555,7 +564,14 @@ def tax_basis(data: ParkData, year: int) -> dict:
 
 
 AREA_BASIS = {"id": "contract", "label": "合同/宗地面积（宗地登记面积，即出让合同面积）",
-              "note": "亩均税收 = 计入税收 ÷ 宗地面积（亩）；一家企业有多宗登记宗地时，税收按面积分摊"}
+              "note": "园区亩均税收 = Σ 计入税收 ÷ 年末全部已供工业用地面积（亩），无税收记录的宗地计为 0 并列明原因；"
+                      "一家企业有多宗用地时，税收按面积分摊（各宗亩均税收相同）"}
+# Why a parcel counts 0 in the park figure (no tax record for the year, as the caller may see it).
+# Only ``data_missing`` is missing data: a producing enterprise (or a parcel with no taxpayer
+# linked) whose tax is unknown — it may change the verdict; the others pay nothing because the
+# land does not produce (the plan's point: such land lowers the park figure).
+ZERO_REASONS = {"not_started": "未动工", "idle": "闲置土地", "construction_suspended": "停建（缓建）",
+                "production_stopped": "停产", "under_construction": "在建未投产", "data_missing": "缺少税收数据"}
 
 
 @dataclass
@@ -594,89 +610,156 @@ def _parcel_tax(records: dict[str, dict[int, Any]], data: ParkData, rec: ParcelR
         return ParcelTax("insufficient_data", basis["message"], detail={"uscc": uscc})
     paid = Fraction(r["tax_paid"])
     refunds = Fraction(r["policy_refunds"]) if r["policy_refunds"] is not None else ZERO
-    counted = paid + (refunds if basis["refunds_added_back"] else ZERO)
-    group = [(c, a) for c, a, s in data.holdings.get(uscc, []) if s is not None and s <= end]
-    if rec.code not in {c for c, _ in group}:
-        group.append((rec.code, rec.area))
-    group_area = sum((a for _, a in group), ZERO)
-    tpm = counted / group_area
-    return ParcelTax("ok", tax_per_mu=tpm, allocated_tax=tpm * rec.area, region=r.get("region"), uscc=uscc, detail={
-        "uscc": uscc, "year": year, "tax_paid": dec_str(paid), "policy_refunds": dec_str(refunds),
-        "refunds_added_back": basis["refunds_added_back"], "counted_tax": dec_str(counted),
-        "allocated_tax": dec_str(tpm * rec.area), "area_mu": dec_str(rec.area),
-        "enterprise_area_mu": dec_str(group_area), "shared_with": sorted(c for c, _ in group if c != rec.code),
-        "batch_id": r["batch_id"], "tax_per_mu": dec_str(tpm)})
+    counted = tpm.counted_tax(paid, refunds, basis["refunds_added_back"])
+    land = data.holdings.get(uscc, [])
+    own = next((h for h in land if h.parcel == rec.code), None) or \
+        tpm.Holding(rec.contract_row.contract_no, rec.code, rec.area, rec.supplied_on)
+    share = tpm.allocate(counted, land, year, own)
+    return ParcelTax("ok", tax_per_mu=share.tax_per_mu, allocated_tax=share.allocated_tax, region=r.get("region"), uscc=uscc,
+                     detail={"uscc": uscc, "year": year, "tax_paid": dec_str(paid), "policy_refunds": dec_str(refunds),
+                             "refunds_added_back": basis["refunds_added_back"], "counted_tax": dec_str(counted),
+                             **share.inputs(), "area_mu": dec_str(rec.area),
+                             "shared_with": sorted(h.parcel or f"合同 {h.contract_no}" for h in share.shared_with),
+                             "batch_id": r["batch_id"], "tax_per_mu": dec_str(share.tax_per_mu)})
 
 
 @dataclass
 class ParkTax:
+    """The park 亩均税收 of a year.  ``value`` (the park figure) divides the counted tax by ALL
+    industrial land supplied by 31 December (``scope_area``); a parcel with no record counts 0.
+    ``with_data_value`` divides it by the land whose enterprise has a record only: shown as a
+    secondary line, never the verdict's figure."""
+
     year: int
     basis: dict
     value: Fraction | None             # None: no data, or withheld (``status``)
     total_tax: Fraction | None
-    counted_area: Fraction | None
+    counted_area: Fraction | None      # the denominator of ``value``: the supplied industrial land
     scope_area: Fraction
     counted: list[tuple[ParcelRec, ParcelTax]]     # the parcels the caller sees with their tax
-    missing: list[tuple[ParcelRec, ParcelTax]]
+    missing: list[tuple[ParcelRec, ParcelTax]]     # the parcels the caller sees with no tax: counted as 0
     withheld: list[tuple[ParcelRec, ParcelTax]] = field(default_factory=list)
     status: str = "ok"                 # ok | insufficient_data | withheld (the aggregate)
     disclosure: Disclosure | None = None
     regions: set = field(default_factory=set)      # of the tax figures shown (tax_regions)
+    with_data_value: Fraction | None = None
+    with_data_area: Fraction | None = None
+    # Withheld parcels (for this caller) with no record in the full data: they count 0 in the
+    # aggregate; they are never listed, only told to the verdict (``explain_zeros``).
+    hidden_zero: list[ParcelRec] = field(default_factory=list)
+    reasons: dict[str, tuple[str, str]] = field(default_factory=dict)     # code → (reason, message)
+    message: str | None = None
+
+    def missing_data(self) -> list[tuple[ParcelRec, ParcelTax]]:
+        return [(r, t) for r, t in self.missing if self.reasons.get(r.code, ("data_missing",))[0] == "data_missing"]
+
+    def hidden_missing(self) -> list[ParcelRec]:
+        return [r for r in self.hidden_zero if self.reasons.get(r.code, ("data_missing",))[0] == "data_missing"]
+
+    def _zero(self, r: ParcelRec, t: ParcelTax) -> dict:
+        reason, why = self.reasons.get(r.code, ("data_missing", t.reason or ""))
+        return {"code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(ZERO, "万元/亩"), "reason": reason,
+                "reason_label": ZERO_REASONS[reason], "message": why, "tax_note": t.reason,
+                "transferee_uscc": t.detail.get("uscc")}
 
     def to_dict(self) -> dict:
         shown = self.status == "ok"
+        secondary = {"label": "参考：仅计有税收数据的宗地（不作为园区结论）",
+                     "formula": "Σ 计入税收 ÷ Σ 有税收数据的宗地面积",
+                     "value": _q(self.with_data_value, "万元/亩") if shown else None,
+                     "area": _q(self.with_data_area, "亩") if shown else None}
         out = {
             "year": self.year, "status": self.status,
-            "value": _q(self.value, "万元/亩"), "formula": "Σ 计入税收 ÷ Σ 宗地面积（已供工业用地，有税收数据者）",
-            "tax_basis": self.basis, "area_basis": AREA_BASIS,
+            "value": _q(self.value, "万元/亩"),
+            "formula": "Σ 计入税收 ÷ Σ 年末已供工业用地面积（无税收记录的宗地计为 0，列明原因）",
+            "tax_basis": self.basis, "area_basis": AREA_BASIS, "allocation": tpm.ALLOCATION,
             "total_tax": _q(self.total_tax, "万元") if shown else None,
             "area_counted": _q(self.counted_area, "亩") if shown else None,
             "area_in_scope": _q(self.scope_area, "亩"),
-            "coverage": _q(self.counted_area / self.scope_area * 100, "%") if shown and self.scope_area else None,
+            "area_with_data": _q(self.with_data_area, "亩") if shown else None,
+            "coverage": _q(self.with_data_area / self.scope_area * 100, "%")
+            if shown and self.scope_area and self.with_data_area is not None else None,
+            "over_land_with_data": secondary,
             "parcels_counted": [{"code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
                                  "allocated_tax": _q(t.allocated_tax, "万元"), "inputs": t.detail} for r, t in self.counted],
-            "parcels_missing_data": [{"code": r.code, "area": _q(r.area, "亩"), "reason": t.reason} for r, t in self.missing],
+            "parcels_zero": [self._zero(r, t) for r, t in self.missing],
+            "parcels_missing_data": [self._zero(r, t) for r, t in self.missing_data()],
             "parcels_withheld": [{"code": r.code, "area": _q(r.area, "亩"), "status": WITHHELD_STATUS, "reason": t.reason}
                                  for r, t in self.withheld],
         }
         if self.status == WITHHELD_STATUS:
             out["message"] = self.disclosure.reason if self.disclosure else WITHHELD_ZH
+        elif self.message:
+            out["message"] = self.message
         elif self.withheld:
             out["note"] = (f"园区合计按全部企业计算（计入企业不少于规定家数且无单一企业占比过高）；"
-                           f"{len(self.withheld)} 宗宗地的税收{WITHHELD_ZH}，不逐宗显示")
+                           f"{len(self.withheld)} 宗宗地的税收{WITHHELD_ZH}，不逐宗显示，其面积与税收均已计入")
         return out
 
 
 def park_tax(data: ParkData, year: int) -> ParkTax:
-    """The park 亩均税收 of ``year`` over its industrial parcels supplied by 31 December.  Per
-    parcel as the caller may see it; the aggregate over every enterprise, shown or withheld by
-    the disclosure rule (``visibility.disclose``)."""
+    """The park 亩均税收 of ``year`` over ALL its industrial parcels supplied by 31 December (a
+    parcel without a record counts 0).  Per parcel as the caller may see it; the aggregate over
+    every enterprise, shown or withheld by the disclosure rule (``visibility.disclose``).  A
+    parcel withheld from the caller is neither zero nor missing for it: its area and its tax
+    (from the unscreened records) are in the aggregate like any other."""
     basis = tax_basis(data, year)
     end = dt.date(year, 12, 31)
-    counted, missing, withheld = [], [], []
+    counted, zero, withheld, hidden_zero = [], [], [], []
     scope = ZERO
-    area = total = ZERO
+    with_data = total = ZERO
     contributions: dict[str, tuple[Fraction, str | None]] = {}
     for rec in data.parcels:
         if not (rec.industrial and rec.supplied_by(end)):
             continue
         scope += rec.area
         t = parcel_tax(data, rec, year, basis)
-        (counted if t.status == "ok" else withheld if t.status == WITHHELD_STATUS else missing).append((rec, t))
+        (counted if t.status == "ok" else withheld if t.status == WITHHELD_STATUS else zero).append((rec, t))
         whole = t if t.status == "ok" else _parcel_tax(data.aggregate_tax, data, rec, year, basis)
         if whole.status == "ok":
-            area += rec.area
+            with_data += rec.area
             total += whole.allocated_tax
             part, _ = contributions.get(whole.uscc, (ZERO, None))
             contributions[whole.uscc] = (part + whole.allocated_tax, whole.region)
+        elif t.status == WITHHELD_STATUS:
+            hidden_zero.append(rec)
     regions = {t.region for _, t in counted}
-    if not contributions:
-        return ParkTax(year, basis, None, None, None, scope, counted, missing, withheld, "insufficient_data", None, regions)
+    args = dict(counted=counted, missing=zero, withheld=withheld, hidden_zero=hidden_zero)
+    if basis["status"] != "ok" or scope == 0:
+        why = basis.get("message") if basis["status"] != "ok" else f"{year} 年末无已供工业用地"
+        return ParkTax(year, basis, None, None, None, scope, status="insufficient_data", regions=regions, message=why,
+                       **args)
     d = disclose(contributions, data.view)
     if not d.shown:
-        return ParkTax(year, basis, None, None, None, scope, counted, missing, withheld, WITHHELD_STATUS, d, regions)
-    return ParkTax(year, basis, total / area, total, area, scope, counted, missing, withheld, "ok", d,
-                   regions | set(d.regions))
+        return ParkTax(year, basis, None, None, None, scope, status=WITHHELD_STATUS, disclosure=d, regions=regions, **args)
+    return ParkTax(year, basis, total / scope, total, scope, scope, status="ok", disclosure=d, regions=regions | set(d.regions),
+                   with_data_value=total / with_data if with_data else None, with_data_area=with_data, **args)
+
+
+def explain_zeros(data: ParkData, ptax: ParkTax, cls: dict[str, dict], on: dt.date) -> None:
+    """Why each parcel without a record counts 0 on ``on`` (31 December of the year), from its
+    lifecycle and its 53号令 result in ``cls``: idle land, 停建, 停产, not started, under
+    construction, or — for a producing enterprise, or land with no taxpayer linked — missing data."""
+    for rec in [r for r, _ in ptax.missing] + ptax.hidden_zero:
+        st = rec.state(on)
+        if rec.contract is None or st is None:
+            ptax.reasons[rec.code] = ("data_missing", "宗地无出让合同，未关联纳税人，无税收数据（缺数据，不代表无税收）")
+            continue
+        idle_ = cls.get(rec.code, {}).get("assessment", {}).get("idle", {})
+        if idle_.get("status") == "yes":
+            ptax.reasons[rec.code] = ("idle", f"闲置土地（{idle_.get('message')}）")
+        elif st.completion is None and st.construction_suspended_since is not None:
+            ptax.reasons[rec.code] = ("construction_suspended", f"自 {st.construction_suspended_since} 停建，尚未竣工验收")
+        elif st.completion is None and st.started_on is None:
+            ptax.reasons[rec.code] = ("not_started", f"截至 {on} 未动工（约定动工日期 {st.start_due}）")
+        elif st.completion is None:
+            ptax.reasons[rec.code] = ("under_construction", f"{st.started_on} 开工，截至 {on} 未竣工验收")
+        elif st.production_stopped_since is not None:
+            ptax.reasons[rec.code] = ("production_stopped", f"{st.completion.on} 竣工验收，自 {st.production_stopped_since} "
+                                                            f"{'半停产' if st.production_stop_partial else '停产'}")
+        else:
+            ptax.reasons[rec.code] = ("data_missing", f"{st.completion.on} 竣工验收（投产），受让人无 {ptax.year} 年税收记录"
+                                                      "（缺数据，不代表无税收）")
 
 
 # =========================================================================== classification
@@ -685,8 +768,54 @@ def _contract_area(c: ContractRequest) -> Fraction:
     return units.to_canonical(c.land_area.value, c.land_area.unit, "area")
 
 
+def plot_ratio_requirement(data: ParkData, rec: ParcelRec) -> lowe.Requirement | None:
+    """The parcel's own plot-ratio minimum (the low-efficiency plot-ratio test compares with it):
+    its contract's committed minimum; else the strictest minimum of the rule set in force for its
+    industry on its signing date, resolved as the contract check resolves it (the contract's rule
+    set, or by jurisdiction, parcel and park).  None without a contract."""
+    c = rec.contract
+    if c is None:
+        return None
+    iv = c.commitments.plot_ratio
+    if iv is not None and iv.min is not None:
+        return lowe.Requirement(units.to_canonical(iv.min, iv.unit, "ratio"), False, "contract", "ok",
+                                f"合同 {c.contract_no} 约定容积率下限 {dec_str(units.to_canonical(iv.min, iv.unit, 'ratio'))}",
+                                {"contract_no": c.contract_no, "clause": "commitments.plot_ratio.min"})
+    try:
+        res = data.registry.resolve(ruleset=c.ruleset, jurisdiction=c.jurisdiction, as_of=c.signed_on,
+                                    known_at=data.known_at, industry=c.industry.model_dump(), parcel=c.parcel_code,
+                                    park=data.park.id)
+    except InputError as e:
+        return lowe.Requirement(None, False, "ruleset", "not_covered",
+                                f"签约日 {c.signed_on} 无可用规则集：{'；'.join(p.message for p in e.problems)}")
+    mins = [er for er in res.rules if er.rule.indicator == "plot_ratio" and er.rule.op in (">=", ">", "between")
+            and er.concrete.status != "not_required"]
+    if not mins:
+        return lowe.Requirement(None, False, "ruleset", "none",
+                                f"合同未约定容积率下限，签约日 {c.signed_on} 适用的规则集 {res.leaf.id} 对行业 "
+                                f"{c.industry.code} 无容积率下限")
+    unknown = [er for er in mins if er.concrete.threshold is None]
+    if unknown:
+        er = unknown[0]
+        return lowe.Requirement(None, False, "ruleset", "not_covered",
+                                f"合同未约定容积率下限；规则 {er.layer.id}:{er.rule.id} 对行业 {c.industry.code}："
+                                f"{er.concrete.message}")
+    lows = []
+    for er in mins:
+        t = er.concrete.threshold
+        lows.append((t[0] if isinstance(t, tuple) else t, er.rule.op == ">", er))
+    value, strict, er = max(lows, key=lambda x: (x[0], x[1]))
+    ref = er.layer.doc.documents.get(er.rule.cite.doc) if er.rule.cite else None
+    cite = {"layer": er.layer.id, "layer_version": er.layer.version, "rule": er.rule.id,
+            "number": ref.number if ref else None, "article": er.rule.cite.article if er.rule.cite else None,
+            "as_of": c.signed_on.isoformat(), "industry": c.industry.code}
+    return lowe.Requirement(value, strict, "ruleset", "ok",
+                            f"合同未约定容积率下限；签约日 {c.signed_on} 适用 {er.layer.id} {er.rule.id}，行业 {c.industry.code} "
+                            f"{'>' if strict else '≥'} {dec_str(value)}", cite)
+
+
 def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, park_avg: Fraction | None,
-          park_avg_status: str = "ok") -> lowe.ParcelFacts:
+          park_avg_status: str = "ok", far_requirement: lowe.Requirement | None = None) -> lowe.ParcelFacts:
     st = rec.state(as_of)
     far = intensity = agreed = None
     c_area = None
@@ -708,7 +837,7 @@ def facts(rec: ParcelRec, as_of: dt.date, tax_year: int, t: ParcelTax | None, pa
                             tax_status=t.status if t else "insufficient_data", tax_note=t.reason if t else None,
                             park_average=park_avg, tax_year=tax_year,
                             plot_ratio=far, investment_intensity=intensity, contract_intensity=agreed,
-                            park_average_status=park_avg_status)
+                            park_average_status=park_avg_status, plot_ratio_requirement=far_requirement)
 
 
 def _date_test(a: Audit, key: str, later: dt.date, earlier: dt.date) -> str:
@@ -794,7 +923,10 @@ def _low(data: ParkData, rec: ParcelRec, as_of: dt.date, tax_year: int, t: Parce
     if not rec.supplied_by(as_of):
         return lambda h, idle_yes: {"status": "not_applicable", "predicates": [], "ruleset": rs.ref(),
                                     "message": f"至 {as_of} 尚未供地"}
-    builders = lowe.predicates(rs.doc, facts(rec, as_of, tax_year, t, ptax.value, ptax.status), as_of, a)
+    # The tax predicate compares a parcel with the park's producing land (the figure over land with
+    # data): idle and unbuilt land counted as 0 would lower the bar exactly where it abounds.
+    builders = lowe.predicates(rs.doc, facts(rec, as_of, tax_year, t, ptax.with_data_value, ptax.status,
+                                             plot_ratio_requirement(data, rec)), as_of, a)
 
     def build(h: dict, idle_yes: bool) -> dict:
         preds = [b(h) for b in builders]
@@ -846,7 +978,8 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
         out[rec.code] = {"code": rec.code, "as_of": as_of.isoformat(), "tax_year": tax_year,
                          "categories": categories, "assessment": assessment,
                          "tax": {"status": t.status, "reason": t.reason, "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
-                                 "park_average": _q(ptax.value, "万元/亩"), "park_average_status": ptax.status,
+                                 "park_average": _q(ptax.with_data_value, "万元/亩"), "park_average_status": ptax.status,
+                                 "park_average_basis": "land_with_data",
                                  "inputs": t.detail}}
     return out
 
@@ -1124,6 +1257,7 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
     end = dt.date(year, 12, 31)
     cur, prev = park_tax(data, year), park_tax(data, year - 1)
     cls = classify(data, end, engine, tax_year=year, ptax=cur)
+    explain_zeros(data, cur, cls, end)
     target = Fraction(data.park.target_tax_per_mu) if data.park.target_tax_per_mu else None
 
     a = Audit()
@@ -1139,6 +1273,10 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
         for r, t in cur.counted:
             pa = Audit()
             key = pa.add("pull", t.tax_per_mu - cur.value, "<", ZERO)
+            below[r.code] = bool(pa.run(engine)[key])
+        for r, _ in cur.missing:
+            pa = Audit()
+            key = pa.add("pull", ZERO - cur.value, "<", ZERO)
             below[r.code] = bool(pa.run(engine)[key])
 
     # land totals by category
@@ -1188,7 +1326,15 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
                 "code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(t.tax_per_mu, "万元/亩"),
                 "gap": _q(gap, "万元/亩"), "shortfall_tax": _q(gap * r.area, "万元"),
                 "categories": [c["code"] for c in cls[r.code]["categories"]],
-                "transferee_uscc": t.detail.get("uscc")}))
+                "transferee_uscc": t.detail.get("uscc"), "reason": None}))
+    for r, t in cur.missing:
+        if below.get(r.code):
+            z = cur._zero(r, t)
+            pullers.append((ZERO, r.code, {
+                "code": r.code, "area": _q(r.area, "亩"), "tax_per_mu": _q(ZERO, "万元/亩"),
+                "gap": _q(cur.value, "万元/亩"), "shortfall_tax": _q(cur.value * r.area, "万元"),
+                "categories": [c["code"] for c in cls[r.code]["categories"]],
+                "transferee_uscc": t.detail.get("uscc"), "reason": z["reason"], "reason_label": z["reason_label"]}))
     pullers.sort(key=lambda x: (x[0], x[1]))
 
     # year over year
@@ -1196,8 +1342,8 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
                            "previous_tax_basis": prev.basis,
                            "previous_area": {"counted": _q(prev.counted_area, "亩"), "in_scope": _q(prev.scope_area, "亩")}}
     if change is not None:
-        now_codes = {r.code for r, _ in cur.counted}
-        then_codes = {r.code for r, _ in prev.counted}
+        now_codes = {r.code for r, _ in cur.counted + cur.missing + cur.withheld}
+        then_codes = {r.code for r, _ in prev.counted + prev.missing + prev.withheld}
         yoy.update(status="ok", change=_q(change, "万元/亩"),
                    change_percent=_q(change / prev.value * 100, "%") if prev.value else None,
                    direction="up" if h[k_up] else "down" if h[k_down] else "unchanged",
@@ -1214,14 +1360,39 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
     verdict = (WITHHELD_STATUS if cur.status == WITHHELD_STATUS else
                "insufficient_data" if cur.value is None else "no_target" if target is None
                else "meets_target" if tgt["status"] == "meets" else "below_target")
+    incomplete = None
+    if verdict == "below_target" and (cur.missing_data() or cur.hidden_missing()):
+        # Missing data counted as 0 can only have lowered the figure: a park meeting its target
+        # meets it whatever they paid, one below it might not be (no bound on an unknown tax).
+        verdict = "incomplete"
+        incomplete = _incomplete(cur, target)
     example = bool((prs and prs.doc.status == "example") or (cur.basis.get("from") or {}).get("status") == "example")
     return {"kind": "park_evaluation", "verdict": verdict, "park": data.park.id, "park_name": data.name_on(end),
             "jurisdiction": data.park.jurisdiction, "year": year, "as_of": end.isoformat(),
             "ruleset": prs.ref() if prs else None, "example": example,
-            "land": land, "tax_per_mu": cur.to_dict(), "target": tgt, "pulling_down": [p for _, _, p in pullers],
+            "land": land, "tax_per_mu": cur.to_dict(), "target": tgt, "incomplete": incomplete,
+            "pulling_down": [p for _, _, p in pullers],
             "year_over_year": yoy, "known_at": data.known_at.isoformat(),
             "tax_regions": sorted(cur.regions | prev.regions, key=lambda r: r or ""),
             "engine": engine.name, "engine_version": engine.version}
+
+
+def _incomplete(cur: ParkTax, target: Fraction) -> dict:
+    """Why the verdict is ``incomplete``: the missing-data parcels (named where the caller may see
+    them) and the tax they would have to add for the park to reach its target."""
+    shown = cur.missing_data()
+    hidden = cur.hidden_missing()
+    gap = target * cur.scope_area - cur.total_tax
+    area = sum((r.area for r, _ in shown), ZERO)
+    out = {"parcels": [r.code for r, _ in shown], "area": _q(area, "亩"), "withheld_parcels": bool(hidden),
+           "gap_tax": _q(gap, "万元"),
+           "required_tax_per_mu": _q(gap / area, "万元/亩") if area and not hidden else None,
+           "message": (f"园区亩均税收 {dec_str(cur.value, 2)} 万元/亩低于目标 {dec_str(target)} 万元/亩，但 {len(shown)} 宗"
+                       f"宗地缺少税收数据（计为 0）" + (f"，另有{WITHHELD_ZH}的宗地缺少税收数据" if hidden else "")
+                       + f"：补齐后合计须再计入 {dec_str(gap, 2)} 万元税收方能达到目标，结论待补充数据后确定")}
+    if out["required_tax_per_mu"] is not None:
+        out["message"] += f"（即缺数据宗地平均 {dec_str(gap / area, 2)} 万元/亩）"
+    return out
 
 
 def _basis_key(b: dict) -> tuple:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.checks import tax_per_mu as tpm
 from app.checks.contract import canonical as q_canonical
 from app.checks.contract_inputs import ContractRequest
 from app.checks.numbers import dec_str
@@ -348,11 +349,17 @@ def over_limit_group(st: State, price: Fraction | None, over: list):
 # ---------------------------------------------------------------- 亩均税收
 
 def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fraction, price: Fraction | None, a: Audit,
-              known_at: dt.datetime, park: str | None = None, regions: set[str | None] | None = None) -> list:
+              known_at: dt.datetime, park: str | None = None, regions: set[str | None] | None = None,
+              land: list[tpm.Holding] | None = None) -> list:
     """One finding per reviewed year.  ``records`` are screened (``visibility.screen``): a
     withheld year has no figure to compute with.  The region of each record used is added to
-    ``regions``."""
+    ``regions``.  The enterprise's tax is allocated over its ``land`` (``tax_per_mu.ALLOCATION``,
+    as for parcels and parks): an enterprise with two contracts is not credited twice."""
     c = st.contract
+    land = land or []
+    # The contract's land under the area basis: its registered parcels' area (as the park counts it),
+    # else the contracted area.
+    own_area = sum((h.area for h in land if h.contract_no == c.contract_no), ZERO) or area
     commit = c.commitments.tax_per_mu
     if commit is None:
         return []
@@ -383,11 +390,17 @@ def tax_years(records: dict[int, dict], registry: Registry, st: State, area: Fra
             regions.add(rec.get("region"))
         paid = Fraction(rec["tax_paid"])
         refunds = Fraction(rec["policy_refunds"]) if rec["policy_refunds"] is not None else ZERO
-        counted = paid + (refunds if add_back else ZERO)
-        actual = counted / area
+        counted = tpm.counted_tax(paid, refunds, add_back)
+        # The contract's parcels (or the contract itself) as one holding of its area; the rest of the
+        # enterprise's land supplied by the year's end shares the tax by area.
+        others = [h for h in land if h.contract_no != c.contract_no]
+        share = tpm.allocate(counted, others, year, tpm.Holding(c.contract_no, None, own_area, c.signed_on))
+        actual = share.tax_per_mu
         key = a.add(f"tax_per_mu.{year}", actual - committed, ">=")
         inputs = {"tax_paid": dec_str(paid), "policy_refunds": dec_str(refunds), "refunds_added_back": add_back,
-                  "tax_basis_layer": res.leaf.id, "counted_tax": dec_str(counted), "area_mu": dec_str(area),
+                  "tax_basis_layer": res.leaf.id, "counted_tax": dec_str(counted), "area_mu": dec_str(own_area),
+                  **share.inputs(), "shared_with": sorted(h.parcel or h.contract_no for h in share.shared_with),
+                  "shared_with_contracts": sorted({h.contract_no for h in share.shared_with}),
                   "actual_tax_per_mu": dec_str(actual), "committed": dec_str(committed), "batch_id": rec["batch_id"]}
 
         def build(h: dict, year=year, key=key, actual=actual, inputs=inputs) -> dict:
@@ -425,13 +438,15 @@ def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
     records = screen({uscc: tax.current_records(session, uscc)}, view)[uscc]
     return audit(c, contracts.events(session, contract_no), as_of, engine,
                  tax_records=records, registry=rulesets.registry(session), known_at=known_at,
-                 park=park_of_parcel(session, c.parcel_code))
+                 park=park_of_parcel(session, c.parcel_code), land=tpm.enterprise_land(session, [uscc]).get(uscc, []))
 
 
 def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine: Engine, *,
-          tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime, park: str | None = None) -> dict:
+          tax_records: dict[int, dict], registry: Registry, known_at: dt.datetime, park: str | None = None,
+          land: list[tpm.Holding] | None = None) -> dict:
     """The audit itself, without the database: the same inputs give the same findings.
-    ``tax_records`` as screened for the caller (``visibility.screen``)."""
+    ``tax_records`` as screened for the caller (``visibility.screen``); ``land`` the transferee's
+    land its tax is allocated over (``tax_per_mu.enterprise_land``; none: this contract alone)."""
     contract_no = c.contract_no
     st = fold(c, stored_events, as_of)
     area = q_canonical(c.land_area, "area", "land_area")
@@ -440,7 +455,7 @@ def audit(c: ContractRequest, stored_events: list[dict], as_of: dt.date, engine:
     builders: list = [late_delivery(st, a), *late_payment(st, a), late_start(st, price, a), late_completion(st, price, a)]
     builders += completion_parts(st, area, price, a)
     regions: set[str | None] = set()
-    builders += tax_years(tax_records, registry, st, area, price, a, known_at, park, regions)
+    builders += tax_years(tax_records, registry, st, area, price, a, known_at, park, regions, land)
     ins = idle.inputs(st, price)
     for key, value, op, threshold in idle.tests(st, ins):
         a.add(key, value, op, threshold)

@@ -273,15 +273,22 @@ def events_by_contract(session: Session, nos: Iterable[str]) -> dict[str, list[d
     return out
 
 
-def holdings(session: Session, usccs: Iterable[str]) -> dict[str, list[Parcel]]:
-    """Every registered parcel (any park) whose contract's transferee is one of ``usccs``."""
+def holdings(session: Session, usccs: Iterable[str]) -> dict[str, list[tuple[Contract, list[Parcel]]]]:
+    """Every registered contract whose transferee is one of ``usccs``, each with the parcels
+    (any park) registered under it: the enterprise's land, which its tax is allocated over."""
     usccs = sorted(set(usccs))
-    out: dict[str, list[Parcel]] = {u: [] for u in usccs}
+    out: dict[str, list[tuple[Contract, list[Parcel]]]] = {u: [] for u in usccs}
     if usccs:
-        q = (select(Parcel, Contract.transferee_uscc).join(Contract, col(Contract.contract_no) == col(Parcel.contract_no))
-             .where(col(Contract.transferee_uscc).in_(usccs)).order_by(col(Parcel.code)))
-        for parcel, uscc in session.exec(q).all():
-            out[uscc].append(parcel)
+        q = (select(Contract, Parcel).join(Parcel, col(Contract.contract_no) == col(Parcel.contract_no), isouter=True)
+             .where(col(Contract.transferee_uscc).in_(usccs)).order_by(col(Contract.contract_no), col(Parcel.code)))
+        by_no: dict[str, tuple[Contract, list[Parcel]]] = {}
+        for contract, parcel in session.exec(q).all():
+            entry = by_no.get(contract.contract_no)
+            if entry is None:
+                entry = by_no[contract.contract_no] = (contract, [])
+                out[contract.transferee_uscc].append(entry)
+            if parcel is not None:
+                entry[1].append(parcel)
     return out
 
 

@@ -129,12 +129,24 @@ def test_evaluation_with_charts_and_data_table(page, park, client):
         img = page.locator(chart)
         assert img.evaluate("i => i.complete && i.naturalWidth > 0"), f"{chart} did not load"
         assert "数据见" in img.get_attribute("alt")
+    assert "（全部已供工业用地）" in page.locator(".verdict").inner_text()
+    # the figure over land with data only: a secondary line, labelled as such
+    second = api["tax_per_mu"]["over_land_with_data"]
+    assert page.locator("#secondary").inner_text().startswith("参考：仅计有税收数据的宗地")
+    assert f"= {Decimal(second['value']['value']):,} 万元/亩" in page.locator("#secondary + dd").inner_text()
+    if api["verdict"] == "incomplete":
+        notice = page.locator("#incomplete").inner_text()
+        assert "结论待补充数据" in notice and all(c in notice for c in api["incomplete"]["parcels"])
     rows = page.locator("#evaluation-rows tbody tr")
     counted = {p["code"]: p for p in api["tax_per_mu"]["parcels_counted"]}
-    assert rows.count() == len(counted) + len(api["tax_per_mu"]["parcels_missing_data"])
+    zero = {p["code"]: p for p in api["tax_per_mu"]["parcels_zero"]}
+    assert rows.count() == len(counted) + len(zero) and zero
     code, p = sorted(counted.items())[0]
     cells = [c.strip() for c in rows.filter(has_text=code).first.locator("td").all_inner_texts()]
     assert f"{Decimal(p['tax_per_mu']['value']):,}" in cells
+    zcode, z = sorted(zero.items())[0]
+    cells = [c.strip() for c in rows.filter(has_text=zcode).first.locator("td").all_inner_texts()]
+    assert "0" in cells and any(z["reason_label"] in c and "计为 0" in c for c in cells)
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
     shot(page, "parks-evaluation")
