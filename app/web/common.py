@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,22 @@ def plain_key(value: str) -> bool:
     return bool(_KEY.fullmatch(value))
 
 
+_FRACTION = re.compile(r"-?\d+/\d+")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A Decimal, Decimal text or exact fraction text (a ratio ``3137149/6651200``) as a Decimal
+    (a fraction to 28 digits: for display only); None for anything else."""
+    text = str(value)
+    if _FRACTION.fullmatch(text):
+        num, den = Fraction(text).as_integer_ratio()
+        return Decimal(num) / Decimal(den)
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+
+
 def fmt(value: Any, places: int | None = 2) -> str:
     """A Decimal-like value for display: thousands separators, no float rounding, no exponent, and
     at most ``places`` decimals, rounded half-up (a computed 亩均税收 9.846894 shows as 9.85; 12.5
@@ -110,11 +127,8 @@ def fmt(value: Any, places: int | None = 2) -> str:
         return "是" if value else "否"
     if isinstance(value, list | tuple):
         return " – ".join(fmt(v, places) for v in value)
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if not d.is_finite():
+    d = _decimal(value)
+    if d is None or not d.is_finite() or (places is None and _FRACTION.fullmatch(str(value))):
         return str(value)
     exp = d.as_tuple().exponent
     if places is not None and isinstance(exp, int) and exp < -places:
@@ -146,11 +160,8 @@ def percent(value: Any, places: int = 2) -> str:
     (3.02%): officers read shares as percentages."""
     if value is None or value == "":
         return "—"
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{fmt(d * 100, places)}%" if d.is_finite() else str(value)
+    d = _decimal(value)
+    return f"{fmt(d * 100, places)}%" if d is not None and d.is_finite() else str(value)
 
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
