@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -221,10 +221,40 @@ def append_row(ws: Any, values: list[Any]) -> None:
         text_cell(cell)
 
 
+# Numbers are written exact (the cell keeps every digit: an export read back gives the same value)
+# and shown with at most 2 decimals by the cell's number format, as officers read them.
+NUMBER_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.00%"       # a fraction (0.0302) shown as 3.02%
+
+
+def number_text(v: Any, places: int = 2) -> str:
+    """A computed figure in a sentence (a note under the table): at most ``places`` decimals,
+    rounded half-up, no separators (9.846894 → 9.85; 12.5 → 12.5); None → 无."""
+    if v is None or v == "":
+        return "无"
+    try:
+        d = Decimal(str(v))
+    except (InvalidOperation, ValueError):
+        return str(v)
+    if d.is_finite() and isinstance(exp := d.as_tuple().exponent, int) and exp < -places:
+        d = d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return f"{d:f}"
+
+
+def _format_numbers(cells: Any, formats: dict[int, str]) -> None:
+    for i, cell in enumerate(cells):
+        if isinstance(cell.value, float) or (isinstance(cell.value, int) and i in formats):
+            cell.number_format = formats.get(i, NUMBER_FORMAT)
+
+
 def write_table(title: str, columns: list[tuple[str, str | None]], rows: list[list[Any]],
-                totals: dict[int, Any] | None = None, sheet: str = "Sheet1", notes: list[str] | None = None) -> bytes:
+                totals: dict[int, Any] | None = None, sheet: str = "Sheet1", notes: list[str] | None = None,
+                formats: dict[int, str] | None = None) -> bytes:
     """One sheet: a title row, the header (units in brackets), frozen panes, the rows, a totals row.
-    Every text is written as text, never as a formula (``append_row``)."""
+    Every text is written as text, never as a formula (``append_row``).  Every non-integer number
+    gets ``NUMBER_FORMAT`` (2 decimals shown, the value exact) unless ``formats`` gives its column
+    (0-based) another format; integers (序号, 排名, counts) stay as they are."""
+    formats = formats or {}
     wb = Workbook()
     ws = wb.active
     ws.title = sheet[:31]
@@ -238,11 +268,13 @@ def write_table(title: str, columns: list[tuple[str, str | None]], rows: list[li
         c.font, c.fill, c.alignment = Font(bold=True), fill, Alignment(wrap_text=True, vertical="center")
     for r in rows:
         append_row(ws, [_excel_value(v) for v in r])
+        _format_numbers(ws[ws.max_row], formats)
     if totals:
         total_row = ["合计"] + [None] * (len(headers) - 1)
         for i, v in totals.items():
             total_row[i] = _excel_value(v)
         append_row(ws, total_row)
+        _format_numbers(ws[ws.max_row], formats)
         for i in range(1, len(headers) + 1):
             ws.cell(row=ws.max_row, column=i).font = Font(bold=True)
     for note in notes or []:
@@ -399,6 +431,13 @@ def parcel_rows(data: bytes, park_id: str) -> tuple[list[dict], list[int]]:
     return [{**r, "park": park_id} for _, r in pairs], [n for n, _ in pairs]
 
 
+def _value_label(field: str, v: Any) -> Any:
+    """A closed code (``approved_unsupplied``) as the Chinese label that ``rows_to_requests`` reads
+    back to the same code (the longest of its aliases: 批而未供, 工业用地)."""
+    labels = [label for label, code in _closed_values().get(field, {}).items() if code == v]
+    return max(labels, key=len) if labels else v
+
+
 def parcels_sheet(documents: list[dict], title: str) -> bytes:
     """Registered parcels (their stored request documents) as a sheet ``parcel_rows`` reads back.
     Areas keep their own unit: one column per unit used."""
@@ -427,7 +466,7 @@ def parcels_sheet(documents: list[dict], title: str) -> bytes:
             v: Any = d
             for part in field.split("."):
                 v = v.get(part) if isinstance(v, dict) else None
-            row.append(v)
+            row.append(_value_label(field, v))
         rows.append(row)
     totals = {1 + i: total[u] for i, u in enumerate(units_used)}
     return write_table(title, cols, rows, totals=totals, sheet="parcels")

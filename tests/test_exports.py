@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from app import demo
+from app import demo, excel
+from app.api.exports import LEDGER_VALUE_LABELS
 from app.checks import parks
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)
@@ -80,7 +81,9 @@ def test_ledger_xlsx_equals_the_json_ledger(client, loaded):
             if i == area_i:
                 assert num(got[i]) == Decimal(want[h]), (want["宗地代码"], h)
             else:
-                assert got[i] == (None if want[h] == "" else want[h]), (want["宗地代码"], h, got[i], want[h])
+                # codes (进度 in_progress, 方案状态 missing) are written as their Chinese labels
+                shown = LEDGER_VALUE_LABELS.get(h, {}).get(want[h], want[h])
+                assert got[i] == (None if want[h] == "" else shown), (want["宗地代码"], h, got[i], want[h])
     assert num(total[area_i]) == col_sum(body, area_i) == sum(Decimal(r["面积（亩）"]) for r in flat)
     assert total[1] == f"共 {len(body)} 宗"
     text = "\n".join(notes)
@@ -128,11 +131,13 @@ def test_evaluation_xlsx_equals_the_json_evaluation(client, loaded):
     assert abs(num(total[ix["计入税收（万元）"]]) - Decimal(t["total_tax"]["value"])) < Decimal("0.00001") * len(body)
     assert total[ix["亩均税收（万元/亩）"]] is None                          # a ratio is not summed
     text = "\n".join(notes)
-    assert f"= {t['value']['value']} 万元/亩" in text and "税收口径" in text and "政策性退税加回" in text
+    # the notes are sentences: the computed figures in them rounded to 2 decimals (the cells keep every digit)
+    r2 = excel.number_text
+    assert f"= {r2(t['value']['value'])} 万元/亩" in text and "税收口径" in text and "政策性退税加回" in text
     assert "面积口径" in text and "示例" in text and "决定编号" in text
     second = t["over_land_with_data"]
-    assert f"参考：仅计有税收数据的宗地（不作为园区结论）：{t['total_tax']['value']} ÷ {second['area']['value']} 亩 = " \
-           f"{second['value']['value']} 万元/亩" in text
+    assert f"参考：仅计有税收数据的宗地（不作为园区结论）：{r2(t['total_tax']['value'])} ÷ {r2(second['area']['value'])} 亩 = " \
+           f"{r2(second['value']['value'])} 万元/亩" in text
     assert "分摊规则：按用地面积分摊" in text
     if ev["verdict"] == "incomplete":
         assert "结论待补充数据" in text and all(c in text for c in ev["incomplete"]["parcels"])

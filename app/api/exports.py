@@ -37,6 +37,17 @@ _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 
 VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
             "incomplete": "待补充数据（低于目标，缺数据宗地可能改变结论）", WITHHELD_STATUS: WITHHELD_ZH}
 SHARE_LABEL = "未列入问题类型"
+# Codes in the ledger's rows (``parks.flat_ledger``) as the sheet shows them.
+PLAN_STATUS_LABELS = {"missing": "未制定方案", "open": "处置中", "overdue": "已逾期", "completed": "已完成",
+                      "no_current_category": "已不属问题类型"}
+PROGRESS_LABELS = {"planned": "计划中", "in_progress": "推进中", "completed": "已完成", "suspended": "暂停",
+                   "cancelled": "已取消"}
+GOV_CAUSE_LABELS = {"late_delivery": "迟延交地", "plan_change": "规划调整", "policy_change": "政策调整", "petition": "信访",
+                    "military_or_heritage": "军事管制或文物保护", "other_government_act": "其他政府行为",
+                    "force_majeure": "不可抗力"}
+LEDGER_VALUE_LABELS = {"方案状态": PLAN_STATUS_LABELS, "进度": PROGRESS_LABELS, "政府原因": GOV_CAUSE_LABELS}
+PERIOD_LABELS = {"calendar_year": "自然年度"}
+_n = excel.number_text      # a computed figure in a note: 2 decimals, rounded half-up
 
 
 def _dec(v: Any) -> Decimal | None:
@@ -56,6 +67,14 @@ def _file(data: bytes, media: str, filename: str, inline: bool = False) -> Respo
     return Response(data, media_type=media, headers={"Content-Disposition": f'{kind}; filename="{filename}"'})
 
 
+def _beijing(stored: str | None) -> str:
+    """A stored UTC time (ISO text) in Beijing time, to the minute (stored times stay UTC)."""
+    if not stored:
+        return "—"
+    t = dt.datetime.fromisoformat(stored.replace("Z", "+00:00"))
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+
 def _stamp() -> str:
     return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
@@ -67,7 +86,7 @@ def _example_notes(session, park_id: str, on: dt.date) -> list[str]:
         out.append(f"园区说明：{view['note']}")
     rs = view.get("ruleset_in_force")
     if rs and rs.get("example"):
-        out.append(f"示例数据：低效用地认定规则集 {rs['id']} {rs.get('version', '')} 为示例（status: example），"
+        out.append(f"示例数据：低效用地认定规则集 {rs['id']} {rs.get('version', '')} 为示例，"
                    "阈值未经官方核实。")
     return out
 
@@ -78,8 +97,12 @@ def _basis_text(b: dict) -> str:
     src = b.get("from") or {}
     refunds = "政策性退税加回" if b.get("refunds_added_back") else "不加回政策性退税"
     example = "，示例" if src.get("status") == "example" or src.get("example") else ""
-    return (f"税收口径：{'、'.join(b.get('includes') or [])}（实际入库，{refunds}；{b.get('period') or ''}），"
+    return (f"税收口径：{'、'.join(b.get('includes') or [])}（实际入库，{refunds}；{_period(b)}），"
             f"依据 {src.get('id')} {src.get('version') or ''}{example}")
+
+
+def _period(b: dict) -> str:
+    return PERIOD_LABELS.get(b.get("period") or "", b.get("period") or "")
 
 
 def _area_text() -> str:
@@ -87,7 +110,7 @@ def _area_text() -> str:
 
 
 def _categories_text(totals: dict[str, tuple[int, Any]]) -> str:
-    return "；".join(f"{parks.CATEGORIES[k][1]} {n} 宗 {a} 亩" for k, (n, a) in totals.items()) + "（一宗可属多类）"
+    return "；".join(f"{parks.CATEGORIES[k][1]} {n} 宗 {_n(a)} 亩" for k, (n, a) in totals.items()) + "（一宗可属多类）"
 
 
 # =========================================================================== the ledger
@@ -102,7 +125,8 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
     flat = parks.flat_ledger(led)
     columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]
     area_i = parks.LEDGER_COLUMNS.index("面积（亩）")
-    rows = [[_dec(r[h]) if i == area_i else (r[h] if r[h] != "" else None) for i, h in enumerate(parks.LEDGER_COLUMNS)]
+    rows = [[_dec(r[h]) if i == area_i else
+             (LEDGER_VALUE_LABELS.get(h, {}).get(r[h], r[h]) if r[h] != "" else None) for i, h in enumerate(parks.LEDGER_COLUMNS)]
             for r in flat]
     totals = {1: f"共 {len(rows)} 宗", area_i: _total(rows, area_i)}
     name = led["park_name"] or park_id
@@ -173,22 +197,27 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
     name = ev["park_name"] or park_id
     tgt = ev["target"]
     value = t["value"]["value"] if t["value"] else None
-    fig = (f"园区亩均税收 = Σ计入税收 ÷ 年末全部已供工业用地面积 = {t['total_tax']['value']} ÷ {t['area_counted']['value']} "
-           f"= {value} 万元/亩" + ("（按全部企业计算，含不逐宗显示的宗地）" if hidden else "")
+    # The notes are sentences: computed figures rounded to 2 decimals (the cells above keep every
+    # digit, shown with 2); the target is the park's own figure, shown as set.
+    fig = (f"园区亩均税收 = Σ计入税收 ÷ 年末全部已供工业用地面积 = {_n(t['total_tax']['value'])} ÷ "
+           f"{_n(t['area_counted']['value'])} = {_n(value)} 万元/亩"
+           + ("（按全部企业计算，含不逐宗显示的宗地）" if hidden else "")
            if value is not None else f"园区亩均税收：{t.get('message') or WITHHELD_ZH}" if t["status"] == WITHHELD_STATUS
            else f"园区亩均税收：数据不足，无法计算（{t.get('message') or '缺数据不视为零'}）")
     target = (f"目标 {tgt['value']['value']} 万元/亩（{tgt.get('source')}）；"
               + (f"差距、完成率{WITHHELD_ZH}" if tgt.get("status") == WITHHELD_STATUS else
-                 f"差距 {(tgt.get('distance') or {}).get('value')} 万元/亩，完成率 {(tgt.get('attainment') or {}).get('value')}%")
+                 f"差距 {_n((tgt.get('distance') or {}).get('value'))} 万元/亩，"
+                 f"完成率 {_n((tgt.get('attainment') or {}).get('value'))}%")
               if tgt.get("value") else "未设目标")
     yoy = ev["year_over_year"]
+    withheld_or_none = WITHHELD_ZH if t["status"] == WITHHELD_STATUS else None
     counted_area = (t.get("area_counted") or {}).get("value", WITHHELD_ZH if t["status"] == WITHHELD_STATUS else None)
     if yoy.get("status") == WITHHELD_STATUS:
         yoy_text = f"上年（{yoy['previous_year']}）比较：{yoy.get('message')}。"
     else:
-        yoy_text = (f"上年（{yoy['previous_year']}）园区亩均税收 {(yoy.get('previous') or {}).get('value')} 万元/亩；"
-                    f"变化 {(yoy.get('change') or {}).get('value')} 万元/亩"
-                    f"（{(yoy.get('change_percent') or {}).get('value')}%）。")
+        yoy_text = (f"上年（{yoy['previous_year']}）园区亩均税收 {_n((yoy.get('previous') or {}).get('value'))} 万元/亩；"
+                    f"变化 {_n((yoy.get('change') or {}).get('value'))} 万元/亩"
+                    f"（{_n((yoy.get('change_percent') or {}).get('value'))}%）。")
     land = ev["land"]
     cats = {k: (v["count"], v["area"]["value"]) for k, v in land["by_category"].items()}
     secondary = t.get("over_land_with_data") or {}
@@ -200,20 +229,22 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
              *([f"结论待补充数据：{ev['incomplete']['message']}；缺数据宗地："
                 f"{'、'.join(ev['incomplete']['parcels']) or '（不在本辖区权限内）'}。"] if ev.get("incomplete") else []),
              f"{secondary.get('label', '参考：仅计有税收数据的宗地')}：" + (
-                 f"{t['total_tax']['value']} ÷ {secondary['area']['value']} 亩 = {secondary['value']['value']} 万元/亩。"
+                 f"{_n(t['total_tax']['value'])} ÷ {_n(secondary['area']['value'])} 亩 = "
+                 f"{_n(secondary['value']['value'])} 万元/亩。"
                  if (secondary.get("value") or {}).get("value") is not None else
                  (f"{WITHHELD_ZH}。" if t["status"] == WITHHELD_STATUS else "无。")),
-             f"已供工业用地 {t['area_in_scope']['value']} 亩（全部计入分母），有税收数据 "
-             f"{(t.get('area_with_data') or {}).get('value', counted_area)} 亩"
-             f"（覆盖率 {(t.get('coverage') or {}).get('value', WITHHELD_ZH if t['status'] == WITHHELD_STATUS else None)}%）；"
+             f"已供工业用地 {_n(t['area_in_scope']['value'])} 亩（全部计入分母），有税收数据 "
+             f"{_n((t.get('area_with_data') or {}).get('value', counted_area))} 亩"
+             f"（覆盖率 {_n((t.get('coverage') or {}).get('value', withheld_or_none))}%）；"
              f"无税收记录的宗地计为 0（{'、'.join(f'{k} {n} 宗' for k, n in reasons.items()) or '无'}）；"
              f"其中“缺少税收数据”为投产企业（或未关联纳税人的宗地）缺数据，不代表无税收。",
              yoy_text,
              f"土地分类（{ev['as_of']}）：{_categories_text(cats)}；登记 {land['registered']['count']} 宗 "
-             f"{land['registered']['area']['value']} 亩，已供 {land['supplied']['count']} 宗 "
-             f"{land['supplied']['area']['value']} 亩。",
+             f"{_n(land['registered']['area']['value'])} 亩，已供 {land['supplied']['count']} 宗 "
+             f"{_n(land['supplied']['area']['value'])} 亩。",
              _basis_text(t["tax_basis"]), _area_text(),
-             f"分摊规则：{t['allocation']['label']}——{t['allocation']['rule']}（计入税收显示至多 6 位小数）；合计行为各行相加。",
+             f"分摊规则：{t['allocation']['label']}——{t['allocation']['rule']}"
+             "（计入税收保留至多 6 位小数，表中显示 2 位）；合计行为各行相加。",
              *_example_notes(session, park_id, dt.date(year, 12, 31)),
              f"决定编号 {ev.get('decision_id')}（已存入决定日志，可复核）；制表 {_stamp()}（北京时间）；"
              f"规则引擎 {ev['engine']} {ev['engine_version']}。"]
@@ -247,7 +278,11 @@ def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Respon
     columns: list[tuple[str, str | None]] = [("排名", None), ("排名百分位", "%"), ("类别", None), ("类别说明", None),
                                              ("企业标识（统一社会信用代码）", None), ("企业名称", None), ("综合得分", "分")]
     for i in inds:
-        columns += [(i["label"], UNIT_LABELS.get(i["unit"], i["unit"])), (f"{i['label']}得分", "分")]
+        # a fraction (研发经费占比 0.0302) is shown as a percentage (3.02%), the cell keeps the fraction
+        columns += [(i["label"], "%" if i["unit"] == "fraction" else UNIT_LABELS.get(i["unit"], i["unit"])),
+                    (f"{i['label']}得分", "分")]
+    percent_columns = {7 + 2 * n: excel.PERCENT_FORMAT for n, i in enumerate(inds) if i["unit"] == "fraction"}
+    labels = {i["key"]: i["label"] for i in inds}
     columns.append(("数据状态", None))
     rows = []
     for r in doc["results"]:
@@ -255,8 +290,9 @@ def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Respon
         for i in inds:
             s = r["sub_scores"][i["key"]]
             row += [_dec(s["value"]), _dec(s["sub_score"])]
-        state = "完整" if not r["missing"] else f"缺 {'、'.join(r['missing'])}"
-        row.append(state if r["complete"] else f"数据不全，未计分（{'、'.join(r['incomplete_because'])}）")
+        state = "完整" if not r["missing"] else f"缺 {'、'.join(labels.get(k, k) for k in r['missing'])}"
+        row.append(state if r["complete"] else
+                   f"数据不全，未计分（{'、'.join(labels.get(k, k) for k in r['incomplete_because'])}）")
         rows.append(row)
     counts = doc["counts"]
     totals = {5: f"共 {counts['enterprises']} 家，计分 {counts['scored']} 家"}
@@ -264,12 +300,13 @@ def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Respon
     classes = "；".join(f"{k} 类 {v} 家" for k, v in doc["class_counts"].items())
     notes = [f"计分公式：{rs.get('formula') or '得分 = Σ 指标值 ÷ 基准值 × 权重'}；权重与基准值：{weights}。",
              f"分类（按排名百分位）：{classes}；数据不全 {counts['incomplete']} 家。",
-             *doc.get("notes", []),
-             f"评价规则集 {rs['id']} {rs['version']}（{rs.get('status')}）：{rs.get('title')}。",
-             f"评价编号 {doc.get('run_id')}；决定编号 {doc.get('decision_id')}；生成于 {doc.get('created_at')}；"
-             f"制表 {_stamp()}（北京时间）。"]
+             *(n.replace("（status: example）", "") for n in doc.get("notes", [])),
+             f"评价规则集 {rs['id']} {rs['version']}（{'示例' if rs.get('status') == 'example' else '正式'}）："
+             f"{rs.get('title')}。",
+             f"评价编号 {doc.get('run_id')}；决定编号 {doc.get('decision_id')}；"
+             f"生成于 {_beijing(doc.get('created_at'))}（北京时间）；制表 {_stamp()}（北京时间）。"]
     data = excel.write_table(f"{rs.get('title') or rs['id']} — {doc['year']} 年度评价结果", columns, rows, totals=totals,
-                             sheet=f"{doc['year']}年度评价结果", notes=notes)
+                             sheet=f"{doc['year']}年度评价结果", notes=notes, formats=percent_columns)
     return _file(data, XLSX, f"scoring-run-{run_id}.xlsx")
 
 

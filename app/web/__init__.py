@@ -9,7 +9,10 @@ Conventions for every page module (``pages_*.py``, one per section):
   ``<title>``, Chinese) and ``{% block content %}``; ``{% block head %}`` adds page CSS/JS.
   Render with ``common.render(request, "name.html", {"section": "contracts", ...})``: ``section``
   (proposal, rulesets, contracts, parks) marks the current nav link.  Numbers (Decimal strings from the
-  check functions) are shown with the ``|fmt`` filter; never convert them to float.
+  check functions) are shown with the ``|fmt`` filter (at most 2 decimals, rounded half-up); rule text as
+  written in a rule set or contract (thresholds, benchmarks, rates) with ``|fmt_exact``; a fraction as a
+  percentage with ``|percent``; stored UTC times with ``|beijing`` (北京时间); messages that may carry codes
+  or field paths with ``|zh``.  Never convert numbers to float.
 - Field errors: collect ``app.errors.Problem``s (from ``InputError.problems`` or
   ``pydantic_problems``), then ``errors, summary = common.field_errors(problems, FIELD_NAMES)``,
   where the form's input names are the request's dotted paths (``land_area.value``).  In the

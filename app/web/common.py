@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -97,25 +100,155 @@ def plain_key(value: str) -> bool:
     return bool(_KEY.fullmatch(value))
 
 
-def fmt(value: Any) -> str:
-    """A Decimal-like value for display: thousands separators, no float rounding, no exponent."""
+_FRACTION = re.compile(r"-?\d+/\d+")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A Decimal, Decimal text or exact fraction text (a ratio ``3137149/6651200``) as a Decimal
+    (a fraction to 28 digits: for display only); None for anything else."""
+    text = str(value)
+    if _FRACTION.fullmatch(text):
+        num, den = Fraction(text).as_integer_ratio()
+        return Decimal(num) / Decimal(den)
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def fmt(value: Any, places: int | None = 2) -> str:
+    """A Decimal-like value for display: thousands separators, no float rounding, no exponent, and
+    at most ``places`` decimals, rounded half-up (a computed 亩均税收 9.846894 shows as 9.85; 12.5
+    stays 12.5).  The API keeps the exact figure; pages only show it rounded.  ``places=None``
+    shows every digit: see ``fmt_exact``."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list | tuple):
-        return " – ".join(fmt(v) for v in value)
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        return " – ".join(fmt(v, places) for v in value)
+    d = _decimal(value)
+    if d is None or not d.is_finite() or (places is None and _FRACTION.fullmatch(str(value))):
         return str(value)
-    if not d.is_finite():
-        return str(value)
-    sign, digits, exp = d.as_tuple()
+    exp = d.as_tuple().exponent
+    if places is not None and isinstance(exp, int) and exp < -places:
+        d = d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
     text = f"{abs(d):f}"
     whole, _, frac = text.partition(".")
     whole = f"{int(whole):,}"
-    return ("-" if sign and d != 0 else "") + whole + (f".{frac}" if frac else "")
+    return ("-" if d.is_signed() and d != 0 else "") + whole + (f".{frac}" if frac else "")
+
+
+def fmt_exact(value: Any) -> str:
+    """Rule text as written in a rule set or contract (a threshold, a benchmark, a daily rate):
+    every digit, never rounded — rounding 0.0005 or a benchmark 24.097 would misquote the rule."""
+    return fmt(value, None)
+
+
+def as_written(value: Any) -> str:
+    """A contract or rule value as written: a text (a code, a date, 411202) unchanged, a number
+    every digit (``fmt_exact``), a range as ``a – b``, a flag 是/否."""
+    if isinstance(value, list | tuple):
+        return " – ".join(as_written(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return fmt_exact(value)
+
+
+def percent(value: Any, places: int = 2) -> str:
+    """A fraction (unit ``fraction``, 0.0302) as a percentage with at most ``places`` decimals
+    (3.02%): officers read shares as percentages."""
+    if value is None or value == "":
+        return "—"
+    d = _decimal(value)
+    return f"{fmt(d * 100, places)}%" if d is not None and d.is_finite() else str(value)
+
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+BEIJING_LABEL = "北京时间"
+
+
+def beijing(value: Any, label: bool = True) -> str:
+    """A stored UTC time (ISO text or datetime; stored times stay UTC) shown in Beijing time to the
+    minute, with the label: ``2024-03-01T02:05:09.123+00:00`` → ``2024-03-01 10:05（北京时间）``.
+    A time without an offset is UTC (as the store writes them)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.datetime):
+        t = value
+    else:
+        try:
+            t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    text = t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return f"{text}（{BEIJING_LABEL}）" if label else text
+
+
+# Units as the pages show them (the value sent with the form stays the API's unit).
+UNIT_LABELS = {"fraction": "比值"}
+
+
+def unit_label(unit: Any) -> str:
+    return UNIT_LABELS.get(unit, unit) if isinstance(unit, str) else ("" if unit is None else str(unit))
+
+
+# ---------------------------------------------------------------- identifiers in messages → Chinese
+
+# Field paths, rule ids and option codes (``penalties.late_start_permille``, ``tax_per_mu_min``,
+# ``pay_difference``) reach some messages of the check functions; pages show them in Chinese.
+# Page modules add their label maps (``register_terms``); the indicator catalog gives the rest.
+TERMS: dict[str, str] = {"min": "下限", "max": "上限", "tax_records": "税收记录", "contract_no": "合同编号",
+                         "park_average": "园区亩均税收", "calendar_year": "自然年度"}
+_IDENT = re.compile(r"(?<![\w./:-])[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+(?![\w/-])")
+_STATUS_NOTE = re.compile(r"\s*[（(]status: [a-z_]+[）)]")      # 为示例数据（status: example） → 为示例数据
+_GLOSS = re.compile(r"\s*\(([^()（）\u4e00-\u9fff]*[a-z]{3,}[^()（）\u4e00-\u9fff]*)\)")
+
+
+def register_terms(labels: dict[str, str]) -> None:
+    """Add a page module's code → label map to the identifiers ``zh_text`` translates."""
+    TERMS.update({k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)})
+
+
+@cache
+def _catalog_terms() -> dict[str, str]:
+    from indicators.catalog import load_catalog
+
+    cat = load_catalog()
+    # the label without its bracketed note (总建筑面积（未按层高折算…）→ 总建筑面积)
+    return {key: re.sub(r"[（(].*$", "", item.label) for group in (cat.measures, cat.indicators)
+            for key, item in group.items()}
+
+
+def _label(token: str) -> str | None:
+    return TERMS.get(token) or _catalog_terms().get(token)
+
+
+def term(token: str) -> str | None:
+    """The Chinese label of a code or dotted field path (each part labelled), or None."""
+    if found := _label(token):
+        return found
+    bound = re.fullmatch(r"(.+)_(min|max)", token)
+    if bound and (base := _label(bound.group(1))):
+        return base + TERMS[bound.group(2)]
+    parts = token.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        head = _label(".".join(parts[:cut]))
+        if head:
+            rest = [term(p) for p in parts[cut:]]
+            return "·".join([head, *(r for r in rest if r)]) if all(rest) else None
+    return None
+
+
+def zh_text(value: Any) -> str:
+    """A message for the page: codes and field paths as their Chinese labels, and an English gloss
+    in brackets after the Chinese (``逾期天数 (days)``) left out."""
+    if value is None:
+        return ""
+    text = _GLOSS.sub("", _STATUS_NOTE.sub("", str(value)))
+    return _IDENT.sub(lambda m: term(m.group(0)) or m.group(0), text)
 
 
 def show(value: Any) -> str:
@@ -141,6 +274,12 @@ def csrf_field(request: Request, action: str) -> Markup:
 
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.filters["fmt"] = fmt
+templates.env.filters["fmt_exact"] = fmt_exact
+templates.env.filters["as_written"] = as_written
+templates.env.filters["percent"] = percent
+templates.env.filters["beijing"] = beijing
+templates.env.filters["unit_label"] = unit_label
+templates.env.filters["zh"] = zh_text
 templates.env.filters["show"] = show
 templates.env.filters["safe_url"] = safe_url
 

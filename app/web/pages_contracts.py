@@ -31,11 +31,12 @@ from app.checks.parks import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
+from app.lifecycle.penalties import AMOUNT_LABEL
 from app.lifecycle.state import effective_events
 from app.store import contracts as store
 from app.store import decisions, tax
 from app.web.auth import PageRoute
-from app.web.common import field_errors, render, zh_message
+from app.web.common import beijing, field_errors, fmt, fmt_exact, percent, register_terms, render, zh_message
 
 router = APIRouter(route_class=PageRoute)
 
@@ -88,6 +89,8 @@ TAX_OPTIONS = {"pay_difference": "补缴差额", "proportional": "按比例", "n
 CHECK_STATUS = {"pass": "符合", "missing": "缺失", "weaker": "弱于规则", "non_model": "非示范文本", "invalid": "无效",
                 "warning": "提示"}
 CHECK_VERDICT = {"pass": "通过：条款齐全，不弱于签订日有效的规则", "fail": "不通过：存在缺失、弱于规则或无效的条款"}
+# The amount basis as the API states it (Chinese with an English gloss), in Chinese only.
+AMOUNT_LABELS = {AMOUNT_LABEL: "合同约定金额（法院可依《民法典》第 585 条调整 ❓）"}
 
 
 def _not_found(request: Request, detail: str) -> HTMLResponse:
@@ -215,6 +218,15 @@ INPUT_NAMES = _input_names()
 CLAUSE_LABELS = {f["name"]: f["label"] for _, fields in FORM for f in fields} | {
     "model": "合同示范文本", "clauses.extension_notice_days": "延期开工提前申请天数",
     "clauses.extension_max_years": "延期开工最长年限"}
+# A select clause's value (``max``, ``pay_difference``) as its option label.
+OPTION_LABELS = {f["name"]: {v: label for v, label in f["options"] if v} for _, fields in FORM for f in fields
+                 if f["kind"] == "select"}
+# Codes and field paths in the check functions' messages (``缺少：penalties.late_start_permille``,
+# ``（pay_difference）``) are shown with these labels (common.zh_text).
+register_terms({**EVENT_FIELDS, **TAX_OPTIONS, **GOV_CAUSES, **EVENT_LABELS, **CLAUSE_LABELS,
+                **{k: name for k, (_item, name, _field) in KINDS.items()},
+                "commitments": "约定指标", "penalties": "违约责任", "schedule": "开竣工时间",
+                "total_counted_floor": "总计容建筑面积", "uncompleted_counted_floor": "未竣工计容建筑面积"})
 
 EXAMPLE = {
     "contract_no": "WEB-EXAMPLE-0001", "model": "GF-2008-2601", "supervision_no": "4112022024B00001",
@@ -368,7 +380,11 @@ def check_result(request: Request, decision_id: str, session: SessionDep,
     if d is None or d.get("kind") != "contract":
         return _not_found(request, f"未找到条款检查结论 {decision_id}")
     rows = [{**f, "clause_label": CLAUSE_LABELS.get(f["clause"], f["clause"]),
-             "status_label": CHECK_STATUS.get(f["status"], f["status"])} for f in d["findings"]]
+             "status_label": CHECK_STATUS.get(f["status"], f["status"]),
+             "contract_value": OPTION_LABELS.get(f["clause"], {}).get(f["contract_value"], f["contract_value"])
+             if isinstance(f.get("contract_value"), str) else f.get("contract_value"),
+             "rule_value": OPTION_LABELS.get(f["clause"], {}).get(f["rule_value"], f["rule_value"])
+             if isinstance(f.get("rule_value"), str) else f.get("rule_value")} for f in d["findings"]]
     return render(request, "contracts/check_result.html",
                   {**SECTION, "d": d, "rows": rows, "verdict": CHECK_VERDICT.get(d["verdict"], d["verdict"]),
                    "status_labels": CHECK_STATUS})
@@ -378,7 +394,7 @@ def check_result(request: Request, decision_id: str, session: SessionDep,
 
 def _show(v: Any) -> str:
     if isinstance(v, dict) and "value" in v:
-        return f"{v['value']} {v.get('unit') or ''}".strip()
+        return f"{fmt(v['value'])} {v.get('unit') or ''}".strip()
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, list):
@@ -396,7 +412,7 @@ def timeline(events: list[dict]) -> list[dict]:
         details = [(EVENT_FIELDS.get(k, k), GOV_CAUSES.get(v, v) if k == "cause" else _show(v))
                    for k, v in e.items() if k not in ("id", "type", "on", "recorded_at", "correct")]
         out.append({"n": seq[e["id"]], "id": e["id"], "type": EVENT_LABELS.get(e["type"], e["type"]), "on": e["on"],
-                    "recorded_at": e.get("recorded_at", "")[:19].replace("T", " "), "details": details,
+                    "recorded_at": beijing(e.get("recorded_at"), label=False), "details": details,
                     "corrects": seq.get(e.get("correct") or "", None) if e.get("correct") else None,
                     "corrected_by": seq.get(corrected_by.get(e["id"], ""), None),
                     "in_force": e["id"] in in_force})
@@ -425,14 +441,16 @@ def _clause(contract: ContractRequest, kind: str, finding: dict) -> dict | None:
 
 def _measure(f: dict) -> str | None:
     inputs = f.get("inputs") or {}
+    # Computed figures rounded for display (2 decimals; a ratio as a percentage); the agreed
+    # values are contract text, shown as written.
     if "days" in inputs:
         return f"逾期 {inputs['days']} 天"
     if "ratio" in inputs:
-        return f"不足（超出）比例 {inputs['ratio']}"
+        return f"不足（超出）比例 {percent(inputs['ratio'])}"
     if f.get("kind") == "tax_per_mu" and "actual_tax_per_mu" in inputs:
-        return f"实际 {inputs['actual_tax_per_mu']}，约定 {inputs.get('committed')} 万元/亩"
+        return f"实际 {fmt(inputs['actual_tax_per_mu'])}，约定 {fmt_exact(inputs.get('committed'))} 万元/亩"
     if f.get("kind") == "investment" and "total_actual" in inputs:
-        return f"实际 {inputs['total_actual']}，约定 {inputs['total_agreed']} 万元"
+        return f"实际 {fmt(inputs['total_actual'])}，约定 {fmt_exact(inputs['total_agreed'])} 万元"
     return None
 
 
@@ -517,6 +535,7 @@ def contract_page(request: Request, contract_no: str, session: SessionDep, engin
         "decisions": _decisions(session, caller, contract_no), "result": result, "withheld_label": WITHHELD_ZH,
         "findings": findings_view(contract, result) if result else [], "idle": idle_view(result) if result else None,
         "verdict": PERF_VERDICT.get(result["verdict"], result["verdict"]) if result else None,
+        "amount_label": AMOUNT_LABELS.get(result["amount_label"], result["amount_label"]) if result else None,
         "tax_options": TAX_OPTIONS, "kind_labels": {"contract": "条款检查", "performance": "履约评估"},
         "verdict_labels": {"contract": {"pass": "通过", "fail": "不通过"},
                            "performance": {"pass": "履约正常", "fail": "存在违约", "incomplete": "数据不全"}},

@@ -196,7 +196,12 @@ def scoring_run(request: Request, run_id: str, session: SessionDep, caller: Anno
         doc = scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller)
     except NotFound:
         return _not_found(request, f"未找到评价结果 {run_id}")
-    return render(request, "parks/scoring_run.html", {**SECTION, "doc": doc, "rs": doc["ruleset"]})
+    # Indicator keys (missing, incomplete) as the rule set's labels.
+    labels = {i["key"]: i["label"] for i in doc["ruleset"]["indicators"]}
+    names = {r["id"]: {"missing": [labels.get(k, k) for k in r.get("missing") or []],
+                       "incomplete": [labels.get(k, k) for k in r.get("incomplete_because") or []]}
+             for r in doc["results"]}
+    return render(request, "parks/scoring_run.html", {**SECTION, "doc": doc, "rs": doc["ruleset"], "names": names})
 
 
 # ---------------------------------------------------------------- one park

@@ -70,9 +70,14 @@ class FlagField:
         return self.name.replace(".", "-")
 
 
+# Catalog labels that name an API field the form does not have (``floors``), as the form shows them.
+LABELS = {"total_floor_area": "总建筑面积（未按层高折算；层高超过 8 米的楼层须按层高折算，请通过接口或 Excel 分层填报）"}
+
+
 def _form_spec() -> dict[str, Any]:
     cat = load_catalog()
-    measures = [QtyField(f"measures.{mid}", m.label, tuple(units_of(m.kind))) for mid, m in cat.measures.items()]
+    measures = [QtyField(f"measures.{mid}", LABELS.get(mid, m.label), tuple(units_of(m.kind)))
+                for mid, m in cat.measures.items()]
     quantities, flags = [], []
     for iid, ind in cat.indicators.items():
         hint = f"可不填，由上方数据计算：{ind.note}" if ind.note else None

@@ -26,6 +26,8 @@ router = APIRouter(route_class=PageRoute)
 
 MAX_YAML = 1024 * 1024
 ROLES = {"core": "核心（3）", "n": "N 项", "plus_one": "+1"}
+# Where a version came from (stored ``source``), as the pages show it.
+SOURCES = {"bundled": "随程序发布", "web": "网页上传", "api": "接口或命令行发布"}
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "between": "介于", "in": "属于", "is_true": "须为“是”"}
 
 
@@ -49,7 +51,8 @@ def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(
     # National first, then by code: the order of the layers.
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] != "100000", kv[0]))
     return render(request, "rulesets_list.html", {
-        "section": "rulesets", "groups": [(code, jurisdiction_name(code), rows) for code, rows in ordered]})
+        "section": "rulesets", "groups": [(code, jurisdiction_name(code), rows) for code, rows in ordered],
+        "sources": SOURCES})
 
 
 def _rule_rows(document: dict) -> list[dict]:
@@ -81,7 +84,7 @@ def ruleset_version(request: Request, rid: str, version: str, session: SessionDe
     return render(request, "rulesets_version.html", {
         "section": "rulesets", "v": v, "doc": v["document"], "rules": _rule_rows(v["document"]),
         "others": [o["version"] for o in others if o["version"] != version], "roles": ROLES, "ops": OPS,
-        "jurisdiction_name": jurisdiction_name(v["document"].get("jurisdiction"))})
+        "sources": SOURCES, "jurisdiction_name": jurisdiction_name(v["document"].get("jurisdiction"))})
 
 
 @router.get("/rulesets/{rid}/diff", response_class=HTMLResponse)
