@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app.errors import Conflict, InputError, Problem, pydantic_problems
+from app.core.errors import Conflict, InputError, Problem, pydantic_problems
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="standard-land: 工业用地“标准地”规则服务 (rules engine for standard-land indicators)")
@@ -218,8 +218,8 @@ def performance_cmd(contract_no: str,
 
     from app.checks import performance
     from app.checks.visibility import ALL
+    from app.core.errors import NotFound
     from app.engine import selected
-    from app.errors import NotFound
 
     try:
         day = dt.date.fromisoformat(as_of)
@@ -250,9 +250,9 @@ def performance_cmd(contract_no: str,
 @rules_cli.command("validate")
 def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None) -> None:
     """Validate rule-set files: format, indicators, units, citations, and no loosening of parents."""
+    from app.core.safe_yaml import YamlRefused
     from app.rulesets.document import digest, validate_document
     from app.rulesets.layering import ancestry_problems
-    from app.safe_yaml import YamlRefused
     from app.store.rulesets import bundled_files, load_yaml
 
     files = paths or bundled_files()
@@ -309,8 +309,8 @@ def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or b
 
 
 def _load_doc(ref: str):
+    from app.core.safe_yaml import YamlRefused
     from app.rulesets.document import RuleSetDoc, validate_document
-    from app.safe_yaml import YamlRefused
     from app.store.rulesets import load_yaml
 
     p = Path(ref)
@@ -360,7 +360,7 @@ def rules_diff(a: str, b: str) -> None:
 @rules_cli.command("publish")
 def rules_publish(file: Path) -> None:
     """Publish a rule-set version (YAML or JSON) into the database."""
-    from app.safe_yaml import YamlRefused
+    from app.core.safe_yaml import YamlRefused
     from app.store import rulesets
     from app.store.rulesets import load_yaml
 
@@ -436,7 +436,7 @@ def keys_create(role: Annotated[str, typer.Option(help="rule_admin | officer | t
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)")]) -> None:
     """Revoke a key; running workers refuse it within their key cache time (a few seconds)."""
-    from app.errors import NotFound
+    from app.core.errors import NotFound
     from app.store import keys
 
     session = _keys_session()

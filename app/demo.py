@@ -61,7 +61,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.errors import Conflict, InputError, Problem
+from app.core.errors import Conflict, InputError, Problem
 from app.lifecycle.periods import add_months
 from indicators.identifiers import synthetic_uscc
 

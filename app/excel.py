@@ -22,7 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
 from indicators.catalog import load_catalog
 
 HEADERS = Path(__file__).resolve().parents[1] / "indicators" / "excel_headers.yaml"
@@ -257,7 +257,7 @@ def proposal_requests(data: bytes, with_rows: bool = False) -> list:
 
     from app.checks.inputs import ProposalRequest
     from app.checks.proposal import normalise
-    from app.errors import pydantic_problems
+    from app.core.errors import pydantic_problems
 
     columns, rows = read_sheet(data, "proposal")
     out, numbers, problems = [], [], []

@@ -18,9 +18,9 @@ from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
+from app.core.errors import Conflict, InputError, NotFound, Problem, clip
 from app.engine import selected
 from app.engine.durable import EngineError
-from app.errors import Conflict, InputError, NotFound, Problem, clip
 from app.observability import logging as obs_logging
 from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware

@@ -44,7 +44,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app import demo
-from app.errors import InputError
+from app.core.errors import InputError
 from tests.conftest import ROOT
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)

@@ -24,7 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.checks.numbers import dec_str
+from app.core.numbers import dec_str
 from tests.factories import standalone_doc
 
 FUZZ_JURISDICTION = "659971"

@@ -22,12 +22,12 @@ from app.api.schemas import BatchResult, ProposalVerdict
 from app.api.scope_writes import WriteCaller
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
+from app.core.errors import InputError, Problem
+from app.core.gc import gc_paused
 from app.engine import Engine
-from app.errors import InputError, Problem
 from app.observability import metrics
 from app.store import proposal_batches
 from app.store.db import get_engine
-from app.store.tax import gc_paused
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 

@@ -26,7 +26,7 @@ from app.api.auth import ReadCaller
 from app.api.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import NotFound
+from app.core.errors import NotFound
 
 router = APIRouter(tags=["exports"])
 

@@ -16,7 +16,7 @@ from app.api.deps import EngineDep, SessionDep
 from app.api.scope_writes import WriteCaller
 from app.checks import parks
 from app.checks.visibility import TaxView
-from app.errors import InputError
+from app.core.errors import InputError
 from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])

@@ -14,8 +14,8 @@ from app.api.auth import PUBLISH, RULE_READ, allow
 from app.api.deps import SessionDep
 from app.api.schemas import Published
 from app.api.scope_writes import PublishCaller
-from app.checks.numbers import dec_str
-from app.errors import InputError, NotFound, Problem
+from app.core.errors import InputError, NotFound, Problem
+from app.core.numbers import dec_str
 from app.rulesets.diff import diff
 from app.rulesets.document import RuleSetDoc
 from app.store import rulesets as store

@@ -18,7 +18,7 @@ from app import excel
 from app.api.auth import TAX_POST, Caller, ReadCaller, require
 from app.api.deps import SessionDep, inline_defs
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
 from app.observability import metrics
 from app.store import tax
 

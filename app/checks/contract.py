@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from app.checks.contract_inputs import ContractRequest
 from app.checks.inputs import industry_problems
-from app.checks.numbers import dec_str
+from app.core.errors import InputError, Problem
+from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
-from app.errors import InputError, Problem
 from app.lifecycle.law import ContractModel, contract_models
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.store import decisions, rulesets

@@ -52,7 +52,6 @@ from sqlmodel import Session
 
 from app.checks import low_efficiency as lowe
 from app.checks.contract_inputs import ContractRequest, Quantity
-from app.checks.numbers import dec_str
 from app.checks.performance import Audit
 from app.checks.visibility import (
     WITHHELD_STATUS,
@@ -64,8 +63,9 @@ from app.checks.visibility import (
     lookup,
     screen,
 )
+from app.core.errors import InputError, NotFound, Problem, pydantic_problems
+from app.core.numbers import dec_str
 from app.engine import Engine
-from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle import idle
 from app.lifecycle.law import contract_models, idle_land_law
 from app.lifecycle.periods import add_months

@@ -24,8 +24,8 @@ from sqlmodel import Session
 
 from app.checks.contract import canonical as q_canonical
 from app.checks.contract_inputs import ContractRequest
-from app.checks.numbers import dec_str
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
+from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
 from app.lifecycle import idle, penalties

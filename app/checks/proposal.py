@@ -18,14 +18,14 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.checks.inputs import ProposalRequest, industry_problems
-from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
+from app.core.errors import InputError, Problem
+from app.core.gc import gc_paused
+from app.core.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
-from app.errors import InputError, Problem
 from app.rulesets.layering import map_industry
 from app.rulesets.resolve import EffectiveRule, Registry, Resolution
 from app.store import decisions, rulesets
-from app.store.tax import gc_paused
 from indicators import units
 from indicators.catalog import load_catalog
 from indicators.derive import Site, Storey, derive

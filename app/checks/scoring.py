@@ -50,11 +50,11 @@ import yaml
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.checks.numbers import dec_str, round_half_up
+from app.core.errors import InputError, NotFound, Problem
+from app.core.numbers import dec_str, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
 from app.engine.durable import EngineError
-from app.errors import InputError, NotFound, Problem
 from app.store import decisions
 from app.store.models import ScoringRun
 from indicators import units

@@ -22,7 +22,7 @@ from app.checks.contract_inputs import (
     Payment,
     Progress,
 )
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
 from app.lifecycle.law import contract_models
 from app.lifecycle.periods import add_months
 from indicators import units

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.errors import InputError, Problem, pydantic_problems
+from app.core.errors import InputError, Problem, pydantic_problems
 from indicators import tables, units
 from indicators.catalog import load_catalog
 

@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
+from app.core.errors import InputError, pydantic_problems
 from app.engine import Engine
-from app.errors import InputError, pydantic_problems
 from app.rulesets.document import digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.store.db import begin_write
 from app.store.decisions import canonical
 from app.store.models import Contract, ContractEvent, Decision

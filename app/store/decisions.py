@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.observability.context import decisions_stored
 from app.store.models import ChainHead, Decision
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.errors import InputError, NotFound, Problem
+from app.core.errors import InputError, NotFound, Problem
 from app.store.db import begin_write
 from app.store.models import ApiKey
 

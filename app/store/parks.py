@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, InputError, NotFound, Problem
+from app.core.errors import Conflict, InputError, NotFound, Problem
 from app.store.db import begin_write
 from app.store.decisions import canonical
 from app.store.models import Contract, ContractEvent, Parcel, ParcelPlan, Park, ParkName

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from app.errors import Conflict
+from app.core.errors import Conflict
 from app.store.decisions import canonical
 from app.store.models import Decision, ProposalBatchRecord
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import safe_yaml
-from app.errors import Conflict, InputError, Problem
+from app.core import safe_yaml
+from app.core.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import LEVEL_ZH, Published, Registry, conflicts, level
@@ -158,7 +158,7 @@ def bundled_files(root: Path = RULES_DIR) -> list[Path]:
 
 def load_yaml(path: Path) -> dict:
     """A rule-set file, through the one loader for user-given YAML (no aliases, bounded nesting):
-    ``app.safe_yaml.YamlRefused`` for a file it refuses."""
+    ``app.core.safe_yaml.YamlRefused`` for a file it refuses."""
     return safe_yaml.load(path.read_text(encoding="utf-8"))
 
 

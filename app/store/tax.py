@@ -33,12 +33,9 @@ same row.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -52,8 +49,9 @@ from sqlmodel import Session
 from typing_extensions import TypedDict
 
 from app.checks.inputs import MAX_ABS, MAX_PLACES
-from app.checks.numbers import STRICT_PLACES, dec_str
-from app.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
+from app.core.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
+from app.core.gc import gc_paused
+from app.core.numbers import STRICT_PLACES, dec_str
 from app.store.db import begin_write
 from app.store.models import Contract, TaxBatch, TaxRecord
 from indicators import tables, units
@@ -299,32 +297,6 @@ def _iso(t: dt.datetime) -> str:
 def _chunks(seq: list, n: int) -> Iterable[list]:
     for i in range(0, len(seq), n):
         yield seq[i:i + n]
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """No cyclic garbage collection while a batch is parsed and written.  The batch allocates
-    hundreds of thousands of acyclic objects, each allocation burst triggering collections
-    that rescan all of them: that doubles the time of a 100,000-record batch.  Nested and
-    concurrent batches share one pause; collection resumes when the last one ends."""
-    global _GC_PAUSES
-    with _GC_LOCK:
-        if _GC_PAUSES == 0:
-            _GC_STATE["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _GC_PAUSES += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_PAUSES -= 1
-            if _GC_PAUSES == 0 and _GC_STATE["was_enabled"]:
-                gc.enable()
-
-
-_GC_LOCK = threading.Lock()
-_GC_PAUSES = 0
-_GC_STATE = {"was_enabled": True}
 
 
 def _lock(session: Session) -> None:

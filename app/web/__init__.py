@@ -10,7 +10,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   Render with ``common.render(request, "name.html", {"section": "contracts", ...})``: ``section``
   (proposal, rulesets, contracts, parks) marks the current nav link.  Numbers (Decimal strings from the
   check functions) are shown with the ``|fmt`` filter; never convert them to float.
-- Field errors: collect ``app.errors.Problem``s (from ``InputError.problems`` or
+- Field errors: collect ``app.core.errors.Problem``s (from ``InputError.problems`` or
   ``pydantic_problems``), then ``errors, summary = common.field_errors(problems, FIELD_NAMES)``,
   where the form's input names are the request's dotted paths (``land_area.value``).  In the
   template use the ``field_error(errors, name)`` macro from ``_forms.html`` after the input (it

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from app.api.auth import presented_key
-from app.errors import Problem
+from app.core.errors import Problem
 from app.web.security import TOKEN_FIELD, csrf_token
 
 HERE = Path(__file__).parent

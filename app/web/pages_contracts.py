@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.api import auth, limits, scope, scope_writes
+from app.api import auth, scope, scope_writes
 from app.api.auth import Caller, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
@@ -29,7 +29,8 @@ from app.checks import performance as perf
 from app.checks.contract_inputs import ContractRequest
 from app.checks.parks import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import InputError, NotFound, Problem, pydantic_problems
+from app.core import input_limits as limits
+from app.core.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
 from app.lifecycle.state import effective_events
 from app.store import contracts as store

@@ -25,9 +25,9 @@ from app.api.deps import EngineDep, SessionDep
 from app.api.exports import VERDICTS, evaluation_rows
 from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_ZH, TaxView
-from app.errors import InputError, NotFound, Problem
+from app.core.errors import InputError, NotFound, Problem
+from app.core.gc import gc_paused
 from app.store import parks as parks_store
-from app.store.tax import gc_paused
 from app.web.auth import PageRoute
 from app.web.common import field_errors, render
 

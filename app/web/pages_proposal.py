@@ -20,8 +20,8 @@ from app.api.auth import READ, RULE_READ, WRITE, require
 from app.api.deps import EngineDep, SessionDep
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest, proposal_problems
+from app.core.errors import InputError, NotFound, Problem
 from app.engine import Engine
-from app.errors import InputError, NotFound, Problem
 from app.store import decisions
 from app.store import rulesets as ruleset_store
 from app.web.auth import PageRoute
