@@ -477,7 +477,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print as JSO
 def _temporary_officer_key() -> Iterator[str | None]:
     """A key for in-process HTTP calls when keys are configured, revoked when done (None in open
     mode: creating one would close the service to every other client)."""
-    from app.api.auth import keys_configured, reset_cache
+    from app.access.auth import keys_configured, reset_cache
     from app.store import keys
 
     reset_cache()

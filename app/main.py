@@ -12,8 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from app import __version__, web
+from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
-from app.api.auth import check_startup as check_keys
 from app.api.checks import MAX_BATCH
 from app.checks.contract_inputs import EVENT_TYPES
 from app.checks.inputs import ProposalRequest, proposal_problems

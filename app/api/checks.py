@@ -15,11 +15,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api import scope_writes
-from app.api.auth import WRITE, allow
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope_writes
+from app.access.auth import WRITE, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
-from app.api.scope_writes import WriteCaller
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest
 from app.core.errors import InputError, Problem

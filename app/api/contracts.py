@@ -6,10 +6,10 @@ import datetime as dt
 
 from fastapi import APIRouter, Query, Response
 
-from app.api import scope, scope_writes
-from app.api.auth import READ, WRITE, ReadCaller, allow
-from app.api.deps import EngineDep, SessionDep
-from app.api.scope_writes import WriteCaller
+from app.access import scope, scope_writes
+from app.access.auth import READ, WRITE, ReadCaller, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.checks import contract as contract_check
 from app.checks.contract_inputs import ContractRequest, EventBatch
 from app.checks.visibility import TaxView

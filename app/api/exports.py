@@ -21,9 +21,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from app import charts, excel
-from app.api import scope
-from app.api.auth import ReadCaller
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope
+from app.access.auth import ReadCaller
+from app.access.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.errors import NotFound

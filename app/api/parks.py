@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api import scope, scope_writes
-from app.api.auth import READ, WRITE, ReadCaller, allow
-from app.api.deps import EngineDep, SessionDep
-from app.api.scope_writes import WriteCaller
+from app.access import scope, scope_writes
+from app.access.auth import READ, WRITE, ReadCaller, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.checks import parks
 from app.checks.visibility import TaxView
 from app.core.errors import InputError

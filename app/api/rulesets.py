@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import select
 
-from app.api import scope_writes
-from app.api.auth import PUBLISH, RULE_READ, allow
-from app.api.deps import SessionDep
+from app.access import scope_writes
+from app.access.auth import PUBLISH, RULE_READ, allow
+from app.access.deps import SessionDep
+from app.access.scope_writes import PublishCaller
 from app.api.schemas import Published
-from app.api.scope_writes import PublishCaller
 from app.core.errors import InputError, NotFound, Problem
 from app.core.numbers import dec_str
 from app.rulesets.diff import diff

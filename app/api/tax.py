@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Res
 from starlette.concurrency import run_in_threadpool
 
 from app import excel
-from app.api.auth import TAX_POST, Caller, ReadCaller, require
-from app.api.deps import SessionDep, inline_defs
+from app.access.auth import TAX_POST, Caller, ReadCaller, require
+from app.access.deps import SessionDep, inline_defs
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.errors import InputError, Problem
 from app.observability import metrics

@@ -63,7 +63,7 @@ def disclosure_rule() -> tuple[int, Fraction]:
 
 
 def scope_prefix(jurisdiction: str) -> str:
-    """As ``app.api.auth.scope_prefix`` (kept here so that the checks do not import the API)."""
+    """As ``app.access.auth.scope_prefix`` (kept here so that the checks do not import the API)."""
     if jurisdiction.endswith("0000"):
         return jurisdiction[:2]
     if jurisdiction.endswith("00"):
@@ -80,7 +80,7 @@ class TaxView:
 
     @classmethod
     def of(cls, caller: Any) -> TaxView:
-        """The view of an ``app.api.auth.Caller``."""
+        """The view of an ``app.access.auth.Caller``."""
         return cls(getattr(caller, "jurisdiction", None))
 
     @property

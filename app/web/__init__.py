@@ -18,7 +18,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   ``summary_box(summary)`` at the top (``role="alert"``).  Messages are Chinese (``zh_message``).
   Invalid input re-renders the form with status 422; it never stores anything.
 - Auth: protect every route with ``Depends(require(*CAPABILITY))``, CAPABILITY one of the API's role
-  constants in ``app.api.auth`` (``PUBLISH``, ``RULE_READ``, ``WRITE``, ``READ``, ``TAX_POST``): the one
+  constants in ``app.access.auth`` (``PUBLISH``, ``RULE_READ``, ``WRITE``, ``READ``, ``TAX_POST``): the one
   of the API operation the page shows or submits, so that a role sees on the pages exactly what the API
   gives it (``tests/web/test_pages_security.py`` holds the page → operation table and checks every
   page route against the API's matrix).  ``PageRoute`` turns a 401 into a redirect to ``/login?next=…``
@@ -29,7 +29,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   ``static/``.
 - Pages work without JavaScript (plain forms, POST-redirect-GET); ``static/*.js`` only enhances.
 - Call the same functions as the API routers (``app.checks``, ``app.store``, ``app.rulesets``) with
-  ``SessionDep`` / ``EngineDep`` from ``app.api.deps``: nothing is computed twice.
+  ``SessionDep`` / ``EngineDep`` from ``app.access.deps``: nothing is computed twice.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from app.api.auth import presented_key
+from app.access.auth import presented_key
 from app.core.errors import Problem
 from app.web.security import TOKEN_FIELD, csrf_token
 

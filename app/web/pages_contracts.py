@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.api import auth, scope, scope_writes
-from app.api.auth import Caller, require
-from app.api.deps import EngineDep, SessionDep
+from app.access import auth, scope, scope_writes
+from app.access.auth import Caller, require
+from app.access.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
 from app.checks import performance as perf
 from app.checks.contract_inputs import ContractRequest
@@ -40,7 +40,7 @@ from app.web.common import field_errors, render, zh_message
 
 router = APIRouter(route_class=PageRoute)
 
-# The API's capabilities (app.api.auth), route by route as the API grants them: the list, a contract and
+# The API's capabilities (app.access.auth), route by route as the API grants them: the list, a contract and
 # a stored check are what GET /v1/contracts/… and /v1/decisions/… show (READ); the clause-check form
 # only serves POST /v1/checks/contract (WRITE).
 READ = Depends(require(*auth.READ))

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api import auth, scope
-from app.api.auth import Caller, require
-from app.api.deps import EngineDep, SessionDep
+from app.access import auth, scope
+from app.access.auth import Caller, require
+from app.access.deps import EngineDep, SessionDep
 from app.api.exports import VERDICTS, evaluation_rows
 from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_ZH, TaxView
@@ -33,7 +33,7 @@ from app.web.common import field_errors, render
 
 router = APIRouter(route_class=PageRoute)
 
-# The API's capabilities (app.api.auth), as the API grants them: parks, ledgers, evaluations and scoring
+# The API's capabilities (app.access.auth), as the API grants them: parks, ledgers, evaluations and scoring
 # runs are READ (GET /v1/parks/…, /v1/scoring/runs/…); the scoring form lists the scoring rule sets
 # (GET /v1/scoring/rulesets: RULE_READ); scoring a population is WRITE (POST /v1/scoring/runs).
 READ = Depends(require(*auth.READ))

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.api import scope_writes
-from app.api.auth import READ, RULE_READ, WRITE, require
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope_writes
+from app.access.auth import READ, RULE_READ, WRITE, require
+from app.access.deps import EngineDep, SessionDep
 from app.checks import proposal
 from app.checks.inputs import ProposalRequest, proposal_problems
 from app.core.errors import InputError, NotFound, Problem

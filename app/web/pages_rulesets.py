@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.access import scope_writes
+from app.access.auth import PUBLISH, RULE_READ, Caller, require
+from app.access.deps import SessionDep
 from app.api import rulesets as api
-from app.api import scope_writes
-from app.api.auth import PUBLISH, RULE_READ, Caller, require
-from app.api.deps import SessionDep
 from app.core import safe_yaml
 from app.core.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store

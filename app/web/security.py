@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.api.auth import COOKIE
+from app.access.auth import COOKIE
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
