@@ -165,7 +165,7 @@ def _check_file(file: Path, model, run) -> tuple:
 def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False) -> None:
     """Check a proposal (JSON file: one proposal; .xlsx: one proposal per row) and store the decisions."""
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
+    from app.schemas.proposal import ProposalRequest
 
     if file.suffix.lower() in (".xlsx", ".xlsm"):
         _check_sheet(file, as_json)
@@ -196,7 +196,7 @@ def print_findings(title: str, findings: list[dict], columns: list[tuple[str, st
 def contract_check_cmd(file: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check a contract (JSON file) clause by clause; the decision is stored, the contract is not registered."""
     from app.checks import contract
-    from app.checks.contract_inputs import ContractRequest
+    from app.schemas.contract import ContractRequest
 
     req, v = _check_file(file, ContractRequest, contract.run)
     if as_json:

@@ -512,7 +512,7 @@ def load_contracts(session: Session, demo: Demo, engine, say: Progress) -> dict:
     then the contract): the checks of a step are appended to the decision log in one transaction
     per chunk; an identical registered contract is skipped, another one under the number refused."""
     from app.checks import contract as contract_check
-    from app.checks.contract_inputs import ContractRequest
+    from app.schemas.contract import ContractRequest
     from app.store import contracts as cstore
     from app.store import decisions
     from app.store import parks as pstore
@@ -546,8 +546,8 @@ def load_contracts(session: Session, demo: Demo, engine, say: Progress) -> dict:
 def load_events(session: Session, demo: Demo, say: Progress) -> int:
     """Lifecycle events as ``POST /v1/contracts/{no}/events`` appends them (validated against
     the contract, one transaction per contract); a contract whose stored events are these is skipped."""
-    from app.checks.contract_inputs import ContractRequest, EventBatch
     from app.lifecycle.state import validate_new_events
+    from app.schemas.contract import ContractRequest, EventBatch
     from app.store import contracts as cstore
     from app.store import parks as pstore
 

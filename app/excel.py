@@ -255,9 +255,9 @@ def proposal_requests(data: bytes, with_rows: bool = False) -> list:
     (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers."""
     from pydantic import ValidationError
 
-    from app.checks.inputs import ProposalRequest
     from app.checks.proposal import normalise
     from app.core.errors import pydantic_problems
+    from app.schemas.proposal import ProposalRequest
 
     columns, rows = read_sheet(data, "proposal")
     out, numbers, problems = [], [], []

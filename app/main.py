@@ -15,8 +15,6 @@ from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
-from app.checks.contract_inputs import EVENT_TYPES
-from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
 from app.core.errors import Conflict, InputError, NotFound, Problem, clip
 from app.engine import selected
@@ -24,6 +22,8 @@ from app.engine.durable import EngineError
 from app.observability import logging as obs_logging
 from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware
+from app.schemas.contract import EVENT_TYPES
+from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
 from app.store.db import error_types as db_error_types

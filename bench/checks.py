@@ -178,9 +178,9 @@ def timed(fn, rounds: int, cpu: list[float] | None = None) -> tuple[float, list[
 
 def phase_a(n: int, rounds: int, seed: int) -> dict:
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
     from app.engine import REFERENCE, Engine, by_name
     from app.rulesets.golden import bundled_registry
+    from app.schemas.proposal import ProposalRequest
 
     durable = by_name("durable")
     registry = bundled_registry()
@@ -266,10 +266,10 @@ def phase_b(batch: int, seed: int, database_url: str | None, warmup: int) -> dic
     from sqlmodel import Session, select
 
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
     from app.engine import REFERENCE, selected
     from app.main import app
     from app.rulesets.golden import bundled_registry
+    from app.schemas.proposal import ProposalRequest
     from app.store.db import get_engine, reset_engine
     from app.store.models import Decision
 

@@ -21,11 +21,11 @@ from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
 from app.core.errors import InputError, Problem
 from app.core.gc import gc_paused
 from app.engine import Engine
 from app.observability import metrics
+from app.schemas.proposal import ProposalRequest
 from app.store import proposal_batches
 from app.store.db import get_engine
 

@@ -11,9 +11,9 @@ from app.access.auth import READ, WRITE, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
 from app.checks import contract as contract_check
-from app.checks.contract_inputs import ContractRequest, EventBatch
 from app.checks.visibility import TaxView
 from app.lifecycle.state import validate_new_events
+from app.schemas.contract import ContractRequest, EventBatch
 from app.store import contracts as store
 
 router = APIRouter(tags=["contracts"])

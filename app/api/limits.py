@@ -16,7 +16,7 @@ and the engine:
   OpenAPI schema, so that clients and schemathesis know every answer an operation can give.
 
 String lengths, number sizes and non-finite numbers are refused by the request models
-(``max_length``, ``allow_inf_nan=False``, ``app.checks.inputs.MAX_ABS``).
+(``max_length``, ``allow_inf_nan=False``, ``app.schemas.proposal.MAX_ABS``).
 """
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks.contract_inputs import ContractRequest
-from app.checks.inputs import industry_problems
 from app.core.errors import InputError, Problem
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
 from app.lifecycle.law import ContractModel, contract_models
 from app.rulesets.resolve import EffectiveRule, Resolution
+from app.schemas.contract import ContractRequest
+from app.schemas.proposal import industry_problems
 from app.store import decisions, rulesets
 from app.store.parks import park_of_parcel
 from indicators import identifiers, units

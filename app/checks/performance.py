@@ -23,7 +23,6 @@ from typing import Any
 from sqlmodel import Session
 
 from app.checks.contract import canonical as q_canonical
-from app.checks.contract_inputs import ContractRequest
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
 from app.core.numbers import dec_str
 from app.engine import Engine
@@ -33,6 +32,7 @@ from app.lifecycle.law import contract_models
 from app.lifecycle.periods import days_late
 from app.lifecycle.state import State, completion_site, fold
 from app.rulesets.resolve import Registry
+from app.schemas.contract import ContractRequest
 from app.store import contracts, decisions, rulesets, tax
 from app.store.parks import park_of_parcel
 from indicators import units

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from app.checks.inputs import ProposalRequest, industry_problems
 from app.core.errors import InputError, Problem
 from app.core.gc import gc_paused
 from app.core.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
@@ -25,6 +24,7 @@ from app.engine import Engine
 from app.engine import program as prog
 from app.rulesets.layering import map_industry
 from app.rulesets.resolve import EffectiveRule, Registry, Resolution
+from app.schemas.proposal import ProposalRequest, industry_problems
 from app.store import decisions, rulesets
 from indicators import units
 from indicators.catalog import load_catalog

@@ -24,12 +24,12 @@ import yaml
 from pydantic import ValidationError
 
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
 from app.core.errors import InputError, pydantic_problems
 from app.engine import Engine
 from app.rulesets.document import digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
+from app.schemas.proposal import ProposalRequest
 from app.store.rulesets import RULES_DIR, bundled_files, load_yaml
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

@@ -48,10 +48,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from typing_extensions import TypedDict
 
-from app.checks.inputs import MAX_ABS, MAX_PLACES
 from app.core.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
 from app.core.gc import gc_paused
 from app.core.numbers import STRICT_PLACES, dec_str
+from app.schemas.proposal import MAX_ABS, MAX_PLACES
 from app.store.db import begin_write
 from app.store.models import Contract, TaxBatch, TaxRecord
 from indicators import tables, units

@@ -26,13 +26,13 @@ from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
 from app.checks import performance as perf
-from app.checks.contract_inputs import ContractRequest
 from app.checks.parks import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core import input_limits as limits
 from app.core.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
 from app.lifecycle.state import effective_events
+from app.schemas.contract import ContractRequest
 from app.store import contracts as store
 from app.store import decisions, tax
 from app.web.auth import PageRoute

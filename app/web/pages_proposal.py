@@ -19,9 +19,9 @@ from app.access import scope_writes
 from app.access.auth import READ, RULE_READ, WRITE, require
 from app.access.deps import EngineDep, SessionDep
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest, proposal_problems
 from app.core.errors import InputError, NotFound, Problem
 from app.engine import Engine
+from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store import decisions
 from app.store import rulesets as ruleset_store
 from app.web.auth import PageRoute
