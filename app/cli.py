@@ -114,9 +114,9 @@ def print_verdict(v: dict) -> None:
 
 def _check_sheet(file: Path, as_json: bool) -> None:
     """A sheet of proposals as one batch: a row per proposal; exit 0 only if all pass."""
-    from app import excel
     from app.checks import proposal
     from app.engine import selected
+    from app.formats import excel
 
     if not file.exists():
         err.print(f"[red]找不到文件 file not found: {file}[/]")
@@ -291,8 +291,8 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
 @rules_cli.command("test")
 def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or both")] = "both") -> None:
     """Run every golden case of the bundled rule sets."""
+    from app.checks import golden
     from app.engine import REFERENCE, by_name
-    from app.rulesets import golden
 
     engines = [by_name("durable"), REFERENCE] if engine == "both" else [by_name(engine)]
     results = golden.run_all(engines)

@@ -146,4 +146,4 @@ app.include_router(scoring.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)
-limits.install(app)       # after every router: it documents 404/413/415/422 on each operation
+limits.install(app, page=web_security.refused_page)       # after every router: it documents 404/413/415/422 on each operation

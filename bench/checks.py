@@ -21,7 +21,7 @@ Phase A — µs per proposal check, single-proposal path (no resolution cache, n
   ``app.checks.proposal.evaluate(req, registry, engine, known_at=...)`` end to end, for
   ``--n`` varied Sanmenxia "3+N+1" proposals (industry, land unit, given vs derived
   indicators, optional output, some failing, some incomplete), on a Registry built by
-  ``app.rulesets.golden.bundled_registry()``, with ``by_name("durable")`` and
+  ``app.checks.golden.bundled_registry()``, with ``by_name("durable")`` and
   ``REFERENCE``; then the bare engine call ``engine.evaluate(program, values)`` on the
   exact (program, values) pairs those checks produced, so the engine's own share shows.
   Each timing is taken ``--rounds`` times, engines alternating; the best round counts.
@@ -178,8 +178,8 @@ def timed(fn, rounds: int, cpu: list[float] | None = None) -> tuple[float, list[
 
 def phase_a(n: int, rounds: int, seed: int) -> dict:
     from app.checks import proposal
+    from app.checks.golden import bundled_registry
     from app.engine import REFERENCE, Engine, by_name
-    from app.rulesets.golden import bundled_registry
     from app.schemas.proposal import ProposalRequest
 
     durable = by_name("durable")
@@ -266,9 +266,9 @@ def phase_b(batch: int, seed: int, database_url: str | None, warmup: int) -> dic
     from sqlmodel import Session, select
 
     from app.checks import proposal
+    from app.checks.golden import bundled_registry
     from app.engine import REFERENCE, selected
     from app.main import app
-    from app.rulesets.golden import bundled_registry
     from app.schemas.proposal import ProposalRequest
     from app.store.db import get_engine, reset_engine
     from app.store.models import Decision

@@ -163,13 +163,13 @@ def ruleset_doc() -> dict:
 
 
 def parcels_sheet(park: str) -> bytes:
-    from app import excel
+    from app.formats import excel
 
     return excel.parcels_sheet([unsupplied(park)], "宗地清单")
 
 
 def proposals_sheet() -> bytes:
-    from app import excel
+    from app.formats import excel
 
     return excel.proposals_sheet([proposal(jurisdiction=OWN)])
 

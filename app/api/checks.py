@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
 from app.access import scope_writes
 from app.access.auth import WRITE, allow
 from app.access.deps import EngineDep, SessionDep
@@ -24,6 +23,7 @@ from app.checks import proposal
 from app.core.errors import InputError, Problem
 from app.core.gc import gc_paused
 from app.engine import Engine
+from app.formats import excel
 from app.observability import metrics
 from app.schemas.proposal import ProposalRequest
 from app.store import proposal_batches

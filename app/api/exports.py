@@ -1,6 +1,6 @@
-"""Exports as an officer prints them (.xlsx through ``app.excel.write_table``: title with the
+"""Exports as an officer prints them (.xlsx through ``app.formats.excel.write_table``: title with the
 park and the date, frozen header, units in the headers, a totals row, notes stating the
-example status, tax basis and area basis) and charts as SVG images (``app.charts``).
+example status, tax basis and area basis) and charts as SVG images (``app.formats.charts``).
 
 - GET /v1/parks/{id}/ledger.xlsx?as_of=       一宗一策台账 (the JSON ledger, flat: ``parks.flat_ledger``)
 - GET /v1/parks/{id}/evaluation.xlsx?year=    年度亩均税收评价 (stored as a decision, as the JSON GET)
@@ -20,13 +20,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app import charts, excel
 from app.access import scope
 from app.access.auth import ReadCaller
 from app.access.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.errors import NotFound
+from app.formats import charts, excel
+from app.formats.tables import EVAL_COLUMNS, VERDICTS, _by_category, _dec, _qv, evaluation_rows
 
 router = APIRouter(tags=["exports"])
 
@@ -34,17 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
 _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
-VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
-            WITHHELD_STATUS: WITHHELD_ZH}
 SHARE_LABEL = "未列入问题类型"
-
-
-def _dec(v: Any) -> Decimal | None:
-    return None if v is None else Decimal(str(v))
-
-
-def _qv(q: dict | None) -> Decimal | None:
-    return None if q is None else _dec(q["value"])
 
 
 def _total(rows: list[list[Any]], i: int) -> Decimal:
@@ -119,40 +110,6 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
 
 
 # =========================================================================== the evaluation
-
-EVAL_COLUMNS = [("序号", None), ("宗地代码", None), ("受让人统一社会信用代码", None), ("宗地面积", "亩"), ("计入面积", "亩"),
-                ("计入税收", "万元"), ("亩均税收", "万元/亩"), ("低于园区亩均", None), ("类型", None), ("说明", None)]
-
-
-def _by_category(ev: dict) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for cat in ev["land"]["by_category"].values():
-        for code in cat["parcels"]:
-            out.setdefault(code, []).append(cat["label"])
-    return out
-
-
-def evaluation_rows(ev: dict) -> list[list[Any]]:
-    t = ev["tax_per_mu"]
-    labels = _by_category(ev)
-    below = {p["code"] for p in ev["pulling_down"]}
-    items = []
-    for p in t["parcels_counted"]:
-        shared = p["inputs"].get("shared_with") or []
-        note = (f"纳税人另有 {len(shared)} 宗用地（{'、'.join(shared)}），税收按面积分摊" if shared else "")
-        items.append((p["code"], [p["code"], p["inputs"].get("uscc"), _qv(p["area"]), _qv(p["area"]),
-                                  _qv(p["allocated_tax"]), _qv(p["tax_per_mu"]), "是" if p["code"] in below else "否",
-                                  "、".join(labels.get(p["code"], [])), note]))
-    for p in t["parcels_missing_data"]:
-        items.append((p["code"], [p["code"], None, _qv(p["area"]), None, None, None, None,
-                                  "、".join(labels.get(p["code"], [])), f"缺数据，不计入：{p['reason']}"]))
-    for p in t.get("parcels_withheld", []):
-        # Neither the taxpayer nor any figure: the row says only that it is withheld.
-        items.append((p["code"], [p["code"], WITHHELD_ZH, _qv(p["area"]), None, WITHHELD_ZH, WITHHELD_ZH, WITHHELD_ZH,
-                                  "、".join(labels.get(p["code"], [])), f"税收数据{WITHHELD_ZH}，本行不显示"]))
-    items.sort(key=lambda x: x[0])
-    return [[n, *row] for n, (_, row) in enumerate(items, start=1)]
-
 
 @router.get("/v1/parks/{park_id}/evaluation.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
 def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,

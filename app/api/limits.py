@@ -34,6 +34,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Page = Callable[[int, str, str], bytes]     # (status, title, detail) → the HTML page
 
 MiB = 1024 * 1024
 DEFAULT_LIMIT = 1 * MiB
@@ -90,8 +91,9 @@ def _problem(msg: str, typ: str) -> dict:
 class LimitsMiddleware:
     """Reads the whole body (up to the route's cap), checks it, then hands it on unchanged."""
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, page: Page) -> None:
         self.app = app
+        self.page = page        # the pages' Chinese error page (app.web.security.refused_page), given by app.main
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -105,7 +107,7 @@ class LimitsMiddleware:
             if api:
                 await _json(send, 404, {"detail": "未找到 (not found: the path contains a NUL character)"})
             else:
-                await _page(send, 404, "未找到", "网址中含有 NUL 字符（\\0），没有这样的页面。")
+                await _page(send, self.page, 404, "未找到", "网址中含有 NUL 字符（\\0），没有这样的页面。")
             return
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
@@ -113,7 +115,7 @@ class LimitsMiddleware:
                 await _json(send, 422, {"detail": [{"loc": ["query"], "path": "", "type": "nul_character",
                                                     "msg": "查询参数含 NUL 字符 (a query parameter contains NUL)"}]})
             else:
-                await _page(send, 422, "输入无效", "查询参数中含有 NUL 字符（\\0），请去掉后重试。")
+                await _page(send, self.page, 422, "输入无效", "查询参数中含有 NUL 字符（\\0），请去掉后重试。")
             return
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
@@ -143,7 +145,7 @@ class LimitsMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if not api and nul_in_form(headers.get("content-type"), body):
-            await _page(send, 422, "输入无效", "表单内容含有 NUL 字符（\\0），请去掉后重新提交；本次未保存任何内容。")
+            await _page(send, self.page, 422, "输入无效", "表单内容含有 NUL 字符（\\0），请去掉后重新提交；本次未保存任何内容。")
             return
         refusal = self._refusal(path, headers.get("content-type"), body)
         if refusal is not None:
@@ -197,11 +199,10 @@ def nul_in_form(content_type: str | None, body: bytes) -> bool:
     return media == "application/x-www-form-urlencoded" and b"%00" in body
 
 
-async def _page(send: Send, status: int, title: str, detail: str) -> None:
-    """A refusal on a page's path: the site's Chinese error page."""
-    from app.web.security import refused_page
-
-    data = refused_page(status, title, detail)
+async def _page(send: Send, page: Page, status: int, title: str, detail: str) -> None:
+    """A refusal on a page's path: the site's Chinese error page (rendered by ``page``: the API
+    does not import the pages, so ``app.main`` hands the renderer to ``install``)."""
+    data = page(status, title, detail)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(data)).encode()),
                             (b"connection", b"close")]})
@@ -269,12 +270,13 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    """Register the middleware and document its answers (call after every router is included).
+def install(app: FastAPI, page: Page) -> None:
+    """Register the middleware and document its answers (call after every router is included);
+    ``page`` renders the refusals on the pages' paths.
 
     Innermost of the middleware registered so far (``add_middleware`` would make it outermost), so
     that request logs and metrics count the requests it refuses."""
     if app.middleware_stack is not None:
         raise RuntimeError("install the limits before the application starts")
-    app.user_middleware.append(Middleware(LimitsMiddleware))
+    app.user_middleware.append(Middleware(LimitsMiddleware, page=page))
     document(app)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
 from app.access import scope, scope_writes
 from app.access.auth import READ, WRITE, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
@@ -17,6 +16,7 @@ from app.access.scope_writes import WriteCaller
 from app.checks import parks
 from app.checks.visibility import TaxView
 from app.core.errors import InputError
+from app.formats import excel
 from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])

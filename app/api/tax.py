@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
 from app.access.auth import TAX_POST, Caller, ReadCaller, require
 from app.access.deps import SessionDep, inline_defs
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.errors import InputError, Problem
+from app.formats import excel
 from app.observability import metrics
 from app.store import tax
 

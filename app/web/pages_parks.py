@@ -3,7 +3,7 @@ evaluation with its charts and a data-table alternative, and 亩均效益 scorin
 
 The figures come from the functions behind the API: ``app.checks.parks.ledger`` /
 ``flat_ledger`` (``GET /v1/parks/{id}/ledger``), ``run_evaluation`` (``GET …/evaluation``, stored as
-a decision), ``app.api.exports.evaluation_rows`` (the rows of ``evaluation.xlsx``) and
+a decision), ``app.formats.tables.evaluation_rows`` (the rows of ``evaluation.xlsx``) and
 ``app.checks.scoring.parse_request`` / ``run`` (``POST /v1/scoring/runs``).  Filtering and paging
 the ledger's rows is presentation and happens here; the charts are the API's SVG endpoints.
 """
@@ -22,11 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.access import auth, scope
 from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
-from app.api.exports import VERDICTS, evaluation_rows
 from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.core.errors import InputError, NotFound, Problem
 from app.core.gc import gc_paused
+from app.formats.tables import VERDICTS, evaluation_rows
 from app.store import parks as parks_store
 from app.web.auth import PageRoute
 from app.web.common import field_errors, render

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from app.core.errors import InputError, Problem
 from indicators.catalog import load_catalog
 
-HEADERS = Path(__file__).resolve().parents[1] / "indicators" / "excel_headers.yaml"
+HEADERS = Path(__file__).resolve().parents[2] / "indicators" / "excel_headers.yaml"
 MAX_ROWS = 100_000
 _UNIT = re.compile(r"^(.*?)\s*[（(\[【]\s*([^）)\]】]+?)\s*[）)\]】]\s*$")
 
