@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator
 
 import anyio
@@ -20,6 +19,7 @@ from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
+from app.core.config import settings
 from app.core.errors import InputError, Problem
 from app.core.gc import gc_paused
 from app.engine import Engine
@@ -57,7 +57,7 @@ async def check_proposal(req: ProposalRequest, engine: EngineDep, caller: WriteC
 # Single checks running at once per worker.  They serialise on the engine lock and the
 # decision chain anyway; more threads only contend for the GIL and the locks, while the
 # waiting requests queue cheaply on the event loop.
-_CHECK_THREADS = anyio.CapacityLimiter(int(os.environ.get("STANDARD_LAND_CHECK_THREADS", "4")))
+_CHECK_THREADS = anyio.CapacityLimiter(settings().check_threads)
 
 
 def _check_one(req: ProposalRequest, engine: Engine) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core import safe_yaml
+from app.core.config import settings
 from app.core.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
@@ -30,7 +30,7 @@ _REG_LOCK = threading.Lock()
 # How stale the registry may be: a version published by another process (worker, CLI) is
 # seen by this one at most this many seconds later; one published by this process at once.
 # The count query it saves was 5 % of a single check's CPU (a round trip on PostgreSQL).
-REFRESH_SECONDS = float(os.environ.get("STANDARD_LAND_REGISTRY_REFRESH_SECONDS", "0.5"))
+REFRESH_SECONDS = settings().registry_refresh_seconds
 _LOADED: dict = {"count": -1, "checked": float("-inf"), "bind": None}
 
 
