@@ -25,6 +25,7 @@ from app.access.auth import ReadCaller
 from app.access.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
+from app.core import clock
 from app.core.errors import NotFound
 from app.formats import charts, excel
 from app.formats.tables import EVAL_COLUMNS, VERDICTS, _by_category, _dec, _qv, evaluation_rows
@@ -48,7 +49,7 @@ def _file(data: bytes, media: str, filename: str, inline: bool = False) -> Respo
 
 
 def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    return clock.now().strftime("%Y-%m-%d %H:%M")      # the configured zone (Asia/Shanghai: 北京时间)
 
 
 def _example_notes(session, park_id: str, on: dt.date) -> list[str]:
@@ -88,7 +89,7 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
                 as_of: dt.date | None = Query(None, description="the date of the ledger; default today")) -> Response:
     """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/ledger
-    on = as_of or dt.date.today()
+    on = as_of or clock.today()
     led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
     flat = parks.flat_ledger(led)
     columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]

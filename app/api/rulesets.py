@@ -13,6 +13,7 @@ from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
 from app.api.schemas import Published
 from app.checks import rulesets as reading
+from app.core import clock
 from app.core.numbers import dec_str
 from app.store import rulesets as store
 from indicators.catalog import load_catalog
@@ -53,7 +54,7 @@ def resolve(session: SessionDep,
             known_at: dt.datetime | None = None) -> dict:
     """The effective layered rules for a jurisdiction (or rule set), industry and date; without a
     rule set, the most specific one in force: parcel > park > county > city > province > national."""
-    known = known_at or dt.datetime.now(dt.UTC)
+    known = known_at or clock.utcnow()
     if known.tzinfo is None:
         known = known.replace(tzinfo=dt.UTC)
     reg = store.registry(session)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.core import clock
 from app.core.errors import InputError, Problem
 from app.core.numbers import dec_str
 from app.engine import Engine
@@ -259,7 +260,7 @@ def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
 # ---------------------------------------------------------------- the check
 
 def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
-    known_at = known_at or dt.datetime.now(dt.UTC)
+    known_at = known_at or clock.utcnow()
     bad_industry = industry_problems(req.industry)
     if bad_industry:
         raise InputError(bad_industry)

@@ -24,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.checks import proposal
+from app.core import clock
 from app.core.errors import InputError, pydantic_problems
 from app.engine import Engine
 from app.rulesets.document import digest, validate_document
@@ -100,7 +101,7 @@ def run_case(path: Path, case: dict, registry: Registry, engines: list[Engine], 
     results = []
     for engine in engines:
         try:
-            results.append(proposal.evaluate(req, registry, engine, known_at=dt.datetime.now(dt.UTC)))
+            results.append(proposal.evaluate(req, registry, engine, known_at=clock.utcnow()))
         except InputError as e:
             return _invalid(res, expected, [f"{p.path}: {p.msg}" for p in e.problems])
     first = results[0]

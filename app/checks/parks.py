@@ -62,6 +62,7 @@ from app.checks.visibility import (
     lookup,
     screen,
 )
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem, pydantic_problems
 from app.core.numbers import dec_str
 from app.engine import Engine
@@ -396,7 +397,7 @@ def load(session: Session, park_id: str, view: TaxView) -> ParkData:
     raw = {u: tax_by_uscc.get(u, {}) for u in usccs}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
                     tax=screen(raw, view), holdings=held, registry=rulesets.registry(session),
-                    known_at=dt.datetime.now(dt.UTC), view=view, aggregate_tax=raw)
+                    known_at=clock.utcnow(), view=view, aggregate_tax=raw)
 
 
 # =========================================================================== tax per mu

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from app.checks.contract import canonical as q_canonical
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
+from app.core import clock
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
@@ -418,7 +419,7 @@ def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
              known_at: dt.datetime | None = None, *, view: TaxView) -> dict:
     """Load the contract, its events and the enterprise's tax records (screened by ``view``:
     the caller's), then audit."""
-    known_at = known_at or dt.datetime.now(dt.UTC)
+    known_at = known_at or clock.utcnow()
     _, document = contracts.get(session, contract_no)
     c = ContractRequest.model_validate(document)
     uscc = tax.normalise_uscc(c.transferee.uscc)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.core import clock
 from app.core.errors import InputError, Problem
 from app.core.gc import gc_paused
 from app.core.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
@@ -491,7 +492,7 @@ def _record(req: ProposalRequest, result: dict) -> dict:
 
 def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
     """Check one proposal and store the decision."""
-    known_at = req.known_at or dt.datetime.now(dt.UTC)
+    known_at = req.known_at or clock.utcnow()
     registry = rulesets.registry(session)
     session.rollback()      # hand the connection back to the pool while the engine works
     result = evaluate(req, registry, engine, known_at=known_at)
@@ -503,7 +504,7 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
     """Check many proposals; every problem of every item is reported (paths under
     ``items.N``) and nothing is stored unless all are valid: one transaction.
     ``also`` writes rows that belong with the batch in that transaction (``decisions.append``)."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     reg = rulesets.registry(session)
     session.rollback()
     cache: dict = {}

@@ -31,7 +31,6 @@ result) and one decision (kind ``scoring``, verdict ``complete`` or ``incomplete
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -50,6 +49,7 @@ import yaml
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
 from app.core.numbers import dec_str, round_half_up
 from app.engine import Engine
@@ -830,7 +830,7 @@ def run(session: Session, req: Request, engine: Engine) -> str:
     Returns the stored document as JSON text, with ``decision_id``."""
     doc = evaluate(req, engine)
     run_id = str(uuid.uuid4())
-    created = dt.datetime.now(dt.UTC)
+    created = clock.utcnow()
     doc = {"run_id": run_id, "created_at": created.isoformat(timespec="microseconds"), **doc}
     text = decisions.canonical(doc)
     record = {"kind": "scoring", "verdict": doc["verdict"], "run_id": run_id, "year": req.year,

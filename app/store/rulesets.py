@@ -13,7 +13,7 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.core import safe_yaml
+from app.core import clock, safe_yaml
 from app.core.config import settings
 from app.core.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
@@ -131,7 +131,7 @@ def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, boo
     row = RuleSetVersion(
         ruleset_id=doc.id, version=doc.version, digest=dig, status=doc.status, jurisdiction=doc.jurisdiction,
         parent=doc.parent, effective_from=doc.effective_from, effective_to=doc.effective_to,
-        published_at=dt.datetime.now(dt.UTC), source=source, document=canonical_json(doc))
+        published_at=clock.utcnow(), source=source, document=canonical_json(doc))
     session.add(row)
     try:
         session.commit()

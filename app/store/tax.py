@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from typing_extensions import TypedDict
 
+from app.core import clock
 from app.core.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
 from app.core.gc import gc_paused
 from app.core.numbers import STRICT_PLACES, dec_str
@@ -436,7 +437,7 @@ def _ingest(session: Session, batch_id: str, digest: str, records: list[tuple]) 
         existing = _existing_current(conn, usccs, years)
         known = _known(conn, usccs)
         valid = {u: uscc_valid(u) for u in usccs}
-        received_at = dt.datetime.now(dt.UTC)
+        received_at = clock.utcnow()
 
         d = conn.dialect
         b_id, b_current, b_at = _bind(d, "batch_id", batch_id), _bind(d, "current", True), _bind(d, "received_at", received_at)

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from app.access.auth import presented_key
+from app.core import clock
 from app.core.errors import Problem
 from app.web.security import TOKEN_FIELD, csrf_token
 
@@ -143,6 +144,7 @@ templates.env.globals["csrf_field"] = csrf_field
 templates.env.filters["fmt"] = fmt
 templates.env.filters["show"] = show
 templates.env.filters["safe_url"] = safe_url
+templates.env.filters["local_time"] = clock.local_text     # stored UTC → the configured zone (北京时间)
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200) -> HTMLResponse:

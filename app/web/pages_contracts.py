@@ -28,6 +28,7 @@ from app.checks import contract as contract_check
 from app.checks import performance as perf
 from app.checks.parks import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
+from app.core import clock
 from app.core import input_limits as limits
 from app.core.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
@@ -506,12 +507,12 @@ def contract_page(request: Request, contract_no: str, session: SessionDep, engin
     scope.contract(session, caller, contract_no)      # tax records inside: as the API's GET …/performance
     contract = ContractRequest.model_validate(document)
     problems: list[Problem] = []
-    on = _date(as_of, "as_of", problems) if as_of else dt.date.today()
+    on = _date(as_of, "as_of", problems) if as_of else clock.today()
     view = TaxView.of(caller)
     result = perf.run(session, contract_no, on, engine, view=view) if on else None
     errors, _ = field_errors(problems, ["as_of"])
     return render(request, "contracts/timeline.html", {
-        **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or dt.date.today()).isoformat(),
+        **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or clock.today()).isoformat(),
         "as_of_text": as_of if problems else (on.isoformat() if on else ""), "errors": errors,
         "events": timeline(store.events(session, contract_no)),
         "tax_rows": tax_years(session, row.transferee_uscc, result, view),

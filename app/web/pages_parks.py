@@ -24,6 +24,7 @@ from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
 from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_ZH, TaxView
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
 from app.core.gc import gc_paused
 from app.formats.tables import VERDICTS, evaluation_rows
@@ -56,7 +57,7 @@ def _not_found(request: Request, detail: str) -> HTMLResponse:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 # ---------------------------------------------------------------- the park list and a park
