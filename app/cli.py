@@ -67,7 +67,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if log_format is not None and log_format not in ("json", "text"):
         err.print(f"[red]--log-format must be json or text (got {log_format!r})[/]")
         raise typer.Exit(2)
-    # glibc heuristics halve the engine's throughput without these (engine-notes.md);
+    # glibc heuristics halve the engine's throughput without these (docs/engine.md);
     # they reach worker processes spawned below.
     os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "4194304")
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "67108864")

@@ -8,7 +8,7 @@ Run from the repository root::
 
 The two MALLOC_* variables are read by glibc once, at process start (setting them
 from inside this script has no effect), and the durable engine's throughput depends
-on them (../shared/engine-notes.md; the service sets them for its workers in
+on them (docs/engine.md; the service sets them for its workers in
 ``standard-land serve`` and in the Dockerfile).  Run the benchmark with them in the
 environment; the script prints whether they were set.
 

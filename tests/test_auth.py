@@ -1,4 +1,4 @@
-"""Roles by API key (issue 6, item 1; DESIGN §8), on a database of their own.
+"""Roles by API key (issue 6, item 1; docs/security.md), on a database of their own.
 
 The rest of the suite runs open (no key) against the session database; these tests create
 keys, so they run against their own SQLite file, or their own schema on PostgreSQL, and put

@@ -9,7 +9,7 @@ The rules restated here, as the service documents them:
   ``supplied_on``; the park 亩均税收 of a year = Σ counted tax ÷ Σ area over the industrial
   parcels supplied by 31 December that have a contract and a tax record for the year; counted
   tax = tax paid + policy refunds (sanmenxia-standard-land adds refunds back), shared by area
-  over the enterprise's parcels supplied by then (lifecycle.md §9);
+  over the enterprise's parcels supplied by then (docs/domain.md);
 - 批而未供: approved on or before the date, not supplied;
 - 闲置 (53号令): not started and more than one full year past the agreed start (a government
   delay with a newly agreed start date keeps it idle land caused by the government until that date

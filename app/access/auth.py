@@ -1,4 +1,4 @@
-"""Roles by API key (DESIGN §8).
+"""Roles by API key (docs/security.md).
 
 - ``Role``: rule_admin (publish rule sets), officer (checks, contracts, parks, scoring),
   tax_system (post tax data, nothing else), auditor (read and verify).

@@ -1,7 +1,7 @@
 """Hostile-input limits, enforced on the raw request before anything parses it.
 
 The rule engine segfaults on multi-MiB keys and ids and Python's JSON parser recurses once per
-nesting level (engine-notes.md), so size and depth are refused here, ahead of FastAPI, pydantic
+nesting level (docs/engine.md), so size and depth are refused here, ahead of FastAPI, pydantic
 and the engine:
 
 - body size per route class (``ROUTE_LIMITS``; default ``DEFAULT_LIMIT``): 413, also for a

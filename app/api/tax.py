@@ -1,4 +1,4 @@
-"""Tax records posted by the tax system (lifecycle.md §9): batches in, history out.
+"""Tax records posted by the tax system (docs/domain.md): batches in, history out.
 
 Each record carries the region of the tax authority that reported it (``tax_region``; default:
 characters 3–8 of the USCC).  A tax_system key with a jurisdiction may post only records whose

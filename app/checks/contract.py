@@ -34,7 +34,7 @@ COMMITTED = {"investment_intensity": "value", "tax_per_mu": "value", "output_per
              "plot_ratio": "interval", "building_coefficient": "interval", "admin_land_share": "interval",
              "admin_floor_share": "interval", "green_ratio": "interval"}
 # A contract whose agreed total and agreed intensity × area differ by more than this is
-# flagged (lifecycle.md §3, F4 note) ⚙ — a warning, never a verdict.
+# flagged (docs/domain.md, F4 note) ⚙ — a warning, never a verdict.
 CONSISTENCY_TOLERANCE = Fraction(1, 100)
 
 

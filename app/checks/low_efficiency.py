@@ -1,6 +1,6 @@
 """Park low-efficiency rule sets (rules/parks/*.yaml) and their predicates.
 
-A park rule set lists predicates (lifecycle.md §7.1 ⚙ "configurable predicates, each
+A park rule set lists predicates (docs/domain.md ⚙ "configurable predicates, each
 carrying its parameter, source, confidence and who set it").  The measure each one
 compares is a closed list here; the parameter, the gate and the citation are data.
 

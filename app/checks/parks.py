@@ -1,5 +1,5 @@
 """Parks and parcels: registration, classification on a date, the 一宗一策 ledger and the
-yearly park evaluation (lifecycle.md §7–§9, indicators.md §8–§9).
+yearly park evaluation (docs/domain.md).
 
 Classification of a parcel on a date (the contract field ``categories``), each category with
 the predicate results that produced it:
@@ -15,7 +15,7 @@ the predicate results that produced it:
 
 Tax: a parcel's tax is its contract's transferee's current tax record for the year
 (``Contract.transferee_uscc``); an enterprise holding several registered parcels has its tax
-allocated by area (lifecycle.md §9 ⚙).  No contract or no record is insufficient data, never
+allocated by area (docs/domain.md ⚙).  No contract or no record is insufficient data, never
 zero.  The park 亩均税收 of a year = Σ counted tax ÷ Σ area (亩) over its industrial parcels
 supplied by the year's end that have data; the tax basis is the park rule set's, else the
 standard-land rule set's in force on 31 December; the area basis is the contract/parcel area.
@@ -88,7 +88,7 @@ SUPPLY_STATUSES = {"approved_unsupplied": "已批未供", "transferred": "已出
 CATEGORIES = {"approved_unsupplied": ("PIWG", "批而未供"), "idle": ("IDLE", "闲置土地"),
               "low_efficiency": ("LOW_EFF", "低效用地")}
 
-# 一宗一策 disposal measures: the closed list of lifecycle.md §8.
+# 一宗一策 disposal measures: the closed list of docs/domain.md.
 MEASURES = {
     "start_development": "督促动工开发",
     "extend_start": "延长动工开发期限（不超过一年）",
@@ -105,7 +105,7 @@ MEASURES = {
     "complete_supply": "完善供地手续（批而未供）",
     "other": "其他",
 }
-# 53号令 Art. 12 ✅ (lifecycle.md §4.3): statutory caps, in years, and where they run from.
+# 53号令 Art. 12 ✅ (docs/domain.md): statutory caps, in years, and where they run from.
 # Art. 12: (一) 延长动工开发期限 ≤ 1 year from the start date agreed in the supplementary agreement;
 # (二) 调整土地用途、规划条件; (三) 由政府安排临时使用 ≤ 2 years from its first day; (四) 协议有偿收回;
 # (五) 置换土地; (六) other ways the county sets.
@@ -724,7 +724,7 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
 
 
 def parcel_basics(data: ParkData, rec: ParcelRec, as_of: dt.date) -> dict:
-    """地块基本信息 of the ledger (lifecycle.md §8)."""
+    """地块基本信息 of the ledger (docs/domain.md)."""
     code = rec.code
     out = {"code": code, "code_kind": "不动产单元代码" if len(code) == 28 else "宗地代码", "county": code[:6],
            "park": data.park.id, "park_name": data.name_on(as_of), "location": rec.doc.get("location"),

@@ -3,7 +3,7 @@
 Flow: normalise the request (units → canonical, exact) → resolve the layered
 rule set → take each indicator as given or derive it from measures → round as
 each rule's layer declares → let the engine compare → assemble findings and the
-verdict (DESIGN.md §4).
+verdict (docs/verdicts.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """亩均效益综合评价 (亩均论英雄) scoring runs over a population of enterprises.
 
-    score = Σ_i value_i ÷ benchmark_i × weight_i        (indicators.md §7.2; weights sum to 100)
+    score = Σ_i value_i ÷ benchmark_i × weight_i        (docs/domain.md; weights sum to 100)
 
 Everything the formula leaves open is declared in the scoring rule set
 (``rules/scoring/*.yaml``), never guessed here:

@@ -1,5 +1,5 @@
 """Concrete thresholds for one industry, and the "at least as strict" relation
-between a child layer's rule and its parent's (DESIGN.md §3, Layers)."""
+between a child layer's rule and its parent's (docs/rule-sets.md, Layers)."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ class ParcelIn(_Strict):
 class Cause(_Strict):
     type: Literal["enterprise", "government", "force_majeure", "other"]
     government_cause: GovCause | None = Field(default=None,
-                                              description="53号令 Art. 8 cause (lifecycle.md §4.3), when government")
+                                              description="53号令 Art. 8 cause (docs/domain.md), when government")
     detail: str | None = Field(default=None, max_length=2000)
     evidence: list[str] = Field(default_factory=list, max_length=50)
 

@@ -1,4 +1,4 @@
-"""The decision log: append-only, hash-chained (DESIGN.md §4).
+"""The decision log: append-only, hash-chained (docs/decision-log.md).
 
 Each decision's payload is canonical JSON; ``hash = sha256(prev_hash + payload)``.
 Appends lock the chain head row, so concurrent writers (threads, workers,

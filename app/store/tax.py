@@ -1,4 +1,4 @@
-"""Tax records posted by the tax system (lifecycle.md §9; DESIGN.md §7).
+"""Tax records posted by the tax system (docs/domain.md).
 
 A batch is one transaction, all or nothing, idempotent on ``batch_id``:
 
@@ -11,7 +11,7 @@ A batch is one transaction, all or nothing, idempotent on ``batch_id``:
   *unchanged* (no row); different figures are a *correction*: a new row that
   ``supersedes`` the old one, which stops being ``current``; both stay;
 - a USCC whose check character fails is kept with ``uscc_valid = false`` (a review
-  queue, identifiers.md §1.3); a malformed one (length, character set) is refused;
+  queue, docs/domain.md); a malformed one (length, character set) is refused;
   a record for an enterprise with no registered contract is kept with
   ``known_enterprise = false``.  The summary lists both kinds (distinct USCCs, the first
   100 in order, and the count) over the rows the batch stored: an unchanged record adds no
@@ -79,7 +79,7 @@ _USCC_SET = frozenset(USCC_CHARS)
 
 
 def normalise_uscc(code: str) -> str:
-    """Case and surrounding whitespace only (identifiers.md §1.2)."""
+    """Case and surrounding whitespace only (docs/domain.md)."""
     return code.strip().upper()
 
 
@@ -532,7 +532,7 @@ def current_records(session: Session, uscc: str) -> dict[int, dict]:
     """The current figures of an enterprise, year → {"tax_paid": Decimal (万元),
     "policy_refunds": Decimal | None, "batch_id", "pk", "received_at", "known_enterprise",
     "uscc_valid", "region"}.  A year with no record is absent: that is missing data, never zero tax
-    (lifecycle.md §9)."""
+    (docs/domain.md)."""
     return current_records_many(session, [uscc]).get(normalise_uscc(uscc), {})
 
 
