@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     engine: str = Field("durable", validation_alias="STANDARD_LAND_ENGINE",
                         description="rule engine: `durable` (durable-rules) or `reference` (the plain-Python evaluator)")
     env: str = Field("", validation_alias="STANDARD_LAND_ENV",
-                     description="`production`: API keys are required (no open mode) and logs default to JSON")
+                     description="`production`: the service refuses to start without API keys (no open "
+                                 "mode) and logs default to JSON")
     log_format: str = Field("", validation_alias="STANDARD_LAND_LOG_FORMAT",
                             description="`json` or `text`; empty: JSON in production, text otherwise")
     timezone: str = Field("Asia/Shanghai", validation_alias="STANDARD_LAND_TIMEZONE",
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
                                      description="seconds an API key lookup is cached per worker (a revoked key "
                                                  "works at most this long)")
     check_threads: int = Field(4, ge=1, validation_alias="STANDARD_LAND_CHECK_THREADS",
-                               description="threads per worker that run proposal batches")
+                               description="single proposal checks run at once per worker (the others wait on the event "
+                                           "loop, not in threads)")
     registry_refresh_seconds: float = Field(0.5, ge=0, validation_alias="STANDARD_LAND_REGISTRY_REFRESH_SECONDS",
                                             description="how often a worker looks for rule sets published by another "
                                                         "worker")
@@ -127,3 +129,19 @@ def settings() -> Settings:
     with _LOCK:
         _CACHE = (key, value)
     return value
+
+
+def _default_text(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    if value == "":
+        return "(empty)"
+    return f"`{value}`"
+
+
+def markdown_table() -> str:
+    """README "Configuration": one row per variable (tests/test_config.py compares the two)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in Settings.model_fields.values():
+        rows.append(f"| `{f.validation_alias}` | {_default_text(f.default)} | {f.description} |")
+    return "\n".join(rows)
