@@ -16,7 +16,7 @@ from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
 from app.checks.proposal import normalise
-from app.core.errors import Conflict, InputError, NotFound, Problem, clip
+from app.core.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
 from app.engine import selected
 from app.engine.durable import EngineError
 from app.observability import logging as obs_logging
@@ -100,6 +100,11 @@ def _value_problems(req: Request, exc: RequestValidationError) -> list:
 @app.exception_handler(InputError)
 async def _input(_req: Request, exc: InputError) -> JSONResponse:
     return JSONResponse({"detail": [p.as_dict() for p in exc.problems]}, status_code=422)
+
+
+@app.exception_handler(TooLarge)
+async def _too_large(_req: Request, exc: TooLarge) -> JSONResponse:
+    return JSONResponse({"detail": [p.as_dict() | {"type": "too_large"} for p in exc.problems]}, status_code=413)
 
 
 @app.exception_handler(EngineError)

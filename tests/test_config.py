@@ -51,3 +51,15 @@ def test_settings_follow_the_environment(monkeypatch) -> None:
         config.settings()
     monkeypatch.delenv("STANDARD_LAND_TIMEZONE")
     assert config.settings().tax_min_contributors == 4
+
+
+def test_workbook_limits_come_from_the_settings(monkeypatch) -> None:
+    from app.formats.workbook import Limits
+
+    assert Limits.from_env() == Limits()        # the settings' defaults are the limits' defaults
+    monkeypatch.setenv("STANDARD_LAND_XLSX_PARSES", "3")
+    monkeypatch.setenv("STANDARD_LAND_XLSX_SECONDS", "1.5")
+    assert Limits.from_env().parses == 3 and Limits.from_env().seconds == 1.5
+    # no module builds a variable's name at run time (so the table above lists them all)
+    dynamic = [p.name for p in (ROOT / "app").rglob("*.py") if re.search(r'(environ\.get|getenv)\(\s*f"', p.read_text("utf-8"))]
+    assert dynamic == []

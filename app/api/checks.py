@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -20,10 +22,10 @@ from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
 from app.core.config import settings
-from app.core.errors import InputError, Problem
+from app.core.errors import InputError, Problem, TooLarge
 from app.core.gc import gc_paused
 from app.engine import Engine
-from app.formats import excel
+from app.formats import excel, workbook
 from app.observability import metrics
 from app.schemas.proposal import ProposalRequest
 from app.store import proposal_batches
@@ -32,6 +34,7 @@ from app.store.db import get_engine
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 
 MAX_BATCH = 10_000
+T = TypeVar("T")
 
 
 class ProposalBatch(BaseModel):
@@ -65,14 +68,26 @@ def _check_one(req: ProposalRequest, engine: Engine) -> dict:
         return proposal.run(session, req, engine)
 
 
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = workbook.LIMITS.file_bytes     # 50 MiB
 
 
 async def read_upload(file: UploadFile) -> bytes:
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        raise InputError([Problem("file", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MiB (file too large)")])
+        raise TooLarge([Problem("file", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MiB (file too large)")])
     return data
+
+
+# Uploaded workbooks read at once per server process (app.formats.workbook bounds its worker processes
+# the same way); the uploads beyond wait on the event loop, not in threads.
+_UPLOAD_THREADS = anyio.CapacityLimiter(workbook.LIMITS.parses)
+
+
+async def parse_upload(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` — reading an uploaded workbook (``app.formats.excel``) and what goes with it — in a
+    thread: the workbook is read in a worker process, and the event loop serves other requests
+    (``/healthz`` among them) meanwhile."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=_UPLOAD_THREADS)
 
 
 @router.post("/proposal:xlsx", response_model=BatchResult)
@@ -80,7 +95,7 @@ async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, caller: Wr
                               file: UploadFile = File(...)) -> Response:
     """A batch of proposals from an .xlsx sheet (Chinese headers accepted, units in the headers).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem."""
-    requests, rows = excel.proposal_requests(await read_upload(file), with_rows=True)
+    requests, rows = await parse_upload(excel.proposal_requests, await read_upload(file), True)
     scope_writes.proposals(caller, (r.jurisdiction for r in requests))
     try:
         items = await run_in_threadpool(proposal.run_batch, session, requests, engine)

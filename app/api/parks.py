@@ -150,11 +150,11 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
     """Parcels of a registered park from an .xlsx sheet (宗地代码, 面积（亩）, 用途, 供应状态, 批准文号 …).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem.
     Parcels already registered with the same content are left as they are."""
-    from app.api.checks import read_upload
+    from app.api.checks import parse_upload, read_upload
 
     data = await read_upload(file)
     park_doc = parks_store.park_document(parks_store.get_park(session, park_id))
-    rows, numbers = excel.parcel_rows(data, park_id)
+    rows, numbers = await parse_upload(excel.parcel_rows, data, park_id)
     await run_in_threadpool(scope_writes.park_import, session, caller, park_doc, rows)
     try:
         out = await run_in_threadpool(parks.register_park_with_parcels, session, park_doc, rows)

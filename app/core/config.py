@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/standard-land.db"
+MiB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,29 @@ class Settings(BaseSettings):
     tax_max_share_percent: Decimal = Field(Decimal(85), gt=0, le=100, validation_alias="STANDARD_LAND_TAX_MAX_SHARE_PERCENT",
                                            description="a tax aggregate where one enterprise pays more than this "
                                                        "percentage is withheld likewise")
+    # Workbook uploads (app.formats.workbook.Limits): the defaults let a 100,000-row tax workbook through.
+    xlsx_file_bytes: int = Field(50 * MiB, ge=1, validation_alias="STANDARD_LAND_XLSX_FILE_BYTES",
+                                 description="largest .xlsx upload, in bytes (413 above)")
+    xlsx_parts: int = Field(1000, ge=1, validation_alias="STANDARD_LAND_XLSX_PARTS",
+                            description="files in the workbook's archive (a workbook from Excel has 10–30)")
+    xlsx_part_bytes: int = Field(256 * MiB, ge=1, validation_alias="STANDARD_LAND_XLSX_PART_BYTES",
+                                 description="one archive part, inflated, in bytes")
+    xlsx_total_bytes: int = Field(512 * MiB, ge=1, validation_alias="STANDARD_LAND_XLSX_TOTAL_BYTES",
+                                  description="all archive parts, inflated, in bytes")
+    xlsx_ratio: int = Field(100, ge=1, validation_alias="STANDARD_LAND_XLSX_RATIO",
+                            description="inflated ÷ compressed size of one part (a sheet is about 9:1) …")
+    xlsx_ratio_grace_bytes: int = Field(1 * MiB, ge=0, validation_alias="STANDARD_LAND_XLSX_RATIO_GRACE_BYTES",
+                                        description="… checked for parts larger than this many bytes")
+    xlsx_shared_strings: int = Field(500_000, ge=1, validation_alias="STANDARD_LAND_XLSX_SHARED_STRINGS",
+                                     description="entries of the shared-strings table")
+    xlsx_columns: int = Field(256, ge=1, validation_alias="STANDARD_LAND_XLSX_COLUMNS",
+                              description="cells further right in a row are refused")
+    xlsx_memory_bytes: int = Field(256 * MiB, ge=1, validation_alias="STANDARD_LAND_XLSX_MEMORY_BYTES",
+                                   description="address space a workbook-reading worker process may add, in bytes")
+    xlsx_seconds: float = Field(60.0, gt=0, validation_alias="STANDARD_LAND_XLSX_SECONDS",
+                                description="a workbook-reading worker still running after this many seconds is killed")
+    xlsx_parses: int = Field(2, ge=1, validation_alias="STANDARD_LAND_XLSX_PARSES",
+                             description="workbook-reading workers at once per server process; further reads wait")
     prometheus_multiproc_dir: str | None = Field(None, validation_alias="PROMETHEUS_MULTIPROC_DIR",
                                                  description="directory for the metrics of several worker processes "
                                                              "(set by `standard-land serve --workers N`)")

@@ -31,6 +31,11 @@ class InputError(ValueError):
         super().__init__("; ".join(f"{p.path}: {p.msg}" for p in problems))
 
 
+class TooLarge(InputError):
+    """Input too large to read (an uploaded workbook: its size, parts, compression ratio, or the
+    memory or time reading it takes).  HTTP 413 / CLI exit 2; nothing stored."""
+
+
 class NotFound(LookupError):
     pass
 

@@ -11,22 +11,29 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.core.errors import InputError, Problem
+from app.formats import workbook
 from indicators.catalog import load_catalog
 
 HEADERS = Path(__file__).resolve().parents[2] / "indicators" / "excel_headers.yaml"
 MAX_ROWS = 100_000
+# Rows a sheet may have below its header, by kind: as many as one request of that kind takes
+# (app.store.tax.MAX_RECORDS; app.api.checks.MAX_BATCH; 10,000 parcels in POST /v1/parks:import).
+ROW_LIMITS = {"tax": MAX_ROWS, "proposal": 10_000, "parcel": 10_000}
+MAX_TITLE_ROWS = 20     # rows above the header (a title, notes)
 _UNIT = re.compile(r"^(.*?)\s*[（(\[【]\s*([^）)\]】]+?)\s*[）)\]】]\s*$")
 
 
@@ -63,19 +70,28 @@ def _cell(v: Any) -> Any:
 
 
 def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
-    """Columns [(header, field, unit)] and rows [(row number, values)] of the first sheet."""
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 — any unreadable upload is the caller's input error
-        raise InputError([Problem("file", f"不是有效的 .xlsx 文件 (not a readable .xlsx file: {type(e).__name__})")]) from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header_row, header_no = None, 0
-    for n, row in enumerate(rows, start=1):
+    """Columns [(header, field, unit)] and rows [(row number, values)] of the first sheet.
+    Read by ``app.formats.workbook.read``: the archive checked first, the sheet streamed in a worker
+    process (blocks: call from a thread, not the event loop)."""
+    return workbook.read(data, sheet_from_rows, kind)
+
+
+def sheet_from_rows(rows: Iterator[tuple[int, list[Any]]], kind: str
+                    ) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
+    """``read_sheet`` from the rows of ``app.formats.workbook.sheet_rows``.  Every row below the header
+    counts against the kind's cap, blank and 合计 rows too: the cap bounds the work, not only the
+    data kept."""
+    cap = ROW_LIMITS[kind]
+    header_row, header_no, seen = None, 0, 0
+    for n, row in rows:
         # The header is the first row with two or more cells: a title row above it has one.
         if sum(_cell(v) is not None for v in row) >= 2:
             header_row, header_no = row, n
             break
+        seen += 1
+        if seen >= MAX_TITLE_ROWS:
+            raise InputError([Problem("file", f"前 {MAX_TITLE_ROWS} 行中没有表头（至少有两个非空单元格的一行） "
+                                              f"(no header row in the first {MAX_TITLE_ROWS} rows)")])
     if header_row is None:
         raise InputError([Problem("file", "工作表为空 (the sheet is empty)")])
     names = header_map(kind)
@@ -93,14 +109,16 @@ def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]
         columns.append((str(h), field or "", unit))
     if problems:
         raise InputError(problems)
+    width = len(header_row)
     body = []
-    for n, row in enumerate(rows, start=header_no + 1):
-        values = [_cell(v) for v in row]
+    for count, (n, row) in enumerate(rows, start=1):
+        if count > cap:
+            raise InputError([Problem("file", f"表头以下超过 {cap} 行（空行和合计行也计入），请删除多余的行或拆分后分批上传 "
+                                              f"(more than {cap} rows below the header, blank and total rows included)")])
+        values = [_cell(v) for v in row[:width]]
         if all(v is None for v in values) or values[0] in SUMMARY_ROWS:
             continue
         body.append((n, values))
-        if len(body) > MAX_ROWS:
-            raise InputError([Problem("file", f"超过 {MAX_ROWS} 行 (more than {MAX_ROWS} rows)")])
     return columns, body
 
 
@@ -289,11 +307,26 @@ def by_row(p: Problem, row_numbers: list[int], prefix: str) -> Problem:
     return p
 
 
-def tax_batch(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
-    """A tax-records sheet as a batch body; also the sheet row number of each record."""
-    columns, rows = read_sheet(data, "tax")
-    pairs = rows_to_requests(columns, rows, "tax")
-    return {"batch_id": batch_id, "records": [r for _, r in pairs]}, [n for n, _ in pairs]
+def tax_records(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
+    """A tax-records sheet validated as the JSON batch is (``app.store.tax.parse_batch``), with
+    problems reported by sheet row; also the sheet row number of each record.  All of it runs in
+    the reader's worker process: for 100,000 rows the conversion and validation hold the GIL for
+    seconds in long single calls (the JSON text of the batch, its validation), which in the server
+    would stall the event loop."""
+    return workbook.read(data, _tax_records_from_rows, batch_id)
+
+
+def _tax_records_from_rows(rows: Iterator[tuple[int, list[Any]]], batch_id: str) -> tuple[dict, list[int]]:
+    from app.store import tax
+
+    columns, body = sheet_from_rows(rows, "tax")
+    pairs = rows_to_requests(columns, body, "tax")
+    numbers = [n for n, _ in pairs]
+    batch = {"batch_id": batch_id, "records": [r for _, r in pairs]}
+    try:
+        return tax.parse_batch(json.dumps(batch, ensure_ascii=False, default=str).encode("utf-8")), numbers
+    except InputError as e:
+        raise InputError([by_row(p, numbers, "records") for p in e.problems]) from None
 
 
 def proposals_sheet(requests: list[dict], title: str = "出让方案（标准地控制指标）") -> bytes:
