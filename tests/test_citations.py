@@ -18,3 +18,10 @@ def test_no_citation_of_files_outside_the_repository() -> None:
              for p in files for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
              if OUTSIDE.search(line)]
     assert found == []
+
+
+def test_cited_docs_exist() -> None:
+    files = [ROOT / "README.md"] + [p for top in ("app", "indicators", "rules") for p in (ROOT / top).rglob("*")
+                                    if p.is_file() and p.suffix in {".py", ".html", ".yaml", ".md"}]
+    cited = {m for p in files for m in re.findall(r"docs/[\w.-]+\.md", p.read_text(encoding="utf-8"))}
+    assert cited and {c for c in cited if not (ROOT / c).is_file()} == set()
