@@ -13,7 +13,7 @@
 # Python 3.12: durable-rules 2.0.28 installs on 3.13 but fails on import (PyEval_CallObject
 # was removed); pyproject.toml says requires-python ">=3.11,<3.13".
 # The engine is not thread-safe and is serialized per process: scale with WORKERS
-# (processes) or containers, not threads (../shared/engine-notes.md, DESIGN.md §6, §9).
+# (processes) or containers, not threads (docs/engine.md).
 # Needs BuildKit for the RUN --mount below: the default builder since Docker 23, DOCKER_BUILDKIT=1
 # with Debian's docker.io 20.10.  No `# syntax=` line: it would pull the frontend from a registry.
 
@@ -64,7 +64,7 @@ RUN groupadd --system --gid 10001 standard-land \
  && mkdir -p /srv/standard-land/var \
  && chown -R 10001:10001 /srv/standard-land/var
 
-# glibc reads the MALLOC_* tunables at process start only; engine-notes.md measured ~5k
+# glibc reads the MALLOC_* tunables at process start only; we measured ~5k
 # bare engine evaluations/s per process without them, ~8.5k with them.
 # DATABASE_URL: SQLite (WAL) on the volume by default; set a postgresql:// URL to share
 # one database between several containers.  STANDARD_LAND_ENGINE=reference selects the

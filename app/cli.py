@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from app.errors import Conflict, InputError, Problem, pydantic_problems
+from app.core.errors import Conflict, InputError, Problem, pydantic_problems
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="standard-land: 工业用地“标准地”规则服务 (rules engine for standard-land indicators)")
@@ -67,7 +67,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if log_format is not None and log_format not in ("json", "text"):
         err.print(f"[red]--log-format must be json or text (got {log_format!r})[/]")
         raise typer.Exit(2)
-    # glibc heuristics halve the engine's throughput without these (engine-notes.md);
+    # glibc heuristics halve the engine's throughput without these (docs/engine.md);
     # they reach worker processes spawned below.
     os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", "4194304")
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "67108864")
@@ -114,9 +114,9 @@ def print_verdict(v: dict) -> None:
 
 def _check_sheet(file: Path, as_json: bool) -> None:
     """A sheet of proposals as one batch: a row per proposal; exit 0 only if all pass."""
-    from app import excel
     from app.checks import proposal
     from app.engine import selected
+    from app.formats import excel
 
     if not file.exists():
         err.print(f"[red]找不到文件 file not found: {file}[/]")
@@ -165,7 +165,7 @@ def _check_file(file: Path, model, run) -> tuple:
 def check(file: Path, as_json: Annotated[bool, typer.Option("--json", help="print the verdict as JSON")] = False) -> None:
     """Check a proposal (JSON file: one proposal; .xlsx: one proposal per row) and store the decisions."""
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
+    from app.schemas.proposal import ProposalRequest
 
     if file.suffix.lower() in (".xlsx", ".xlsm"):
         _check_sheet(file, as_json)
@@ -196,7 +196,7 @@ def print_findings(title: str, findings: list[dict], columns: list[tuple[str, st
 def contract_check_cmd(file: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Check a contract (JSON file) clause by clause; the decision is stored, the contract is not registered."""
     from app.checks import contract
-    from app.checks.contract_inputs import ContractRequest
+    from app.schemas.contract import ContractRequest
 
     req, v = _check_file(file, ContractRequest, contract.run)
     if as_json:
@@ -218,8 +218,8 @@ def performance_cmd(contract_no: str,
 
     from app.checks import performance
     from app.checks.visibility import ALL
+    from app.core.errors import NotFound
     from app.engine import selected
-    from app.errors import NotFound
 
     try:
         day = dt.date.fromisoformat(as_of)
@@ -250,9 +250,9 @@ def performance_cmd(contract_no: str,
 @rules_cli.command("validate")
 def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None) -> None:
     """Validate rule-set files: format, indicators, units, citations, and no loosening of parents."""
+    from app.core.safe_yaml import YamlRefused
     from app.rulesets.document import digest, validate_document
     from app.rulesets.layering import ancestry_problems
-    from app.safe_yaml import YamlRefused
     from app.store.rulesets import bundled_files, load_yaml
 
     files = paths or bundled_files()
@@ -291,8 +291,8 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
 @rules_cli.command("test")
 def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or both")] = "both") -> None:
     """Run every golden case of the bundled rule sets."""
+    from app.checks import golden
     from app.engine import REFERENCE, by_name
-    from app.rulesets import golden
 
     engines = [by_name("durable"), REFERENCE] if engine == "both" else [by_name(engine)]
     results = golden.run_all(engines)
@@ -309,8 +309,8 @@ def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or b
 
 
 def _load_doc(ref: str):
+    from app.core.safe_yaml import YamlRefused
     from app.rulesets.document import RuleSetDoc, validate_document
-    from app.safe_yaml import YamlRefused
     from app.store.rulesets import load_yaml
 
     p = Path(ref)
@@ -360,7 +360,7 @@ def rules_diff(a: str, b: str) -> None:
 @rules_cli.command("publish")
 def rules_publish(file: Path) -> None:
     """Publish a rule-set version (YAML or JSON) into the database."""
-    from app.safe_yaml import YamlRefused
+    from app.core.safe_yaml import YamlRefused
     from app.store import rulesets
     from app.store.rulesets import load_yaml
 
@@ -436,7 +436,7 @@ def keys_create(role: Annotated[str, typer.Option(help="rule_admin | officer | t
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)")]) -> None:
     """Revoke a key; running workers refuse it within their key cache time (a few seconds)."""
-    from app.errors import NotFound
+    from app.core.errors import NotFound
     from app.store import keys
 
     session = _keys_session()
@@ -477,7 +477,7 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print as JSO
 def _temporary_officer_key() -> Iterator[str | None]:
     """A key for in-process HTTP calls when keys are configured, revoked when done (None in open
     mode: creating one would close the service to every other client)."""
-    from app.api.auth import keys_configured, reset_cache
+    from app.access.auth import keys_configured, reset_cache
     from app.store import keys
 
     reset_cache()

@@ -65,7 +65,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.checks import tax_per_mu as taxmu
-from app.errors import Conflict, InputError, Problem
+from app.core.errors import Conflict, InputError, Problem
 from app.lifecycle.periods import add_months
 from indicators.identifiers import synthetic_uscc
 
@@ -520,7 +520,7 @@ def load_contracts(session: Session, demo: Demo, engine, say: Progress) -> dict:
     then the contract): the checks of a step are appended to the decision log in one transaction
     per chunk; an identical registered contract is skipped, another one under the number refused."""
     from app.checks import contract as contract_check
-    from app.checks.contract_inputs import ContractRequest
+    from app.schemas.contract import ContractRequest
     from app.store import contracts as cstore
     from app.store import decisions
     from app.store import parks as pstore
@@ -554,8 +554,8 @@ def load_contracts(session: Session, demo: Demo, engine, say: Progress) -> dict:
 def load_events(session: Session, demo: Demo, say: Progress) -> int:
     """Lifecycle events as ``POST /v1/contracts/{no}/events`` appends them (validated against
     the contract, one transaction per contract); a contract whose stored events are these is skipped."""
-    from app.checks.contract_inputs import ContractRequest, EventBatch
     from app.lifecycle.state import validate_new_events
+    from app.schemas.contract import ContractRequest, EventBatch
     from app.store import contracts as cstore
     from app.store import parks as pstore
 

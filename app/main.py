@@ -12,18 +12,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from app import __version__, web
+from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
-from app.api.auth import check_startup as check_keys
 from app.api.checks import MAX_BATCH
-from app.checks.contract_inputs import EVENT_TYPES
-from app.checks.inputs import ProposalRequest, proposal_problems
 from app.checks.proposal import normalise
+from app.core.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
 from app.engine import selected
 from app.engine.durable import EngineError
-from app.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
 from app.observability import logging as obs_logging
 from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware
+from app.schemas.contract import EVENT_TYPES
+from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
 from app.store.db import error_types as db_error_types
@@ -151,4 +151,4 @@ app.include_router(scoring.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)
-limits.install(app)       # after every router: it documents 404/413/415/422 on each operation
+limits.install(app, page=web_security.refused_page)       # after every router: it documents 404/413/415/422 on each operation

@@ -8,7 +8,7 @@ Run from the repository root::
 
 The two MALLOC_* variables are read by glibc once, at process start (setting them
 from inside this script has no effect), and the durable engine's throughput depends
-on them (../shared/engine-notes.md; the service sets them for its workers in
+on them (docs/engine.md; the service sets them for its workers in
 ``standard-land serve`` and in the Dockerfile).  Run the benchmark with them in the
 environment; the script prints whether they were set.
 
@@ -21,7 +21,7 @@ Phase A — µs per proposal check, single-proposal path (no resolution cache, n
   ``app.checks.proposal.evaluate(req, registry, engine, known_at=...)`` end to end, for
   ``--n`` varied Sanmenxia "3+N+1" proposals (industry, land unit, given vs derived
   indicators, optional output, some failing, some incomplete), on a Registry built by
-  ``app.rulesets.golden.bundled_registry()``, with ``by_name("durable")`` and
+  ``app.checks.golden.bundled_registry()``, with ``by_name("durable")`` and
   ``REFERENCE``; then the bare engine call ``engine.evaluate(program, values)`` on the
   exact (program, values) pairs those checks produced, so the engine's own share shows.
   Each timing is taken ``--rounds`` times, engines alternating; the best round counts.
@@ -178,9 +178,9 @@ def timed(fn, rounds: int, cpu: list[float] | None = None) -> tuple[float, list[
 
 def phase_a(n: int, rounds: int, seed: int) -> dict:
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
+    from app.checks.golden import bundled_registry
     from app.engine import REFERENCE, Engine, by_name
-    from app.rulesets.golden import bundled_registry
+    from app.schemas.proposal import ProposalRequest
 
     durable = by_name("durable")
     registry = bundled_registry()
@@ -266,10 +266,10 @@ def phase_b(batch: int, seed: int, database_url: str | None, warmup: int) -> dic
     from sqlmodel import Session, select
 
     from app.checks import proposal
-    from app.checks.inputs import ProposalRequest
+    from app.checks.golden import bundled_registry
     from app.engine import REFERENCE, selected
     from app.main import app
-    from app.rulesets.golden import bundled_registry
+    from app.schemas.proposal import ProposalRequest
     from app.store.db import get_engine, reset_engine
     from app.store.models import Decision
 

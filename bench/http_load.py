@@ -9,7 +9,7 @@ Run from the repository root::
 Servers: ``uvicorn app.main:app`` and ``uvicorn bench.constant_app:app`` (a POST that reads
 the body and returns a fixed JSON), each started by this script with the same options:
 ``--workers N --http httptools --loop uvloop --no-access-log``, the MALLOC_* variables the
-service is deployed with (../shared/engine-notes.md), one at a time (never both at once)
+service is deployed with (docs/engine.md), one at a time (never both at once)
 on free local ports.  The service runs on a fresh SQLite file in a temporary directory, or
 on ``--database-url``; ``--reset-postgres`` drops and recreates that database's ``public``
 schema first (use it only on a database of your own).  No API keys are configured, so the

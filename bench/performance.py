@@ -38,10 +38,10 @@ def main() -> None:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
-    from app.checks.contract_inputs import ContractRequest
     from app.checks.performance import audit
     from app.engine import REFERENCE, by_name
     from app.main import app
+    from app.schemas.contract import ContractRequest
     from app.store import contracts, rulesets, tax
     from app.store.db import get_engine
     from indicators.identifiers import synthetic_uscc

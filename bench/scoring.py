@@ -77,10 +77,10 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from app.checks import scoring
+    from app.core.gc import gc_paused
     from app.engine import selected
     from app.main import app
     from app.store.db import reset_engine
-    from app.store.tax import gc_paused
 
     reset_engine()
     rng = random.Random(args.seed)

@@ -2,7 +2,7 @@
 (GB/T 37346-2019), 电子监管号 (format unconfirmed: warn only), GB/T 2260 codes.
 
 Each check returns problems as (severity, message) pairs: ``invalid`` for a malformed
-identifier, ``warning`` where the rule is unconfirmed (identifiers.md §1.3, §5).
+identifier, ``warning`` where the rule is unconfirmed (docs/domain.md).
 """
 
 from __future__ import annotations

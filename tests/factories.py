@@ -1,4 +1,4 @@
-"""Builders for test rule-set documents and proposals (DESIGN.md §3 format).
+"""Builders for test rule-set documents and proposals (docs/rule-sets.md format).
 
 Every builder returns a fresh, valid document; tests override what they need.
 Ids must be unique per test (use the ``uid`` fixture): the database is shared by

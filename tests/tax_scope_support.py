@@ -36,7 +36,7 @@ def own_app(tmp: Path, name: str) -> Iterator[Any]:
     afterwards the suite's database again."""
     from fastapi.testclient import TestClient
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.main import app
     from app.store.db import reset_engine
 
@@ -58,7 +58,7 @@ class As:
     """The test client, sending one key (as a Bearer header, or as the pages' cookie)."""
 
     def __init__(self, client, secret: str, cookie: bool = False):
-        from app.api.auth import COOKIE
+        from app.access.auth import COOKIE
 
         self.client, self.secret = client, secret
         self.headers = {"Cookie": f"{COOKIE}={secret}"} if cookie else {"Authorization": f"Bearer {secret}"}
@@ -80,7 +80,7 @@ class As:
 def new_key(role: str, jurisdiction: str | None = None) -> str:
     from typer.testing import CliRunner
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.cli import cli
 
     args = ["keys", "create", "--role", role, "--label", f"tax scope {role} {jurisdiction or 'all'}"]

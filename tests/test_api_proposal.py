@@ -362,7 +362,7 @@ def test_every_schema_problem_is_listed_together(client):
 
 
 def test_every_problem_is_listed_in_one_response(client):
-    """DESIGN §4: 422 lists *every* offending field.  A request mixing a schema problem
+    """docs/verdicts.md: 422 lists *every* offending field.  A request mixing a schema problem
     (NaN, unknown indicator) with value problems (negative area, unknown unit, share
     above 100 %) must report all of them, not just the first validation phase."""
     body = proposal(land_area={"value": -90, "unit": "亩"})
@@ -408,7 +408,7 @@ def test_batch_item_with_known_at_without_timezone_is_not_a_server_error(client)
 def test_strict_precision_finding_is_self_consistent(client, uid, tax_wan, status):
     """With precision {mode: strict} nothing is rounded before the comparison, so the
     finding shown must agree with its status: a failing ≥ rule has actual < threshold
-    and a negative margin (DESIGN §4: margin ≥ 0 means compliant)."""
+    and a negative margin (docs/verdicts.md: margin ≥ 0 means compliant)."""
     rid = f"strict-{uid}"
     r = client.post("/v1/rulesets", json=standalone_doc(rid, precision={"mode": "strict"}))
     assert r.status_code == 201, r.text

@@ -185,7 +185,7 @@ def test_child_by_industry_loosening_is_refused(client, uid):
 def test_child_that_loosens_a_grandparent_rule_is_refused(client, uid):
     """national-2008 says green_ratio ≤ 20 %; Sanmenxia inherits it unchanged.  A county
     layer under Sanmenxia saying ≤ 25 % loosens the rule it inherits and carries no
-    relaxation, so publishing it must be refused (DESIGN §3, Layers)."""
+    relaxation, so publishing it must be refused (docs/rule-sets.md, Layers)."""
     rule = {"id": "green_ratio_max", "indicator": "green_ratio", "role": "n", "op": "<=", "threshold": 25,
             "unit": "%", "cite": {"doc": "county-doc"}}
     rid = f"gp-{uid}"

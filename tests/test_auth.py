@@ -1,4 +1,4 @@
-"""Roles by API key (issue 6, item 1; DESIGN §8), on a database of their own.
+"""Roles by API key (issue 6, item 1; docs/security.md), on a database of their own.
 
 The rest of the suite runs open (no key) against the session database; these tests create
 keys, so they run against their own SQLite file, or their own schema on PostgreSQL, and put
@@ -110,7 +110,7 @@ def _pg_schema(base: str, create: bool) -> None:
 @pytest.fixture(scope="module")
 def own_db(database_url, tmp_path_factory):
     """Point the app at this module's database; afterwards, back to the session database."""
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.store.db import reset_engine
 
     url, pg_base = _own_url(tmp_path_factory.mktemp("auth"))
@@ -147,7 +147,7 @@ def keys_cli(*args: str):
 
 
 def new_key(role: str, jurisdiction: str | None = None, label: str = "test") -> str:
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
 
     args = ["create", "--role", role, "--label", label]
     if jurisdiction:
@@ -201,7 +201,7 @@ def keys(http) -> dict[str, str]:
     out["revoked"] = new_key(OF, label="revoked at once")
     r = keys_cli("revoke", key_id(out["revoked"]))
     assert r.exit_code == 0, r.output
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
 
     reset_cache()
     return out
@@ -261,7 +261,7 @@ def test_open_paths_need_no_key(http, keys):
 
 
 def test_cookie_works_like_the_header(http, keys):
-    from app.api.auth import COOKIE
+    from app.access.auth import COOKIE
 
     http.cookies.clear()
     try:
@@ -288,7 +288,7 @@ def test_malformed_authorization_headers(http, keys):
 
 
 def test_revocation_takes_effect_within_the_cache_time(http, keys, monkeypatch):
-    from app.api import auth
+    from app.access import auth
 
     monkeypatch.setattr(auth, "CACHE_TTL", 0.2)
     secret = new_key(A, label="revoked while in use")

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from app.checks import proposal as proposal_check
-from app.checks.inputs import ProposalRequest
+from app.checks.golden import bundled_registry
 from app.engine import REFERENCE
-from app.rulesets.golden import bundled_registry
+from app.schemas.proposal import ProposalRequest
 from tests.conftest import ROOT, proposal
 
 SECONDS = float(os.environ.get("STRESS_SECONDS", "60"))

@@ -9,7 +9,7 @@ The rules restated here, as the service documents them:
   ``supplied_on``; the park 亩均税收 of a year = Σ counted tax ÷ Σ area of ALL the industrial
   parcels supplied by 31 December (a parcel without a record counts 0); counted tax = tax paid +
   policy refunds (sanmenxia-standard-land adds refunds back), shared by area over the
-  enterprise's parcels supplied by then (lifecycle.md §9); the secondary figure divides the same
+  enterprise's parcels supplied by then (docs/domain.md); the secondary figure divides the same
   tax by the parcels with a record only.  A parcel without a record is, on 31 December: idle land
   (53号令), 停建 (suspended before completion), not started, under construction, 停产 (stopped
   after completion), or — completed and producing, or without a contract — missing data; below
@@ -49,7 +49,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app import demo
-from app.errors import InputError
+from app.core.errors import InputError
 from tests.conftest import ROOT
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)

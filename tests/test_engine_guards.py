@@ -1,5 +1,5 @@
 """Each guard of app/engine/durable.py against a measured durable-rules trap
-(../shared/engine-notes.md) has a test here."""
+(docs/engine.md) has a test here."""
 
 from __future__ import annotations
 

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
+from app.checks.golden import bundled_registry
 from app.engine import REFERENCE, Engine, reference
 from app.engine import durable as durable_engine
 from app.engine import program as prog
-from app.rulesets.golden import bundled_registry
+from app.schemas.proposal import ProposalRequest
 
 # The bare durable adapter (the service also cross-checks it against the reference at
 # run time; here the two must agree on their own).

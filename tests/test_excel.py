@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.checks.inputs import ProposalRequest
-from app.excel import proposal_requests, proposals_sheet, write_table
+from app.formats.excel import proposal_requests, proposals_sheet, write_table
+from app.schemas.proposal import ProposalRequest
 from indicators.identifiers import synthetic_uscc
 from tests.conftest import proposal
 

@@ -14,9 +14,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from app import demo, excel
+from app import demo
 from app.api.exports import LEDGER_VALUE_LABELS
 from app.checks import parks
+from app.formats import excel
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)
 Y = SPEC.last_year

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app import engine as engines
-from app.rulesets import golden
+from app.checks import golden
 from app.rulesets.document import validate_document
 from app.store.rulesets import RULES_DIR, load_yaml
 

@@ -1,7 +1,7 @@
 """Idle land under 53号令 (《闲置土地处置办法》), through GET /v1/contracts/{no}/performance:
 the ``idle_land`` finding and its ``state``.
 
-Dates follow the Civil Code (民法典 Art. 201–202, lifecycle.md §4.4): the start date is not
+Dates follow the Civil Code (民法典 Art. 201–202, docs/domain.md): the start date is not
 counted; "满一年" ends on the anniversary (29 Feb → 28 Feb), and the land is idle for
 ≥ n years only from the day AFTER the n-th anniversary.  No holiday roll-over.
 Idle fee = 20 % × P = 20 % × 1200 = 240.00 万元.

@@ -10,10 +10,10 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.checks.contract_inputs import ContractRequest
+from app.checks.golden import bundled_registry
 from app.checks.performance import audit
 from app.engine import REFERENCE, Engine, durable
-from app.rulesets.golden import bundled_registry
+from app.schemas.contract import ContractRequest
 from indicators.identifiers import synthetic_uscc
 
 REGISTRY = bundled_registry()

@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.checks.numbers import STRICT_PLACES, dec_str, to_decimal
+from app.core.numbers import STRICT_PLACES, dec_str, to_decimal
 
 
 def via_decimal(x: Fraction, places: int | None) -> str:

@@ -507,7 +507,7 @@ def test_low_efficiency_stopped_overdue_and_government_idle(client, uid):
 
 def test_bundled_park_rule_set_and_its_validation():
     from app.checks import low_efficiency as lowe
-    from app.errors import InputError
+    from app.core.errors import InputError
 
     rs = lowe.in_force(LOW_RS, lowe.bundled()[LOW_RS][0].doc.effective_from)
     assert rs is not None and rs.doc.status == "example" and rs.path.endswith("low-efficiency-example-2020.2.yaml")

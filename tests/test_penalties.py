@@ -1,4 +1,4 @@
-"""Penalty formulas F1–F8 and the 亩均税收 shortfall options (app.lifecycle.penalties): lifecycle.md §3, §6.
+"""Penalty formulas F1–F8 and the 亩均税收 shortfall options (app.lifecycle.penalties): docs/domain.md.
 
 Money in 万元; rates in ‰ per day (F7: one-off).  Each expected value is worked by hand in a comment.
 """

@@ -580,7 +580,7 @@ def test_cumulative_extensions_are_capped_from_the_agreed_date(client, uid):
 
 
 def test_extension_after_a_government_delay_counts_from_the_new_start_date(client, uid):
-    """53号令 Art. 12 / lifecycle.md §4.3: after a government-caused delay the start date is
+    """53号令 Art. 12 / docs/domain.md: after a government-caused delay the start date is
     re-agreed (here 2024-01-01) and the clock restarts; an extension of ≤ 1 year is then
     counted from the newly agreed date: 2024-12-01 ≤ 2024-01-01 + 1 year = 2025-01-01."""
     no = register(client, base_contract(uid))

@@ -1,4 +1,4 @@
-"""Civil Code period counting (app.lifecycle.periods): lifecycle.md §4.4."""
+"""Civil Code period counting (app.lifecycle.periods): docs/domain.md."""
 
 from __future__ import annotations
 

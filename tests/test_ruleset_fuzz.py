@@ -1,6 +1,6 @@
 """Random rule-set documents posted to ``POST /v1/rulesets`` (issue 6, item 4).
 
-Valid documents (DESIGN.md §3, as tests/factories.py builds them) are mutated at random places:
+Valid documents (docs/rule-sets.md, as tests/factories.py builds them) are mutated at random places:
 wrong types, missing and unknown keys, huge and non-finite numbers, deep nesting, unknown
 operators, long and odd unicode strings.  The service answers 200/201/409/422, never a 5xx, and
 a 422 lists every problem with its path.  Valid random documents round-trip: published, read
@@ -24,7 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.checks.numbers import dec_str
+from app.core.numbers import dec_str
 from tests.factories import standalone_doc
 
 FUZZ_JURISDICTION = "659971"

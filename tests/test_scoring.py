@@ -31,9 +31,9 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from app.checks import scoring
-from app.checks.numbers import dec_str
+from app.core.errors import InputError
+from app.core.numbers import dec_str
 from app.engine import REFERENCE, by_name
-from app.errors import InputError
 from app.store.db import get_engine
 from app.store.models import ScoringRun
 from app.store.rulesets import bundled_files

@@ -1,4 +1,4 @@
-"""Tamper evidence of the decision log (DESIGN.md §4; issue 6 item 2).
+"""Tamper evidence of the decision log (docs/decision-log.md; issue 6 item 2).
 
 A real server (uvicorn, 2 workers) on a scratch database: concurrent writers build one
 chain; then each test changes the stored rows directly in SQL, as someone with database

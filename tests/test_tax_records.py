@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from app.checks.numbers import dec_str
+from app.core.numbers import dec_str
 from app.store import tax
 from app.store.db import get_engine
 from app.store.models import Contract

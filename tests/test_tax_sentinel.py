@@ -186,7 +186,7 @@ def calls(w: dict) -> list[tuple[str, str, dict, bool, str]]:
 
 
 def _call(client, secret: str, method: str, url: str, params: dict, has_body: bool):
-    from app.api.auth import COOKIE
+    from app.access.auth import COOKIE
 
     headers = {"Authorization": f"Bearer {secret}", "Cookie": f"{COOKIE}={secret}"}
     kw: dict = {"params": params, "headers": headers, "follow_redirects": False}

@@ -86,7 +86,7 @@ def test_the_cli_refuses_a_javascript_url(client, uid, tmp_path):
 
 def test_every_bundled_yaml_file_loads_without_aliases():
     """The bundled rules use no aliases and nest shallowly: the one safe loader takes them all."""
-    from app.safe_yaml import load
+    from app.core.safe_yaml import load
 
     files = sorted(Path(ROOT, "rules").rglob("*.yaml")) + sorted(Path(ROOT, "indicators").rglob("*.yaml"))
     assert len(files) > 10

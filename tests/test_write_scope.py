@@ -48,7 +48,7 @@ def _pg_schema(base: str, create: bool) -> None:
 def http(database_url, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.main import app
     from app.store.db import reset_engine
 
@@ -74,7 +74,7 @@ def http(database_url, tmp_path_factory):
 
 
 def new_key(role: str, jurisdiction: str | None = None) -> str:
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.cli import cli
 
     args = ["keys", "create", "--role", role, "--label", f"write scope {role} {jurisdiction}"]
@@ -163,13 +163,13 @@ def ruleset_doc() -> dict:
 
 
 def parcels_sheet(park: str) -> bytes:
-    from app import excel
+    from app.formats import excel
 
     return excel.parcels_sheet([unsupplied(park)], "宗地清单")
 
 
 def proposals_sheet() -> bytes:
-    from app import excel
+    from app.formats import excel
 
     return excel.proposals_sheet([proposal(jurisdiction=OWN)])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -16,20 +15,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app import excel, workbook
-from app.api import scope_writes
-from app.api.auth import WRITE, allow
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope_writes
+from app.access.auth import WRITE, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
-from app.api.scope_writes import WriteCaller
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
+from app.core.config import settings
+from app.core.errors import InputError, Problem, TooLarge
+from app.core.gc import gc_paused
 from app.engine import Engine
-from app.errors import InputError, Problem, TooLarge
+from app.formats import excel, workbook
 from app.observability import metrics
+from app.schemas.proposal import ProposalRequest
 from app.store import proposal_batches
 from app.store.db import get_engine
-from app.store.tax import gc_paused
 
 router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
 
@@ -60,7 +60,7 @@ async def check_proposal(req: ProposalRequest, engine: EngineDep, caller: WriteC
 # Single checks running at once per worker.  They serialise on the engine lock and the
 # decision chain anyway; more threads only contend for the GIL and the locks, while the
 # waiting requests queue cheaply on the event loop.
-_CHECK_THREADS = anyio.CapacityLimiter(int(os.environ.get("STANDARD_LAND_CHECK_THREADS", "4")))
+_CHECK_THREADS = anyio.CapacityLimiter(settings().check_threads)
 
 
 def _check_one(req: ProposalRequest, engine: Engine) -> dict:
@@ -78,13 +78,13 @@ async def read_upload(file: UploadFile) -> bytes:
     return data
 
 
-# Uploaded workbooks read at once per server process (app.workbook bounds its worker processes
+# Uploaded workbooks read at once per server process (app.formats.workbook bounds its worker processes
 # the same way); the uploads beyond wait on the event loop, not in threads.
 _UPLOAD_THREADS = anyio.CapacityLimiter(workbook.LIMITS.parses)
 
 
 async def parse_upload(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` — reading an uploaded workbook (``app.excel``) and what goes with it — in a
+    """``fn(*args)`` — reading an uploaded workbook (``app.formats.excel``) and what goes with it — in a
     thread: the workbook is read in a worker process, and the event loop serves other requests
     (``/healthz`` among them) meanwhile."""
     return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=_UPLOAD_THREADS)

@@ -6,14 +6,15 @@ import datetime as dt
 
 from fastapi import APIRouter, Query, Response
 
-from app.api import scope, scope_writes
-from app.api.auth import READ, WRITE, ReadCaller, allow
-from app.api.deps import EngineDep, SessionDep
-from app.api.scope_writes import WriteCaller
+from app.access import scope, scope_writes
+from app.access.auth import READ, WRITE, ReadCaller, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.checks import contract as contract_check
-from app.checks.contract_inputs import ContractRequest, EventBatch
 from app.checks.visibility import TaxView
+from app.core import clock
 from app.lifecycle.state import validate_new_events
+from app.schemas.contract import ContractRequest, EventBatch
 from app.store import contracts as store
 
 router = APIRouter(tags=["contracts"])
@@ -71,7 +72,7 @@ def get_events(contract_no: str, session: SessionDep) -> dict:
 
 
 def _as_of(as_of: dt.date | None) -> dt.date:
-    return as_of or dt.date.today()
+    return as_of or clock.today()
 
 
 @router.get("/v1/contracts/{contract_no}/performance")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api import scope
-from app.api.auth import READ, ReadCaller, allow
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope
+from app.access.auth import READ, ReadCaller, allow
+from app.access.deps import EngineDep, SessionDep
 from app.api.schemas import ChainReport, Replay
 from app.checks.replay import replay
 from app.store import decisions
@@ -22,7 +22,7 @@ def verify(session: SessionDep) -> dict:
 @router.get("/{decision_id}")
 def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """A stored decision.  A key with a jurisdiction gets 403 for a performance or park evaluation
-    decision outside it: those hold tax records (``app.api.scope.decision``)."""
+    decision outside it: those hold tax records (``app.access.scope.decision``)."""
     scope.decision(session, caller, decision_id)
     return decisions.get(session, decision_id)
 

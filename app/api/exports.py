@@ -1,6 +1,6 @@
-"""Exports as an officer prints them (.xlsx through ``app.excel.write_table``: title with the
+"""Exports as an officer prints them (.xlsx through ``app.formats.excel.write_table``: title with the
 park and the date, frozen header, units in the headers, a totals row, notes stating the
-example status, tax basis and area basis) and charts as SVG images (``app.charts``).
+example status, tax basis and area basis) and charts as SVG images (``app.formats.charts``).
 
 - GET /v1/parks/{id}/ledger.xlsx?as_of=       一宗一策台账 (the JSON ledger, flat: ``parks.flat_ledger``)
 - GET /v1/parks/{id}/evaluation.xlsx?year=    年度亩均税收评价 (stored as a decision, as the JSON GET)
@@ -20,13 +20,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from app import charts, excel
-from app.api import scope
-from app.api.auth import ReadCaller
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope
+from app.access.auth import ReadCaller
+from app.access.deps import EngineDep, SessionDep
 from app.checks import parks
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import NotFound
+from app.core import clock
+from app.core.errors import NotFound
+from app.formats import charts, excel
+from app.formats.tables import EVAL_COLUMNS, VERDICTS, _by_category, _dec, _qv, evaluation_rows
 
 router = APIRouter(tags=["exports"])
 
@@ -34,8 +36,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SVG = "image/svg+xml"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
 _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
-VERDICTS = {"meets_target": "达到目标", "below_target": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
-            "incomplete": "待补充数据（低于目标，缺数据宗地可能改变结论）", WITHHELD_STATUS: WITHHELD_ZH}
 SHARE_LABEL = "未列入问题类型"
 # Codes in the ledger's rows (``parks.flat_ledger``) as the sheet shows them.
 PLAN_STATUS_LABELS = {"missing": "未制定方案", "open": "处置中", "overdue": "已逾期", "completed": "已完成",
@@ -48,14 +48,6 @@ GOV_CAUSE_LABELS = {"late_delivery": "迟延交地", "plan_change": "规划调�
 LEDGER_VALUE_LABELS = {"方案状态": PLAN_STATUS_LABELS, "进度": PROGRESS_LABELS, "政府原因": GOV_CAUSE_LABELS}
 PERIOD_LABELS = {"calendar_year": "自然年度"}
 _n = excel.number_text      # a computed figure in a note: 2 decimals, rounded half-up
-
-
-def _dec(v: Any) -> Decimal | None:
-    return None if v is None else Decimal(str(v))
-
-
-def _qv(q: dict | None) -> Decimal | None:
-    return None if q is None else _dec(q["value"])
 
 
 def _total(rows: list[list[Any]], i: int) -> Decimal:
@@ -76,7 +68,7 @@ def _beijing(stored: str | None) -> str:
 
 
 def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    return clock.now().strftime("%Y-%m-%d %H:%M")      # the configured zone (Asia/Shanghai: 北京时间)
 
 
 def _example_notes(session, park_id: str, on: dt.date) -> list[str]:
@@ -120,7 +112,7 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
                 as_of: dt.date | None = Query(None, description="the date of the ledger; default today")) -> Response:
     """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/ledger
-    on = as_of or dt.date.today()
+    on = as_of or clock.today()
     led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
     flat = parks.flat_ledger(led)
     columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]
@@ -143,43 +135,6 @@ def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: Re
 
 
 # =========================================================================== the evaluation
-
-EVAL_COLUMNS = [("序号", None), ("宗地代码", None), ("受让人统一社会信用代码", None), ("宗地面积", "亩"), ("计入面积", "亩"),
-                ("计入税收", "万元"), ("亩均税收", "万元/亩"), ("低于园区亩均", None), ("类型", None), ("说明", None)]
-
-
-def _by_category(ev: dict) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for cat in ev["land"]["by_category"].values():
-        for code in cat["parcels"]:
-            out.setdefault(code, []).append(cat["label"])
-    return out
-
-
-def evaluation_rows(ev: dict) -> list[list[Any]]:
-    t = ev["tax_per_mu"]
-    labels = _by_category(ev)
-    below = {p["code"] for p in ev["pulling_down"]}
-    items = []
-    for p in t["parcels_counted"]:
-        shared = p["inputs"].get("shared_with") or []
-        note = (f"纳税人另有 {len(shared)} 宗用地（{'、'.join(shared)}），税收按面积分摊" if shared else "")
-        items.append((p["code"], [p["code"], p["inputs"].get("uscc"), _qv(p["area"]), _qv(p["area"]),
-                                  _qv(p["allocated_tax"]), _qv(p["tax_per_mu"]), "是" if p["code"] in below else "否",
-                                  "、".join(labels.get(p["code"], [])), note]))
-    for p in t.get("parcels_zero", []):
-        # No record: in the park figure with 0 and its reason (only data_missing is unknown tax).
-        what = "缺少税收数据，计为 0（补齐后结论可能改变）" if p["reason"] == "data_missing" else f"{p['reason_label']}，计为 0"
-        items.append((p["code"], [p["code"], p.get("transferee_uscc"), _qv(p["area"]), _qv(p["area"]), Decimal(0), Decimal(0),
-                                  "是" if p["code"] in below else "否", "、".join(labels.get(p["code"], [])),
-                                  f"{what}：{p['message']}"]))
-    for p in t.get("parcels_withheld", []):
-        # Neither the taxpayer nor any figure: the row says only that it is withheld.
-        items.append((p["code"], [p["code"], WITHHELD_ZH, _qv(p["area"]), None, WITHHELD_ZH, WITHHELD_ZH, WITHHELD_ZH,
-                                  "、".join(labels.get(p["code"], [])), f"税收数据{WITHHELD_ZH}，本行不显示"]))
-    items.sort(key=lambda x: x[0])
-    return [[n, *row] for n, (_, row) in enumerate(items, start=1)]
-
 
 @router.get("/v1/parks/{park_id}/evaluation.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
 def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,

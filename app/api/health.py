@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app import __version__
-from app.api.deps import EngineDep
+from app.access.deps import EngineDep
 from app.store.db import get_engine
 
 router = APIRouter(tags=["health"])

@@ -1,7 +1,7 @@
 """Hostile-input limits, enforced on the raw request before anything parses it.
 
 The rule engine segfaults on multi-MiB keys and ids and Python's JSON parser recurses once per
-nesting level (engine-notes.md), so size and depth are refused here, ahead of FastAPI, pydantic
+nesting level (docs/engine.md), so size and depth are refused here, ahead of FastAPI, pydantic
 and the engine:
 
 - body size per route class (``ROUTE_LIMITS``; default ``DEFAULT_LIMIT``): 413, also for a
@@ -16,7 +16,7 @@ and the engine:
   OpenAPI schema, so that clients and schemathesis know every answer an operation can give.
 
 String lengths, number sizes and non-finite numbers are refused by the request models
-(``max_length``, ``allow_inf_nan=False``, ``app.checks.inputs.MAX_ABS``).
+(``max_length``, ``allow_inf_nan=False``, ``app.schemas.proposal.MAX_ABS``).
 """
 
 from __future__ import annotations
@@ -28,16 +28,17 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from app.core.input_limits import MAX_DEPTH, MAX_DIGITS, duplicate_key, too_deep, too_many_digits
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Page = Callable[[int, str, str], bytes]     # (status, title, detail) → the HTML page
 
 MiB = 1024 * 1024
 DEFAULT_LIMIT = 1 * MiB
 UPLOAD_LIMIT = 51 * MiB        # a 50 MiB .xlsx (app.api.checks.MAX_UPLOAD) plus multipart framing
-MAX_DEPTH = 32
-MAX_DIGITS = 4300         # sys.get_int_max_str_digits(): longer integers do not parse
 
 # Measured with the bench generators (bench/checks.py, bench/tax.py): 10,000 proposals are 6 MiB
 # (10 MiB indented; 30–35 MiB with every measure, indicator, floors, a waiver and a reference);
@@ -76,75 +77,6 @@ def body_limit(path: str) -> int:
     return ROUTE_LIMITS.get(cls or "", DEFAULT_LIMIT)
 
 
-# ---------------------------------------------------------------- cheap JSON scans
-
-_BRACKETS = bytes.maketrans(b"{}", b"[]")
-_NOT_STRUCTURE = bytes(i for i in range(256) if i not in b'[]{}"')
-
-
-def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """True if the JSON text nests arrays/objects more than ``limit`` deep.
-
-    Byte operations only (about 1 ms per MiB): the parser is not run on a body that could make
-    it recurse.  Escapes go first (``\\\\`` then ``\\"``), so every remaining quote opens or
-    closes a string; dropping two adjacent quotes keeps the inside/outside state of everything
-    after them, so empty strings vanish cheaply and only strings that hold brackets are cut out
-    by splitting.  Each round of removing ``[]`` strips one level; whatever survives ``limit``
-    rounds is deeper than ``limit`` (or an unbalanced run of openers, which is refused too).
-    """
-    if body.count(b"[") + body.count(b"{") <= limit:     # most single requests: nothing to scan
-        return False
-    # Each replace only when needed: ASCII-only JSON is full of \\uXXXX escapes, which need neither.
-    if b"\\\\" in body:
-        body = body.replace(b"\\\\", b"")
-    if b'\\"' in body:
-        body = body.replace(b'\\"', b"")
-    s = body.translate(_BRACKETS, _NOT_STRUCTURE).replace(b'""', b"")
-    if b'"' in s:
-        s = b"".join(s.split(b'"')[::2])
-    for _ in range(limit):
-        n = len(s)
-        s = s.replace(b"[]", b"")
-        if not s or len(s) == n:
-            break
-    return b"[]" in s or b"[" * (limit + 1) in s
-
-
-class DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise DuplicateKey(dup)
-    return out
-
-
-def duplicate_key(text: str) -> str | None:
-    """The first key given twice in one object, or None (also None for text that is not JSON:
-    FastAPI reports that itself)."""
-    try:
-        json.loads(text, object_pairs_hook=_no_duplicates)
-    except DuplicateKey as e:
-        return str(e)
-    except (ValueError, RecursionError):
-        return None
-    return None
-
-
-_DIGITS = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_TOO_MANY_DIGITS = b"0" * (MAX_DIGITS + 1)
-
-
-def too_many_digits(body: bytes) -> bool:
-    """A run of more digits than Python's int parser takes (it raises a ValueError that FastAPI
-    answers with 400); about 2 ms per MiB."""
-    return _TOO_MANY_DIGITS in body.translate(_DIGITS)
-
-
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -159,8 +91,9 @@ def _problem(msg: str, typ: str) -> dict:
 class LimitsMiddleware:
     """Reads the whole body (up to the route's cap), checks it, then hands it on unchanged."""
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, page: Page) -> None:
         self.app = app
+        self.page = page        # the pages' Chinese error page (app.web.security.refused_page), given by app.main
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +107,7 @@ class LimitsMiddleware:
             if api:
                 await _json(send, 404, {"detail": "未找到 (not found: the path contains a NUL character)"})
             else:
-                await _page(send, 404, "未找到", "网址中含有 NUL 字符（\\0），没有这样的页面。")
+                await _page(send, self.page, 404, "未找到", "网址中含有 NUL 字符（\\0），没有这样的页面。")
             return
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
@@ -182,7 +115,7 @@ class LimitsMiddleware:
                 await _json(send, 422, {"detail": [{"loc": ["query"], "path": "", "type": "nul_character",
                                                     "msg": "查询参数含 NUL 字符 (a query parameter contains NUL)"}]})
             else:
-                await _page(send, 422, "输入无效", "查询参数中含有 NUL 字符（\\0），请去掉后重试。")
+                await _page(send, self.page, 422, "输入无效", "查询参数中含有 NUL 字符（\\0），请去掉后重试。")
             return
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
@@ -212,7 +145,7 @@ class LimitsMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if not api and nul_in_form(headers.get("content-type"), body):
-            await _page(send, 422, "输入无效", "表单内容含有 NUL 字符（\\0），请去掉后重新提交；本次未保存任何内容。")
+            await _page(send, self.page, 422, "输入无效", "表单内容含有 NUL 字符（\\0），请去掉后重新提交；本次未保存任何内容。")
             return
         refusal = self._refusal(path, headers.get("content-type"), body)
         if refusal is not None:
@@ -266,11 +199,10 @@ def nul_in_form(content_type: str | None, body: bytes) -> bool:
     return media == "application/x-www-form-urlencoded" and b"%00" in body
 
 
-async def _page(send: Send, status: int, title: str, detail: str) -> None:
-    """A refusal on a page's path: the site's Chinese error page."""
-    from app.web.security import refused_page
-
-    data = refused_page(status, title, detail)
+async def _page(send: Send, page: Page, status: int, title: str, detail: str) -> None:
+    """A refusal on a page's path: the site's Chinese error page (rendered by ``page``: the API
+    does not import the pages, so ``app.main`` hands the renderer to ``install``)."""
+    data = page(status, title, detail)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(data)).encode()),
                             (b"connection", b"close")]})
@@ -338,12 +270,13 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    """Register the middleware and document its answers (call after every router is included).
+def install(app: FastAPI, page: Page) -> None:
+    """Register the middleware and document its answers (call after every router is included);
+    ``page`` renders the refusals on the pages' paths.
 
     Innermost of the middleware registered so far (``add_middleware`` would make it outermost), so
     that request logs and metrics count the requests it refuses."""
     if app.middleware_stack is not None:
         raise RuntimeError("install the limits before the application starts")
-    app.user_middleware.append(Middleware(LimitsMiddleware))
+    app.user_middleware.append(Middleware(LimitsMiddleware, page=page))
     document(app)

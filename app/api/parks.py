@@ -9,14 +9,15 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
-from app.api import scope, scope_writes
-from app.api.auth import READ, WRITE, ReadCaller, allow
-from app.api.deps import EngineDep, SessionDep
-from app.api.scope_writes import WriteCaller
+from app.access import scope, scope_writes
+from app.access.auth import READ, WRITE, ReadCaller, allow
+from app.access.deps import EngineDep, SessionDep
+from app.access.scope_writes import WriteCaller
 from app.checks import parks
 from app.checks.visibility import TaxView
-from app.errors import InputError
+from app.core import clock
+from app.core.errors import InputError
+from app.formats import excel
 from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])
@@ -27,7 +28,7 @@ _CREATED = {200: {"description": "identical registration already stored: nothing
 
 
 def _as_of(as_of: dt.date | None) -> dt.date:
-    return as_of or dt.date.today()
+    return as_of or clock.today()
 
 
 AS_OF = Query(None, description="the date to assess (the law date); default today")
@@ -170,6 +171,6 @@ def export_parcels_xlsx(park_id: str, session: SessionDep) -> Response:
     """The park's registered parcels as a sheet that the import reads back unchanged."""
     row = parks_store.get_park(session, park_id)
     docs = [parks_store.parcel_document(p) for p in parks_store.parcels_of_park(session, park_id)]
-    data = excel.parcels_sheet(docs, f"{park_id} 宗地清单（{dt.date.today().isoformat()}）")
+    data = excel.parcels_sheet(docs, f"{park_id} 宗地清单（{clock.today().isoformat()}）")
     return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{row.id}-parcels.xlsx"})

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Query, Response
-from sqlmodel import select
 
-from app.api import scope_writes
-from app.api.auth import PUBLISH, RULE_READ, allow
-from app.api.deps import SessionDep
+from app.access import scope_writes
+from app.access.auth import PUBLISH, RULE_READ, allow
+from app.access.deps import SessionDep
+from app.access.scope_writes import PublishCaller
 from app.api.schemas import Published
-from app.api.scope_writes import PublishCaller
-from app.checks.numbers import dec_str
-from app.errors import InputError, NotFound, Problem
-from app.rulesets.diff import diff
-from app.rulesets.document import RuleSetDoc
+from app.checks import rulesets as reading
+from app.core import clock
+from app.core.numbers import dec_str
 from app.store import rulesets as store
-from app.store.models import RuleSetVersion
 from indicators.catalog import load_catalog
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
@@ -39,37 +35,9 @@ def publish(session: SessionDep, response: Response, caller: PublishCaller,
     return summary
 
 
-def _versions(session, rid: str | None = None) -> list[RuleSetVersion]:
-    q = select(RuleSetVersion).order_by(RuleSetVersion.ruleset_id, RuleSetVersion.effective_from,
-                                        RuleSetVersion.published_at)
-    if rid is not None:
-        q = q.where(RuleSetVersion.ruleset_id == rid)
-    return list(session.exec(q).all())
-
-
-def _version_summary(row: RuleSetVersion) -> dict:
-    return {"version": row.version, "digest": row.digest, "status": row.status,
-            "effective_from": row.effective_from.isoformat(),
-            "effective_to": row.effective_to.isoformat() if row.effective_to else None,
-            "published_at": store._aware(row.published_at).isoformat(), "source": row.source}
-
-
-def _group(rows: list[RuleSetVersion]) -> list[dict]:
-    out: dict[str, dict] = {}
-    for row in rows:
-        doc = json.loads(row.document)
-        entry = out.setdefault(row.ruleset_id, {"id": row.ruleset_id, "versions": []})
-        entry.update(title=doc["title"], jurisdiction=row.jurisdiction, parent=row.parent, status=row.status)
-        entry["versions"].append(_version_summary(row))
-    return list(out.values())
-
-
 @router.get("", dependencies=allow(*RULE_READ))
 def list_rulesets(session: SessionDep, jurisdiction: str | None = Query(None, pattern=r"^\d{6}$")) -> list[dict]:
-    rows = _versions(session)
-    if jurisdiction:
-        rows = [r for r in rows if r.jurisdiction == jurisdiction]
-    return _group(rows)
+    return reading.list_rulesets(session, jurisdiction)
 
 
 @router.get("/resolve", dependencies=allow(*RULE_READ))
@@ -86,7 +54,7 @@ def resolve(session: SessionDep,
             known_at: dt.datetime | None = None) -> dict:
     """The effective layered rules for a jurisdiction (or rule set), industry and date; without a
     rule set, the most specific one in force: parcel > park > county > city > province > national."""
-    known = known_at or dt.datetime.now(dt.UTC)
+    known = known_at or clock.utcnow()
     if known.tzinfo is None:
         known = known.replace(tzinfo=dt.UTC)
     reg = store.registry(session)
@@ -113,32 +81,16 @@ def resolve(session: SessionDep,
 
 @router.get("/{rid}", dependencies=allow(*RULE_READ))
 def get_ruleset(session: SessionDep, rid: str) -> dict:
-    rows = _versions(session, rid)
-    if not rows:
-        raise NotFound(f"rule set {rid} not found")
-    return _group(rows)[0]
-
-
-def _doc(session, rid: str, version: str) -> tuple[RuleSetVersion, RuleSetDoc]:
-    row = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rid,
-                                                    RuleSetVersion.version == version)).first()
-    if row is None:
-        raise NotFound(f"rule set {rid} version {version} not found")
-    return row, RuleSetDoc.model_validate(json.loads(row.document))
+    return reading.get_ruleset(session, rid)
 
 
 @router.get("/{rid}/versions/{version}", dependencies=allow(*RULE_READ))
 def get_version(session: SessionDep, rid: str, version: str) -> dict:
-    row, _ = _doc(session, rid, version)
-    return {**_version_summary(row), "id": rid, "document": json.loads(row.document)}
+    return reading.get_version(session, rid, version)
 
 
 @router.get("/{rid}/diff", dependencies=allow(*RULE_READ))
 def diff_versions(session: SessionDep, rid: str,
                   from_: str = Query(..., alias="from", max_length=32),
                   to: str = Query(..., max_length=32)) -> dict:
-    if from_ == to:
-        raise InputError([Problem("to", "from 与 to 相同 (from and to are the same version)")])
-    _, a = _doc(session, rid, from_)
-    _, b = _doc(session, rid, to)
-    return diff(a, b)
+    return reading.diff_versions(session, rid, from_, to)

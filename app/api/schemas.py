@@ -1,4 +1,4 @@
-"""Response models (DESIGN.md §4 verdict shape is a contract; fields may be added)."""
+"""Response models (docs/verdicts.md verdict shape is a contract; fields may be added)."""
 
 from __future__ import annotations
 

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api import scope
-from app.api.auth import RULE_READ, WRITE, Caller, ReadCaller, allow, require
-from app.api.deps import EngineDep, SessionDep, inline_defs
+from app.access import scope
+from app.access.auth import RULE_READ, WRITE, Caller, ReadCaller, allow, require
+from app.access.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
-from app.errors import InputError, NotFound
-from app.store.tax import gc_paused
+from app.core.errors import InputError, NotFound
+from app.core.gc import gc_paused
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring"])
 

@@ -1,4 +1,4 @@
-"""Tax records posted by the tax system (lifecycle.md §9): batches in, history out.
+"""Tax records posted by the tax system (docs/domain.md): batches in, history out.
 
 Each record carries the region of the tax authority that reported it (``tax_region``; default:
 characters 3–8 of the USCC).  A tax_system key with a jurisdiction may post only records whose
@@ -14,11 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from app import excel
-from app.api.auth import TAX_POST, Caller, ReadCaller, require
-from app.api.deps import SessionDep, inline_defs
+from app.access.auth import TAX_POST, Caller, ReadCaller, require
+from app.access.deps import SessionDep, inline_defs
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
+from app.formats import excel
 from app.observability import metrics
 from app.store import tax
 

@@ -14,14 +14,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks.contract_inputs import ContractRequest
-from app.checks.inputs import industry_problems
-from app.checks.numbers import dec_str
+from app.core import clock
+from app.core.errors import InputError, Problem
+from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
-from app.errors import InputError, Problem
 from app.lifecycle.law import ContractModel, contract_models
 from app.rulesets.resolve import EffectiveRule, Resolution
+from app.schemas.contract import ContractRequest
+from app.schemas.proposal import industry_problems
 from app.store import decisions, rulesets
 from app.store.parks import park_of_parcel
 from indicators import identifiers, units
@@ -33,7 +34,7 @@ COMMITTED = {"investment_intensity": "value", "tax_per_mu": "value", "output_per
              "plot_ratio": "interval", "building_coefficient": "interval", "admin_land_share": "interval",
              "admin_floor_share": "interval", "green_ratio": "interval"}
 # A contract whose agreed total and agreed intensity × area differ by more than this is
-# flagged (lifecycle.md §3, F4 note) ⚙ — a warning, never a verdict.
+# flagged (docs/domain.md, F4 note) ⚙ — a warning, never a verdict.
 CONSISTENCY_TOLERANCE = Fraction(1, 100)
 
 
@@ -259,7 +260,7 @@ def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
 # ---------------------------------------------------------------- the check
 
 def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
-    known_at = known_at or dt.datetime.now(dt.UTC)
+    known_at = known_at or clock.utcnow()
     bad_industry = industry_problems(req.industry)
     if bad_industry:
         raise InputError(bad_industry)

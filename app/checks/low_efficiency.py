@@ -1,6 +1,6 @@
 """Park low-efficiency rule sets (rules/parks/*.yaml) and their predicates.
 
-A park rule set lists predicates (lifecycle.md §7.1 ⚙ "configurable predicates, each
+A park rule set lists predicates (docs/domain.md ⚙ "configurable predicates, each
 carrying its parameter, source, confidence and who set it").  The measure each one
 compares is a closed list here; the parameter, the gate and the citation are data.
 
@@ -24,10 +24,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.checks.numbers import dec_str
 from app.checks.performance import Audit
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH
-from app.errors import InputError, Problem, pydantic_problems
+from app.core.errors import InputError, Problem, pydantic_problems
+from app.core.numbers import dec_str
 from app.lifecycle.periods import add_months, anniversary
 from app.lifecycle.state import State
 from app.rulesets.document import GRID_PLACES, TaxBasis

@@ -1,5 +1,5 @@
 """Parks and parcels: registration, classification on a date, the 一宗一策 ledger and the
-yearly park evaluation (lifecycle.md §7–§9, indicators.md §8–§9).
+yearly park evaluation (docs/domain.md).
 
 Classification of a parcel on a date (the contract field ``categories``), each category with
 the predicate results that produced it:
@@ -54,15 +54,13 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from app.checks import low_efficiency as lowe
 from app.checks import tax_per_mu as tpm
-from app.checks.contract_inputs import ContractRequest, Quantity
-from app.checks.numbers import dec_str
 from app.checks.performance import Audit
 from app.checks.visibility import (
     WITHHELD_STATUS,
@@ -74,13 +72,17 @@ from app.checks.visibility import (
     lookup,
     screen,
 )
+from app.core import clock
+from app.core.errors import InputError, NotFound, Problem, pydantic_problems
+from app.core.numbers import dec_str
 from app.engine import Engine
-from app.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle import idle
 from app.lifecycle.law import contract_models, idle_land_law
 from app.lifecycle.periods import add_months
 from app.lifecycle.state import State, completion_site, effective_events, fold
 from app.rulesets.resolve import Registry
+from app.schemas.contract import ContractRequest, Quantity
+from app.schemas.parks import DatedName, ParcelIn, ParkIn, PlanIn
 from app.store import decisions, rulesets, tax
 from app.store import parks as store
 from app.store.models import Contract, Parcel, Park, ParkName
@@ -89,7 +91,6 @@ from indicators.derive import derive
 from indicators.identifiers import check_division, check_parcel_code, check_supervision_no
 
 ZERO = Fraction(0)
-PARK_ID = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 MAX_AREA_MU = Decimal("1e7")           # 1,000 万亩: a sanity bound, not a rule
 
 USES = {"industrial": "工业用地", "warehouse": "仓储用地", "other": "其他用地"}
@@ -97,7 +98,7 @@ SUPPLY_STATUSES = {"approved_unsupplied": "已批未供", "transferred": "已出
 CATEGORIES = {"approved_unsupplied": ("PIWG", "批而未供"), "idle": ("IDLE", "闲置土地"),
               "low_efficiency": ("LOW_EFF", "低效用地")}
 
-# 一宗一策 disposal measures: the closed list of lifecycle.md §8.
+# 一宗一策 disposal measures: the closed list of docs/domain.md.
 MEASURES = {
     "start_development": "督促动工开发",
     "extend_start": "延长动工开发期限（不超过一年）",
@@ -114,10 +115,7 @@ MEASURES = {
     "complete_supply": "完善供地手续（批而未供）",
     "other": "其他",
 }
-Measure = Literal["start_development", "extend_start", "change_use_or_planning", "temporary_use",
-                  "negotiated_paid_reclaim", "swap", "idle_fee", "free_reclaim", "re_tender", "redevelop",
-                  "enterprise_upgrade", "merger", "complete_supply", "other"]
-# 53号令 Art. 12 ✅ (lifecycle.md §4.3): statutory caps, in years, and where they run from.
+# 53号令 Art. 12 ✅ (docs/domain.md): statutory caps, in years, and where they run from.
 # Art. 12: (一) 延长动工开发期限 ≤ 1 year from the start date agreed in the supplementary agreement;
 # (二) 调整土地用途、规划条件; (三) 由政府安排临时使用 ≤ 2 years from its first day; (四) 协议有偿收回;
 # (五) 置换土地; (六) other ways the county sets.
@@ -127,132 +125,6 @@ STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自补充协议�
 PROPOSAL_MEASURES = {"extend_start_by_max_1_year": "extend_start", "temporary_use_max_2_years": "temporary_use",
                      "change_use_or_planning": "change_use_or_planning", "negotiated_paid_reclaim": "negotiated_paid_reclaim",
                      "swap": "swap", "idle_fee": "idle_fee", "free_reclaim": "free_reclaim"}
-GovCause = Literal["late_delivery", "plan_change", "policy_change", "petition", "military_or_heritage", "other_government_act"]
-
-
-# =========================================================================== request models
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DatedName(_Strict):
-    name: str = Field(min_length=1, max_length=200)
-    valid_from: dt.date | None = Field(default=None, description="first day; null: since the park's beginning")
-    valid_to: dt.date | None = Field(default=None, description="first day no longer valid (exclusive); null: still valid")
-
-    @model_validator(mode="after")
-    def _order(self) -> DatedName:
-        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
-            raise ValueError("valid_to 应晚于 valid_from (valid_to must be after valid_from)")
-        return self
-
-
-class ParkIn(_Strict):
-    """A park (产业集聚区 / 开发区).  Give ``name`` (with ``name_valid_from``) or the dated ``names``."""
-
-    id: str = Field(pattern=PARK_ID)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    name_valid_from: dt.date | None = None
-    names: list[DatedName] | None = Field(default=None, min_length=1, max_length=50)
-    jurisdiction: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 code of the administering division")
-    planned_area: Quantity = Field(description="planned area (规划面积), an area unit")
-    target_tax_per_mu: Quantity | None = Field(default=None,
-                                               description="target 亩均税收 (park average), 万元/亩 or another unit")
-    target_source: str | None = Field(default=None, min_length=1, max_length=500, description="where the target comes from")
-    ruleset: str | None = Field(default=None, max_length=64, description="the park's low-efficiency rule set (rules/parks)")
-    tax_ruleset: str | None = Field(default=None, max_length=64,
-                                    description="standard-land rule set whose tax basis applies; "
-                                                "default: resolved by jurisdiction")
-    note: str | None = Field(default=None, max_length=1000)
-
-    @model_validator(mode="after")
-    def _names(self) -> ParkIn:
-        if (self.name is None) == (self.names is None):
-            raise ValueError("给出 name 或 names 之一 (give either name or names)")
-        if self.names is not None and self.name_valid_from is not None:
-            raise ValueError("name_valid_from goes with name, not names")
-        return self
-
-    def dated_names(self) -> list[DatedName]:
-        return self.names if self.names is not None else [DatedName(name=self.name, valid_from=self.name_valid_from)]
-
-
-class Approval(_Strict):
-    document: str = Field(min_length=1, max_length=200, description="approval document number (批准文号)")
-    date: dt.date
-
-
-class ParcelIn(_Strict):
-    """A parcel: 宗地代码 (19) or 不动产单元代码 (28)."""
-
-    code: str = Field(min_length=1, max_length=64)
-    park: str = Field(min_length=1, max_length=64)
-    area: Quantity
-    use: Literal["industrial", "warehouse", "other"] = "industrial"
-    supply_status: Literal["approved_unsupplied", "transferred", "allocated"]
-    approval: Approval | None = Field(default=None, description="required for approved land not yet supplied")
-    contract_no: str | None = Field(default=None, max_length=64, description="the registered transfer contract (transferred)")
-    supplied_on: dt.date | None = Field(default=None, description="supply date; default for transferred: the contract's signing")
-    supervision_no: str | None = Field(default=None, max_length=64, description="电子监管号 (format unconfirmed: warnings only)")
-    location: str | None = Field(default=None, max_length=500)
-    note: str | None = Field(default=None, max_length=1000)
-
-
-class Cause(_Strict):
-    type: Literal["enterprise", "government", "force_majeure", "other"]
-    government_cause: GovCause | None = Field(default=None,
-                                              description="53号令 Art. 8 cause (lifecycle.md §4.3), when government")
-    detail: str | None = Field(default=None, max_length=2000)
-    evidence: list[str] = Field(default_factory=list, max_length=50)
-
-    @model_validator(mode="after")
-    def _gov(self) -> Cause:
-        if self.type == "government" and self.government_cause is None:
-            raise ValueError("政府原因须注明 government_cause（53号令第八条所列情形）")
-        if self.type != "government" and self.government_cause is not None:
-            raise ValueError("government_cause 仅用于 type=government")
-        return self
-
-
-class Responsible(_Strict):
-    lead_unit: str = Field(min_length=1, max_length=200)
-    cooperating_units: list[str] = Field(default_factory=list, max_length=20)
-    person: str | None = Field(default=None, max_length=100)
-
-
-class DecisionDocument(_Strict):
-    kind: Literal["investigation_notice", "determination", "decision", "agreement", "approval", "other"]
-    number: str = Field(min_length=1, max_length=200)
-    date: dt.date | None = None
-    title: str | None = Field(default=None, max_length=500)
-
-
-class PlanProgress(_Strict):
-    status: Literal["planned", "in_progress", "completed", "suspended", "cancelled"]
-    note: str | None = Field(default=None, max_length=2000)
-    updated_on: dt.date | None = None
-    fee_assessed: Quantity | None = None
-    fee_paid: Quantity | None = None
-
-
-class PlanIn(_Strict):
-    """One version of a parcel's disposal plan (一宗一策)."""
-
-    as_of: dt.date = Field(description="the date of this version (the law date: caps are checked against the contract then)")
-    categories: list[Literal["approved_unsupplied", "idle", "low_efficiency"]] | None = Field(default=None, max_length=3)
-    cause: Cause
-    measure: Measure
-    measure_detail: str | None = Field(default=None, max_length=2000)
-    cap_from: dt.date | None = Field(default=None, description="the date a statutory cap runs from: for extend_start the "
-                                     "start date in force (taken from the contract when there is one), for temporary_use "
-                                     "the first day of the temporary use")
-    deadline: dt.date
-    responsible: Responsible
-    progress: PlanProgress
-    documents: list[DecisionDocument] = Field(default_factory=list, max_length=100)
-    expected_version: int | None = Field(default=None, ge=0, description="the version this one replaces (409 if another "
-                                         "version was recorded since); not stored")
 
 
 def _parse(model: type[BaseModel], raw: Any, prefix: str = "") -> Any:
@@ -534,7 +406,7 @@ def load(session: Session, park_id: str, view: TaxView) -> ParkData:
     raw = {u: tax_by_uscc.get(u, {}) for u in usccs}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
                     tax=screen(raw, view), holdings=held, registry=rulesets.registry(session),
-                    known_at=dt.datetime.now(dt.UTC), view=view, aggregate_tax=raw)
+                    known_at=clock.utcnow(), view=view, aggregate_tax=raw)
 
 
 # =========================================================================== tax per mu
@@ -985,7 +857,7 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
 
 
 def parcel_basics(data: ParkData, rec: ParcelRec, as_of: dt.date) -> dict:
-    """地块基本信息 of the ledger (lifecycle.md §8)."""
+    """地块基本信息 of the ledger (docs/domain.md)."""
     code = rec.code
     out = {"code": code, "code_kind": "不动产单元代码" if len(code) == 28 else "宗地代码", "county": code[:6],
            "park": data.park.id, "park_name": data.name_on(as_of), "location": rec.doc.get("location"),

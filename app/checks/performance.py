@@ -24,9 +24,9 @@ from sqlmodel import Session
 
 from app.checks import tax_per_mu as tpm
 from app.checks.contract import canonical as q_canonical
-from app.checks.contract_inputs import ContractRequest
-from app.checks.numbers import dec_str
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
+from app.core import clock
+from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
 from app.lifecycle import idle, penalties
@@ -34,6 +34,7 @@ from app.lifecycle.law import contract_models
 from app.lifecycle.periods import days_late
 from app.lifecycle.state import State, completion_site, fold
 from app.rulesets.resolve import Registry
+from app.schemas.contract import ContractRequest
 from app.store import contracts, decisions, rulesets, tax
 from app.store.parks import park_of_parcel
 from indicators import units
@@ -431,7 +432,7 @@ def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
              known_at: dt.datetime | None = None, *, view: TaxView) -> dict:
     """Load the contract, its events and the enterprise's tax records (screened by ``view``:
     the caller's), then audit."""
-    known_at = known_at or dt.datetime.now(dt.UTC)
+    known_at = known_at or clock.utcnow()
     _, document = contracts.get(session, contract_no)
     c = ContractRequest.model_validate(document)
     uscc = tax.normalise_uscc(c.transferee.uscc)

@@ -3,7 +3,7 @@
 Flow: normalise the request (units → canonical, exact) → resolve the layered
 rule set → take each indicator as given or derive it from measures → round as
 each rule's layer declares → let the engine compare → assemble findings and the
-verdict (DESIGN.md §4).
+verdict (docs/verdicts.md).
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from app.checks.inputs import ProposalRequest, industry_problems
-from app.checks.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
+from app.core import clock
+from app.core.errors import InputError, Problem
+from app.core.gc import gc_paused
+from app.core.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
-from app.errors import InputError, Problem
 from app.rulesets.layering import map_industry
 from app.rulesets.resolve import EffectiveRule, Registry, Resolution
+from app.schemas.proposal import ProposalRequest, industry_problems
 from app.store import decisions, rulesets
-from app.store.tax import gc_paused
 from indicators import units
 from indicators.catalog import load_catalog
 from indicators.derive import Site, Storey, derive
@@ -491,7 +492,7 @@ def _record(req: ProposalRequest, result: dict) -> dict:
 
 def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
     """Check one proposal and store the decision."""
-    known_at = req.known_at or dt.datetime.now(dt.UTC)
+    known_at = req.known_at or clock.utcnow()
     registry = rulesets.registry(session)
     session.rollback()      # hand the connection back to the pool while the engine works
     result = evaluate(req, registry, engine, known_at=known_at)
@@ -503,7 +504,7 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
     """Check many proposals; every problem of every item is reported (paths under
     ``items.N``) and nothing is stored unless all are valid: one transaction.
     ``also`` writes rows that belong with the batch in that transaction (``decisions.append``)."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     reg = rulesets.registry(session)
     session.rollback()
     cache: dict = {}

@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
+from app.core.errors import InputError, Problem
 from app.engine import Engine
-from app.errors import InputError, Problem
+from app.schemas.proposal import ProposalRequest
 from app.store import decisions, rulesets
 
 

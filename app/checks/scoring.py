@@ -1,6 +1,6 @@
 """亩均效益综合评价 (亩均论英雄) scoring runs over a population of enterprises.
 
-    score = Σ_i value_i ÷ benchmark_i × weight_i        (indicators.md §7.2; weights sum to 100)
+    score = Σ_i value_i ÷ benchmark_i × weight_i        (docs/domain.md; weights sum to 100)
 
 Everything the formula leaves open is declared in the scoring rule set
 (``rules/scoring/*.yaml``), never guessed here:
@@ -31,7 +31,6 @@ result) and one decision (kind ``scoring``, verdict ``complete`` or ``incomplete
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -50,11 +49,12 @@ import yaml
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.checks.numbers import dec_str, round_half_up
+from app.core import clock
+from app.core.errors import InputError, NotFound, Problem
+from app.core.numbers import dec_str, round_half_up
 from app.engine import Engine
 from app.engine import program as prog
 from app.engine.durable import EngineError
-from app.errors import InputError, NotFound, Problem
 from app.store import decisions
 from app.store.models import ScoringRun
 from indicators import units
@@ -830,7 +830,7 @@ def run(session: Session, req: Request, engine: Engine) -> str:
     Returns the stored document as JSON text, with ``decision_id``."""
     doc = evaluate(req, engine)
     run_id = str(uuid.uuid4())
-    created = dt.datetime.now(dt.UTC)
+    created = clock.utcnow()
     doc = {"run_id": run_id, "created_at": created.isoformat(timespec="microseconds"), **doc}
     text = decisions.canonical(doc)
     record = {"kind": "scoring", "verdict": doc["verdict"], "run_id": run_id, "year": req.year,

@@ -16,7 +16,7 @@ So every holding of the enterprise gets the same 亩均税收 = counted tax ÷ t
 and the allocated amounts add up to the enterprise's tax exactly once.  Why by area: the tax
 system reports per enterprise, not per parcel; the county 亩均 schemes use the enterprise's
 land (owned and leased) as the denominator, and where one taxpayer holds several parcels an
-allocation by area is the rule the notes name (lifecycle.md §9: "A firm with several parcels
+allocation by area is the rule the notes name (docs/domain.md: "A firm with several parcels
 needs an allocation rule, e.g. by area"; contract performance uses the contracted area, GF-2008-2601
 Art. 4).  Another split (by output, by floor area) would need data the service does not hold.
 """
@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from sqlmodel import Session
 
-from app.checks.numbers import dec_str
+from app.core.numbers import dec_str
 from indicators import units
 
 ZERO = Fraction(0)

@@ -23,37 +23,24 @@ default 3; ``STANDARD_LAND_TAX_MAX_SHARE_PERCENT``, default 85).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from app.core.config import settings
 
 WITHHELD_STATUS = "withheld"
 WITHHELD_ZH = "不在本辖区权限内"
 
 
 def _min_contributors() -> int:
-    raw = os.environ.get("STANDARD_LAND_TAX_MIN_CONTRIBUTORS", "3").strip()
-    try:
-        n = int(raw)
-    except ValueError:
-        raise RuntimeError(f"STANDARD_LAND_TAX_MIN_CONTRIBUTORS={raw!r}: expected a whole number ≥ 1") from None
-    if n < 1:
-        raise RuntimeError(f"STANDARD_LAND_TAX_MIN_CONTRIBUTORS={raw!r}: expected a whole number ≥ 1")
-    return n
+    return settings().tax_min_contributors      # a whole number ≥ 1 (app.core.config)
 
 
 def _max_share() -> Fraction:
-    raw = os.environ.get("STANDARD_LAND_TAX_MAX_SHARE_PERCENT", "85").strip()
-    try:
-        p = Fraction(Decimal(raw))
-    except (InvalidOperation, ValueError):
-        raise RuntimeError(f"STANDARD_LAND_TAX_MAX_SHARE_PERCENT={raw!r}: expected a percentage in (0, 100]") from None
-    if not 0 < p <= 100:
-        raise RuntimeError(f"STANDARD_LAND_TAX_MAX_SHARE_PERCENT={raw!r}: expected a percentage in (0, 100]")
-    return p / 100
+    return Fraction(settings().tax_max_share_percent) / 100      # a percentage in (0, 100]
 
 
 def disclosure_rule() -> tuple[int, Fraction]:
@@ -63,7 +50,7 @@ def disclosure_rule() -> tuple[int, Fraction]:
 
 
 def scope_prefix(jurisdiction: str) -> str:
-    """As ``app.api.auth.scope_prefix`` (kept here so that the checks do not import the API)."""
+    """As ``app.access.auth.scope_prefix`` (kept here so that the checks do not import the API)."""
     if jurisdiction.endswith("0000"):
         return jurisdiction[:2]
     if jurisdiction.endswith("00"):
@@ -80,7 +67,7 @@ class TaxView:
 
     @classmethod
     def of(cls, caller: Any) -> TaxView:
-        """The view of an ``app.api.auth.Caller``."""
+        """The view of an ``app.access.auth.Caller``."""
         return cls(getattr(caller, "jurisdiction", None))
 
     @property

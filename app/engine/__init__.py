@@ -6,12 +6,12 @@ where durable-rules cannot be built; every verdict records which engine ran.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 
+from app.core.config import settings
 from app.engine import reference
 from app.engine.program import Program
 
@@ -54,4 +54,4 @@ def by_name(name: str) -> Engine:
 
 
 def selected() -> Engine:
-    return by_name(os.environ.get("STANDARD_LAND_ENGINE", "durable"))
+    return by_name(settings().engine)

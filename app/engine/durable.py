@@ -1,4 +1,4 @@
-"""durable_rules behind a narrow, guarded interface (../shared/engine-notes.md).
+"""durable_rules behind a narrow, guarded interface (docs/engine.md).
 
 Guards, each for a measured crash or wrong answer:
 - only compiler-generated keys ("s0_lo", "c3:pass") and integers reach the engine:

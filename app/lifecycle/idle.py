@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from app.checks.numbers import dec_str
+from app.core.numbers import dec_str
 from app.lifecycle.law import idle_land_law
 from app.lifecycle.periods import anniversary
 from app.lifecycle.state import State

@@ -1,4 +1,4 @@
-"""Contract penalty formulas F1–F8 and the 亩均税收 shortfall options (lifecycle.md §3, §6).
+"""Contract penalty formulas F1–F8 and the 亩均税收 shortfall options (docs/domain.md).
 
 Pure functions, exact arithmetic (``fractions.Fraction``); round only at output (``to_output``).
 
@@ -174,7 +174,7 @@ def e(maximum: Num, actual: Num) -> Fraction:
 def aggregate(ratios: Sequence[Fraction], agg: Agg = "max") -> Fraction:
     """Combine shortfall/excess ratios: "max" (the suggested default), "mean", or "sum" (only on an explicit choice).
 
-    How several ratios combine is ❓ (lifecycle.md §3); the rule set must declare it.  "sum" can exceed 1.
+    How several ratios combine is ❓ (docs/domain.md); the rule set must declare it.  "sum" can exceed 1.
     """
     if agg not in _AGGS:
         raise ValueError(f"agg must be one of {_AGGS}, got {agg!r}")
@@ -303,7 +303,7 @@ def f2_late_start(
     ``start_due`` is the agreed start date, or the extended one if an extension was approved; ``started`` is
     the start date or the as-of date.  If ``original_start_due`` is given, flag ``extension_over_limit`` when
     ``start_due`` lies beyond ``original_start_due`` + ``max_extension_years`` (≤1 year ✅).  Flag
-    ``idle_rules_may_apply`` once more than one full year has run past ``start_due`` (53号令, §4; no roll-over).
+    ``idle_rules_may_apply`` once more than one full year has run past ``start_due`` (53号令, docs/domain.md; no roll-over).
     """
     p = _nonneg("P", P)
     r = _rate("r_permille", r_permille)
@@ -433,7 +433,7 @@ def investment_terms_consistency(
     intensity_unit: str = "元/m2",
     tolerance: Num = 0,
 ) -> InvestmentConsistency:
-    """Compare the agreed total (万元) with agreed intensity × area (⚙ lifecycle.md §3 note on F4).
+    """Compare the agreed total (万元) with agreed intensity × area (⚙ docs/domain.md note on F4).
 
     With an unchanged area the two F4 ratios are equal; when the two agreed terms disagree they are not, and the
     choice of ``agg`` matters.  ``consistent`` iff relative difference ≤ ``tolerance`` (default 0: exact).
@@ -589,8 +589,8 @@ def f8_late_delivery(
     ``delivered`` is the delivery date, or the as-of date while undelivered (then ``still_undelivered=True``).
     Flag ``rescission_option_transferee`` (transferee may rescind, deposit returned double): a demand made, land
     still undelivered, and more than ``rescission_after_days`` (60) days counted from ``demand_date`` (default, as
-    lifecycle.md §3 words it) or from ``due`` (``rescission_count_from="due"``, as §2.2 words it).
-    The land-use term runs from actual delivery; the delay also supports a government-caused-delay defence (§4.3).
+    one source in docs/domain.md words it) or from ``due`` (``rescission_count_from="due"``, as another words it).
+    The land-use term runs from actual delivery; the delay also supports a government-caused-delay defence (53号令 Art. 8).
     """
     amt = _nonneg("paid_amount", paid_amount)
     r = _rate("r_permille", r_permille)
@@ -626,7 +626,7 @@ def tax_per_mu_shortfall(
     area_mu: Num | None = None,
     P: Num | None = None,
 ) -> Penalty:
-    """亩均税收 shortfall (lifecycle.md §6, no verified Henan formula ❓, so ``option`` has no default).
+    """亩均税收 shortfall (docs/domain.md, no verified Henan formula ❓, so ``option`` has no default).
 
     ``committed_tpm`` / ``actual_tpm`` in 万元/亩; ``area_mu`` in 亩; ``P`` in 万元.
     - "pay_difference" (alias "make_up", 补缴差额): ``max(0, committed − actual) × area_mu``  (needs ``area_mu``)

@@ -1,13 +1,13 @@
 """Counting periods under the Civil Code (民法典 Art. 201–204), for lifecycle checks.
 
 Pure functions on ``datetime.date`` (a ``datetime`` is refused: a period ends at 24:00 of its last day,
-so a time of day would only blur the comparison).  See lifecycle.md §4.4.
+so a time of day would only blur the comparison).  See docs/domain.md.
 
 - Art. 201 ✅: the starting day is not counted.
 - Art. 202 ✅: a period in years or months ends on the matching day of the last month, or on that
   month's last day when there is no matching day (29 Feb + 1 year → 28 Feb).
 - Art. 203 ✅: a period whose last day is a statutory holiday (法定休假日) ends on the next working day.
-  Whether this roll-over applies to idle-land durations (53号令) is ❓ (lifecycle.md §10 item 10), and
+  Whether this roll-over applies to idle-land durations (53号令) is ❓ (docs/domain.md, open questions), and
   the recommendation is *no* roll-over.  So it is off by default and only switched on by passing an
   explicit ``holidays`` set; the service holds no holiday calendar of its own (China moves working
   days around each year by State Council notice, 调休), so the caller supplies the holiday dates and,
@@ -130,7 +130,7 @@ def elapsed_at_least(
 
     The anniversary day itself is still inside the period (it ends at 24:00), so it returns False on that
     day and True from the next day: deadline 2028-02-29, n=1 → False on 2029-02-28, True on 2029-03-01.
-    This is the ⚙ reading of 53号令 "满一年" in lifecycle.md §4.4; holiday keywords as in ``anniversary``.
+    This is the ⚙ reading of 53号令 "满一年" in docs/domain.md; holiday keywords as in ``anniversary``.
     """
     _require_date("check", check)
     return check > anniversary(deadline, n_years, holidays=holidays, weekends_off=weekends_off, working_days=working_days)

@@ -13,7 +13,10 @@ from fractions import Fraction
 
 from pydantic import TypeAdapter
 
-from app.checks.contract_inputs import (
+from app.core.errors import InputError, Problem
+from app.lifecycle.law import contract_models
+from app.lifecycle.periods import add_months
+from app.schemas.contract import (
     CompletionAccepted,
     ContractRequest,
     Event,
@@ -22,9 +25,6 @@ from app.checks.contract_inputs import (
     Payment,
     Progress,
 )
-from app.errors import InputError, Problem
-from app.lifecycle.law import contract_models
-from app.lifecycle.periods import add_months
 from indicators import units
 from indicators.derive import Site, Storey
 

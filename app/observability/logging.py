@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import sys
+
+from app.core.config import settings
 
 FORMAT_ENV = "STANDARD_LAND_LOG_FORMAT"
 REQUEST_LOGGER = "standard_land.request"
@@ -26,10 +27,10 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 
 
 def log_format() -> str:
-    fmt = os.environ.get(FORMAT_ENV, "").strip().lower()
+    fmt = settings().log_format.lower()
     if fmt in ("json", "text"):
         return fmt
-    return "json" if os.environ.get("STANDARD_LAND_ENV", "").strip().lower() == "production" else "text"
+    return "json" if settings().env.lower() == "production" else "text"
 
 
 class JsonFormatter(logging.Formatter):

@@ -51,7 +51,7 @@ def _ensure_multiprocess_dir() -> None:
 
 # Latency: a kept-alive check takes about a millisecond, a 10,000-item batch seconds.
 _LATENCY = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-# One engine evaluation: tens of µs (engine-notes.md); a slow one is a finding in itself.
+# One engine evaluation: tens of µs (docs/engine.md); a slow one is a finding in itself.
 _ENGINE = (0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1)
 _SIZES = (1, 10, 100, 1_000, 10_000, 100_000)
 

@@ -1,4 +1,4 @@
-"""The rule-set document (DESIGN.md §3, a contract) and its validation.
+"""The rule-set document (docs/rule-sets.md, a contract) and its validation.
 
 Structural checks come from the pydantic model; semantic checks (known
 indicator, operator fits the indicator, unit of the right kind, citations
@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.errors import InputError, Problem, pydantic_problems
+from app.core.errors import InputError, Problem, pydantic_problems
 from indicators import tables, units
 from indicators.catalog import load_catalog
 
@@ -33,7 +33,7 @@ GRID_PLACES = 6
 
 Number = Decimal
 # Codes, keys and ids: short, so that a document cannot carry megabyte keys into the registry,
-# the verdicts that cite it, or the engine (engine-notes.md).
+# the verdicts that cite it, or the engine (docs/engine.md).
 Short = Annotated[str, Field(max_length=64)]
 
 

@@ -1,5 +1,5 @@
 """Concrete thresholds for one industry, and the "at least as strict" relation
-between a child layer's rule and its parent's (DESIGN.md §3, Layers)."""
+between a child layer's rule and its parent's (docs/rule-sets.md, Layers)."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def _overlaps(a: RuleSetDoc, b: RuleSetDoc) -> bool:
 def loosening_problems(child: RuleSetDoc, parents: list[RuleSetDoc], skip_indicators: set[str] = frozenset()) -> list:
     """Every place where ``child`` is looser than a parent version in force during
     its validity, for any industry code, and carries no ``relaxation``."""
-    from app.errors import Problem
+    from app.core.errors import Problem
 
     problems: list[Problem] = []
     # A parcel rule set that admits only some industries is compared for those alone.

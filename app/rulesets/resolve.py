@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
 from app.rulesets.document import Rule, RuleSetDoc
 from app.rulesets.layering import Concrete, at_least_as_strict, concrete, covers, map_industry
 from indicators import tables

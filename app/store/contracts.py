@@ -10,7 +10,8 @@ import uuid
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, NotFound
+from app.core import clock
+from app.core.errors import Conflict, NotFound
 from app.store.db import begin_write
 from app.store.decisions import canonical
 from app.store.models import Contract, ContractEvent, Decision
@@ -42,7 +43,7 @@ def register(session: Session, request: dict, uscc: str, jurisdiction: str, sign
         session.rollback()
         return found, False
     row = Contract(contract_no=contract_no, jurisdiction=jurisdiction, transferee_uscc=uscc.strip().upper(),
-                   signed_on=signed_on, registered_at=dt.datetime.now(dt.UTC), digest=digest,
+                   signed_on=signed_on, registered_at=clock.utcnow(), digest=digest,
                    check_decision_id=check_decision_id, document=body)
     session.add(row)
     session.commit()
@@ -64,7 +65,7 @@ def get(session: Session, contract_no: str) -> tuple[Contract, dict]:
 
 def append_events(session: Session, contract_no: str, events: list[dict]) -> list[dict]:
     """Append events in one transaction; each gets a server id.  Returns them as stored."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     rows, out = [], []
     for ev in events:
         eid = str(uuid.uuid4())

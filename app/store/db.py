@@ -19,20 +19,22 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from app.core.config import DEFAULT_DATABASE_URL, settings
+
 log = logging.getLogger("standard_land.db")
 
-DEFAULT_URL = "sqlite:///./var/standard-land.db"
+DEFAULT_URL = DEFAULT_DATABASE_URL
 # Per worker process.  FastAPI's thread pool runs up to 40 requests at once; on
 # PostgreSQL keep workers × (size + overflow) under the server's max_connections.
-POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
-POOL_OVERFLOW = int(os.environ.get("DB_POOL_OVERFLOW", "30"))
-CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))   # seconds, PostgreSQL
+POOL_SIZE = settings().db_pool_size
+POOL_OVERFLOW = settings().db_pool_overflow
+CONNECT_TIMEOUT = settings().db_connect_timeout   # seconds, PostgreSQL
 # SQLite: how long a writer waits for another's write lock before giving up (then a 503).
-BUSY_TIMEOUT = float(os.environ.get("DB_BUSY_TIMEOUT", "30"))        # seconds
+BUSY_TIMEOUT = settings().db_busy_timeout        # seconds
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", DEFAULT_URL)
+    url = settings().database_url
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):

@@ -1,4 +1,4 @@
-"""The decision log: append-only, hash-chained (DESIGN.md §4).
+"""The decision log: append-only, hash-chained (docs/decision-log.md).
 
 Each decision's payload is canonical JSON; ``hash = sha256(prev_hash + payload)``.
 Appends lock the chain head row, so concurrent writers (threads, workers,
@@ -8,7 +8,6 @@ processes on one PostgreSQL) build one consistent chain.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -24,7 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.errors import NotFound
+from app.core import clock
+from app.core.errors import NotFound
 from app.observability.context import decisions_stored
 from app.store.models import ChainHead, Decision
 
@@ -144,7 +144,7 @@ def append(session: Session, records: list[dict], also: Callable[[Connection, li
             # or the row lock (PostgreSQL) before it reads the head: one appender at a time.
             conn.execute(_LOCK_HEAD)
             seq, prev = conn.execute(_READ_HEAD).one()
-            now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+            now = clock.utcnow().isoformat(timespec="microseconds")
             for rec in records:
                 seq += 1
                 did = str(uuid.uuid4())

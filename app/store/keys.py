@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app.errors import InputError, NotFound, Problem
+from app.core import clock
+from app.core.errors import InputError, NotFound, Problem
 from app.store.db import begin_write
 from app.store.models import ApiKey
 
@@ -78,7 +79,7 @@ def create(session: Session, role: str, jurisdiction: str | None = None, label: 
     kid = secrets.token_hex(6)
     secret = f"{PREFIX}{kid}_{secrets.token_urlsafe(32)}"
     row = ApiKey(id=kid, key_hash=digest(secret), role=role, jurisdiction=jurisdiction, label=label,
-                 created_at=dt.datetime.now(dt.UTC))
+                 created_at=clock.utcnow())
     session.add(row)
     session.commit()
     session.refresh(row)
@@ -93,7 +94,7 @@ def revoke(session: Session, kid: str) -> KeyInfo:
         session.rollback()
         raise NotFound(f"no API key with id {kid!r}")
     if row.revoked_at is None:
-        row.revoked_at = dt.datetime.now(dt.UTC)
+        row.revoked_at = clock.utcnow()
         session.add(row)
         session.commit()
         session.refresh(row)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.errors import Conflict, InputError, NotFound, Problem
+from app.core import clock
+from app.core.errors import Conflict, InputError, NotFound, Problem
 from app.store.db import begin_write
 from app.store.decisions import canonical
 from app.store.models import Contract, ContractEvent, Parcel, ParcelPlan, Park, ParkName
@@ -218,7 +219,7 @@ def write_bundle(session: Session, park: NewPark | None, parcels: list[NewParcel
     on any of them rolls back the lot).  A concurrent registration of the same id is
     compared with once it has committed."""
     begin_write(session)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     try:
         park_created = _add_park(session, park, now) if park is not None else None
         created = []
@@ -332,7 +333,7 @@ def append_plan(session: Session, code: str, document: dict, expected_version: i
         if expected_version is not None and expected_version != current:
             raise Conflict(f"宗地 {code} 的处置方案已是第 {current} 版，请求基于第 {expected_version} 版 "
                            f"(plan changed since version {expected_version}: now {current})")
-        row = ParcelPlan(parcel_code=code, version=current + 1, created_at=dt.datetime.now(dt.UTC), document=body)
+        row = ParcelPlan(parcel_code=code, version=current + 1, created_at=clock.utcnow(), document=body)
         session.add(row)
         session.commit()
     except IntegrityError:               # a concurrent writer took this version number

@@ -7,7 +7,6 @@ decisions or not at all, and two requests with the same id cannot both store it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -18,7 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from app.errors import Conflict
+from app.core import clock
+from app.core.errors import Conflict
 from app.store.decisions import canonical
 from app.store.models import Decision, ProposalBatchRecord
 
@@ -80,6 +80,6 @@ def writer(batch_id: str, digest: str) -> Callable[[Connection, list[dict]], Non
         if _stored(conn, batch_id) is not None:      # under the chain lock: no race with other writers
             raise AlreadyStored(batch_id)
         conn.execute(insert(_PB).values(batch_id=batch_id, request_digest=digest, count=len(stored),
-                                        created_at=dt.datetime.now(dt.UTC),
+                                        created_at=clock.utcnow(),
                                         decision_ids=json.dumps([s["decision_id"] for s in stored])))
     return write

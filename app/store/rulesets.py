@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -14,8 +13,9 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import safe_yaml
-from app.errors import Conflict, InputError, Problem
+from app.core import clock, safe_yaml
+from app.core.config import settings
+from app.core.errors import Conflict, InputError, Problem
 from app.rulesets.document import RuleSetDoc, canonical_json, digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import LEVEL_ZH, Published, Registry, conflicts, level
@@ -30,7 +30,7 @@ _REG_LOCK = threading.Lock()
 # How stale the registry may be: a version published by another process (worker, CLI) is
 # seen by this one at most this many seconds later; one published by this process at once.
 # The count query it saves was 5 % of a single check's CPU (a round trip on PostgreSQL).
-REFRESH_SECONDS = float(os.environ.get("STANDARD_LAND_REGISTRY_REFRESH_SECONDS", "0.5"))
+REFRESH_SECONDS = settings().registry_refresh_seconds
 _LOADED: dict = {"count": -1, "checked": float("-inf"), "bind": None}
 
 
@@ -131,7 +131,7 @@ def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, boo
     row = RuleSetVersion(
         ruleset_id=doc.id, version=doc.version, digest=dig, status=doc.status, jurisdiction=doc.jurisdiction,
         parent=doc.parent, effective_from=doc.effective_from, effective_to=doc.effective_to,
-        published_at=dt.datetime.now(dt.UTC), source=source, document=canonical_json(doc))
+        published_at=clock.utcnow(), source=source, document=canonical_json(doc))
     session.add(row)
     try:
         session.commit()
@@ -158,7 +158,7 @@ def bundled_files(root: Path = RULES_DIR) -> list[Path]:
 
 def load_yaml(path: Path) -> dict:
     """A rule-set file, through the one loader for user-given YAML (no aliases, bounded nesting):
-    ``app.safe_yaml.YamlRefused`` for a file it refuses."""
+    ``app.core.safe_yaml.YamlRefused`` for a file it refuses."""
     return safe_yaml.load(path.read_text(encoding="utf-8"))
 
 

@@ -1,4 +1,4 @@
-"""Tax records posted by the tax system (lifecycle.md §9; DESIGN.md §7).
+"""Tax records posted by the tax system (docs/domain.md).
 
 A batch is one transaction, all or nothing, idempotent on ``batch_id``:
 
@@ -11,7 +11,7 @@ A batch is one transaction, all or nothing, idempotent on ``batch_id``:
   *unchanged* (no row); different figures are a *correction*: a new row that
   ``supersedes`` the old one, which stops being ``current``; both stay;
 - a USCC whose check character fails is kept with ``uscc_valid = false`` (a review
-  queue, identifiers.md §1.3); a malformed one (length, character set) is refused;
+  queue, docs/domain.md); a malformed one (length, character set) is refused;
   a record for an enterprise with no registered contract is kept with
   ``known_enterprise = false``.  The summary lists both kinds (distinct USCCs, the first
   100 in order, and the count) over the rows the batch stored: an unchanged record adds no
@@ -33,12 +33,9 @@ same row.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -51,9 +48,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from typing_extensions import TypedDict
 
-from app.checks.inputs import MAX_ABS, MAX_PLACES
-from app.checks.numbers import STRICT_PLACES, dec_str
-from app.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
+from app.core import clock
+from app.core.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
+from app.core.gc import gc_paused
+from app.core.numbers import STRICT_PLACES, dec_str
+from app.schemas.proposal import MAX_ABS, MAX_PLACES
 from app.store.db import begin_write
 from app.store.models import Contract, TaxBatch, TaxRecord
 from indicators import tables, units
@@ -80,7 +79,7 @@ _USCC_SET = frozenset(USCC_CHARS)
 
 
 def normalise_uscc(code: str) -> str:
-    """Case and surrounding whitespace only (identifiers.md §1.2)."""
+    """Case and surrounding whitespace only (docs/domain.md)."""
     return code.strip().upper()
 
 
@@ -301,32 +300,6 @@ def _chunks(seq: list, n: int) -> Iterable[list]:
         yield seq[i:i + n]
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """No cyclic garbage collection while a batch is parsed and written.  The batch allocates
-    hundreds of thousands of acyclic objects, each allocation burst triggering collections
-    that rescan all of them: that doubles the time of a 100,000-record batch.  Nested and
-    concurrent batches share one pause; collection resumes when the last one ends."""
-    global _GC_PAUSES
-    with _GC_LOCK:
-        if _GC_PAUSES == 0:
-            _GC_STATE["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _GC_PAUSES += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_PAUSES -= 1
-            if _GC_PAUSES == 0 and _GC_STATE["was_enabled"]:
-                gc.enable()
-
-
-_GC_LOCK = threading.Lock()
-_GC_PAUSES = 0
-_GC_STATE = {"was_enabled": True}
-
-
 def _lock(session: Session) -> None:
     """Serialize tax writers for the rest of the transaction: SQLite's write lock, taken by
     the first statement; on PostgreSQL a transaction-scoped advisory lock."""
@@ -464,7 +437,7 @@ def _ingest(session: Session, batch_id: str, digest: str, records: list[tuple]) 
         existing = _existing_current(conn, usccs, years)
         known = _known(conn, usccs)
         valid = {u: uscc_valid(u) for u in usccs}
-        received_at = dt.datetime.now(dt.UTC)
+        received_at = clock.utcnow()
 
         d = conn.dialect
         b_id, b_current, b_at = _bind(d, "batch_id", batch_id), _bind(d, "current", True), _bind(d, "received_at", received_at)
@@ -559,7 +532,7 @@ def current_records(session: Session, uscc: str) -> dict[int, dict]:
     """The current figures of an enterprise, year → {"tax_paid": Decimal (万元),
     "policy_refunds": Decimal | None, "batch_id", "pk", "received_at", "known_enterprise",
     "uscc_valid", "region"}.  A year with no record is absent: that is missing data, never zero tax
-    (lifecycle.md §9)."""
+    (docs/domain.md)."""
     return current_records_many(session, [uscc]).get(normalise_uscc(uscc), {})
 
 

@@ -13,7 +13,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   written in a rule set or contract (thresholds, benchmarks, rates) with ``|fmt_exact``; a fraction as a
   percentage with ``|percent``; stored UTC times with ``|beijing`` (北京时间); messages that may carry codes
   or field paths with ``|zh``.  Never convert numbers to float.
-- Field errors: collect ``app.errors.Problem``s (from ``InputError.problems`` or
+- Field errors: collect ``app.core.errors.Problem``s (from ``InputError.problems`` or
   ``pydantic_problems``), then ``errors, summary = common.field_errors(problems, FIELD_NAMES)``,
   where the form's input names are the request's dotted paths (``land_area.value``).  In the
   template use the ``field_error(errors, name)`` macro from ``_forms.html`` after the input (it
@@ -21,7 +21,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   ``summary_box(summary)`` at the top (``role="alert"``).  Messages are Chinese (``zh_message``).
   Invalid input re-renders the form with status 422; it never stores anything.
 - Auth: protect every route with ``Depends(require(*CAPABILITY))``, CAPABILITY one of the API's role
-  constants in ``app.api.auth`` (``PUBLISH``, ``RULE_READ``, ``WRITE``, ``READ``, ``TAX_POST``): the one
+  constants in ``app.access.auth`` (``PUBLISH``, ``RULE_READ``, ``WRITE``, ``READ``, ``TAX_POST``): the one
   of the API operation the page shows or submits, so that a role sees on the pages exactly what the API
   gives it (``tests/web/test_pages_security.py`` holds the page → operation table and checks every
   page route against the API's matrix).  ``PageRoute`` turns a 401 into a redirect to ``/login?next=…``
@@ -32,7 +32,7 @@ Conventions for every page module (``pages_*.py``, one per section):
   ``static/``.
 - Pages work without JavaScript (plain forms, POST-redirect-GET); ``static/*.js`` only enhances.
 - Call the same functions as the API routers (``app.checks``, ``app.store``, ``app.rulesets``) with
-  ``SessionDep`` / ``EngineDep`` from ``app.api.deps``: nothing is computed twice.
+  ``SessionDep`` / ``EngineDep`` from ``app.access.deps``: nothing is computed twice.
 """
 
 from __future__ import annotations

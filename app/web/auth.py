@@ -8,7 +8,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from app.api.auth import COOKIE, presented_key
+from app.access.auth import COOKIE, presented_key
 from app.web.common import render
 from app.web.security import LOGIN, REFUSED_PAGE, SAFE_METHODS, TOKEN_FIELD, token_ok
 

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from app.api.auth import presented_key
-from app.errors import Problem
+from app.access.auth import presented_key
+from app.core import clock
+from app.core.errors import Problem
 from app.web.security import TOKEN_FIELD, csrf_token
 
 HERE = Path(__file__).parent
@@ -164,27 +165,23 @@ def percent(value: Any, places: int = 2) -> str:
     return f"{fmt(d * 100, places)}%" if d is not None and d.is_finite() else str(value)
 
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-BEIJING_LABEL = "北京时间"
+def zone_label() -> str:
+    """What the shown times are: 北京时间 in the default zone (Asia/Shanghai), else the zone's name."""
+    name = str(clock.zone())
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC") else name
 
 
 def beijing(value: Any, label: bool = True) -> str:
-    """A stored UTC time (ISO text or datetime; stored times stay UTC) shown in Beijing time to the
-    minute, with the label: ``2024-03-01T02:05:09.123+00:00`` → ``2024-03-01 10:05（北京时间）``.
-    A time without an offset is UTC (as the store writes them)."""
+    """A stored UTC time (ISO text or datetime; stored times stay UTC) shown in the service's zone
+    (``app.core.clock``, Beijing time by default) to the minute, with the label:
+    ``2024-03-01T02:05:09.123+00:00`` → ``2024-03-01 10:05（北京时间）``.  A time without an offset
+    is UTC (as the store writes them)."""
     if value is None or value == "":
         return "—"
-    if isinstance(value, dt.datetime):
-        t = value
-    else:
-        try:
-            t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return str(value)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    text = t.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return f"{text}（{BEIJING_LABEL}）" if label else text
+    text = clock.local_text(value, timespec="minutes")
+    if text == value:       # not a time: shown as it is
+        return str(value)
+    return f"{text}（{zone_label()}）" if label else text
 
 
 # Units as the pages show them (the value sent with the form stays the API's unit).

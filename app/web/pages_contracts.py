@@ -21,18 +21,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.api import auth, limits, scope, scope_writes
-from app.api.auth import Caller, require
-from app.api.deps import EngineDep, SessionDep
+from app.access import auth, scope, scope_writes
+from app.access.auth import Caller, require
+from app.access.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
 from app.checks import performance as perf
-from app.checks.contract_inputs import ContractRequest
 from app.checks.parks import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
-from app.errors import InputError, NotFound, Problem, pydantic_problems
+from app.core import clock
+from app.core import input_limits as limits
+from app.core.errors import InputError, NotFound, Problem, pydantic_problems
 from app.lifecycle.law import contract_models
 from app.lifecycle.penalties import AMOUNT_LABEL
 from app.lifecycle.state import effective_events
+from app.schemas.contract import ContractRequest
 from app.store import contracts as store
 from app.store import decisions, tax
 from app.web.auth import PageRoute
@@ -40,7 +42,7 @@ from app.web.common import beijing, field_errors, fmt, fmt_exact, percent, regis
 
 router = APIRouter(route_class=PageRoute)
 
-# The API's capabilities (app.api.auth), route by route as the API grants them: the list, a contract and
+# The API's capabilities (app.access.auth), route by route as the API grants them: the list, a contract and
 # a stored check are what GET /v1/contracts/… and /v1/decisions/… show (READ); the clause-check form
 # only serves POST /v1/checks/contract (WRITE).
 READ = Depends(require(*auth.READ))
@@ -523,12 +525,12 @@ def contract_page(request: Request, contract_no: str, session: SessionDep, engin
     scope.contract(session, caller, contract_no)      # tax records inside: as the API's GET …/performance
     contract = ContractRequest.model_validate(document)
     problems: list[Problem] = []
-    on = _date(as_of, "as_of", problems) if as_of else dt.date.today()
+    on = _date(as_of, "as_of", problems) if as_of else clock.today()
     view = TaxView.of(caller)
     result = perf.run(session, contract_no, on, engine, view=view) if on else None
     errors, _ = field_errors(problems, ["as_of"])
     return render(request, "contracts/timeline.html", {
-        **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or dt.date.today()).isoformat(),
+        **SECTION, "no": contract_no, "c": contract, "row": row, "as_of": (on or clock.today()).isoformat(),
         "as_of_text": as_of if problems else (on.isoformat() if on else ""), "errors": errors,
         "events": timeline(store.events(session, contract_no)),
         "tax_rows": tax_years(session, row.transferee_uscc, result, view),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from app.api.auth import COOKIE
+from app.access.auth import COOKIE
 from app.web.auth import PageRoute, safe_next
 from app.web.common import render
 

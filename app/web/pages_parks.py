@@ -3,7 +3,7 @@ evaluation with its charts and a data-table alternative, and 亩均效益 scorin
 
 The figures come from the functions behind the API: ``app.checks.parks.ledger`` /
 ``flat_ledger`` (``GET /v1/parks/{id}/ledger``), ``run_evaluation`` (``GET …/evaluation``, stored as
-a decision), ``app.api.exports.evaluation_rows`` (the rows of ``evaluation.xlsx``) and
+a decision), ``app.formats.tables.evaluation_rows`` (the rows of ``evaluation.xlsx``) and
 ``app.checks.scoring.parse_request`` / ``run`` (``POST /v1/scoring/runs``).  Filtering and paging
 the ledger's rows is presentation and happens here; the charts are the API's SVG endpoints.
 """
@@ -19,21 +19,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api import auth, scope
-from app.api.auth import Caller, require
-from app.api.deps import EngineDep, SessionDep
-from app.api.exports import VERDICTS, evaluation_rows
+from app.access import auth, scope
+from app.access.auth import Caller, require
+from app.access.deps import EngineDep, SessionDep
 from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_ZH, TaxView
-from app.errors import InputError, NotFound, Problem
+from app.core import clock
+from app.core.errors import InputError, NotFound, Problem
+from app.core.gc import gc_paused
+from app.formats.tables import VERDICTS, evaluation_rows
 from app.store import parks as parks_store
-from app.store.tax import gc_paused
 from app.web.auth import PageRoute
 from app.web.common import field_errors, render
 
 router = APIRouter(route_class=PageRoute)
 
-# The API's capabilities (app.api.auth), as the API grants them: parks, ledgers, evaluations and scoring
+# The API's capabilities (app.access.auth), as the API grants them: parks, ledgers, evaluations and scoring
 # runs are READ (GET /v1/parks/…, /v1/scoring/runs/…); the scoring form lists the scoring rule sets
 # (GET /v1/scoring/rulesets: RULE_READ); scoring a population is WRITE (POST /v1/scoring/runs).
 READ = Depends(require(*auth.READ))
@@ -56,7 +57,7 @@ def _not_found(request: Request, detail: str) -> HTMLResponse:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 # ---------------------------------------------------------------- the park list and a park

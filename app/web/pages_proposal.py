@@ -15,13 +15,14 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.api import scope_writes
-from app.api.auth import READ, RULE_READ, WRITE, require
-from app.api.deps import EngineDep, SessionDep
+from app.access import scope_writes
+from app.access.auth import READ, RULE_READ, WRITE, require
+from app.access.deps import EngineDep, SessionDep
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest, proposal_problems
+from app.core import clock
+from app.core.errors import InputError, NotFound, Problem
 from app.engine import Engine
-from app.errors import InputError, NotFound, Problem
+from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store import decisions
 from app.store import rulesets as ruleset_store
 from app.web.auth import PageRoute
@@ -181,7 +182,7 @@ def resolution(session: Session, values: dict) -> dict:
     industry = {"code": code, "classification": values.get("industry.classification") or CLASSIFICATIONS[0]} if code else None
     try:
         res = ruleset_store.registry(session).resolve(ruleset=rid, jurisdiction=jurisdiction or None, as_of=as_of,
-                                                      known_at=dt.datetime.now(dt.UTC), industry=industry)
+                                                      known_at=clock.utcnow(), industry=industry)
     except InputError as e:
         return {"error": "；".join(p.msg for p in e.problems)}
     return {"ruleset": res.ref(), "rule_count": len(res.rules)}
@@ -196,7 +197,7 @@ def _form_page(request: Request, values: dict, errors: dict | None = None, summa
     return render(request, "proposal_form.html", {
         "section": "proposal", "spec": SPEC, "values": values, "errors": errors or {}, "summary": summary or [],
         "resolved": resolved, "classifications": CLASSIFICATIONS, "floor_rows": range(FLOOR_ROWS),
-        "today": dt.date.today().isoformat()}, status_code=status_code)
+        "today": clock.today().isoformat()}, status_code=status_code)
 
 
 @router.get("/proposal", response_class=HTMLResponse)

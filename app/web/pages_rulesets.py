@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app import safe_yaml
-from app.api import rulesets as api
-from app.api import scope_writes
-from app.api.auth import PUBLISH, RULE_READ, Caller, require
-from app.api.deps import SessionDep
-from app.errors import Conflict, InputError, NotFound, Problem
+from app.access import scope_writes
+from app.access.auth import PUBLISH, RULE_READ, Caller, require
+from app.access.deps import SessionDep
+from app.checks import rulesets as published
+from app.core import safe_yaml
+from app.core.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store
 from app.web.auth import PageRoute
 from app.web.common import plain_key, render, zh_message
@@ -46,7 +46,7 @@ def _not_found(request: Request, detail: str) -> HTMLResponse:
 @router.get("/rulesets", response_class=HTMLResponse)
 def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(*RULE_READ))) -> HTMLResponse:
     groups: dict[str, list[dict]] = {}
-    for rs in api.list_rulesets(session, jurisdiction=None):
+    for rs in published.list_rulesets(session, jurisdiction=None):
         groups.setdefault(rs["jurisdiction"], []).append(rs)
     # National first, then by code: the order of the layers.
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] != "100000", kv[0]))
@@ -77,8 +77,8 @@ def ruleset_version(request: Request, rid: str, version: str, session: SessionDe
     if not (plain_key(rid) and plain_key(version)):
         return _not_found(request, "规则集编号或版本号无效。")
     try:
-        v = api.get_version(session, rid, version)
-        others = api.get_ruleset(session, rid)["versions"]
+        v = published.get_version(session, rid, version)
+        others = published.get_ruleset(session, rid)["versions"]
     except NotFound:
         return _not_found(request, f"没有规则集 {rid} 的版本 {version}。")
     return render(request, "rulesets_version.html", {
@@ -93,7 +93,7 @@ def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depend
     if not plain_key(rid):
         return _not_found(request, "规则集编号无效。")
     try:
-        versions = [v["version"] for v in api.get_ruleset(session, rid)["versions"]]
+        versions = [v["version"] for v in published.get_ruleset(session, rid)["versions"]]
     except NotFound:
         return _not_found(request, f"没有规则集 {rid}。")
     ctx: dict[str, Any] = {"section": "rulesets", "rid": rid, "versions": versions, "a": a, "b": b,
@@ -102,7 +102,7 @@ def ruleset_diff(request: Request, rid: str, session: SessionDep, _caller=Depend
         ctx["problem"] = "版本号无效"
     elif a and b:
         try:
-            ctx["d"] = api.diff_versions(session, rid, from_=a, to=b)
+            ctx["d"] = published.diff_versions(session, rid, from_=a, to=b)
         except InputError as e:
             ctx["problem"] = "；".join(zh_message(p.msg) for p in e.problems)
         except NotFound:

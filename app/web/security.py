@@ -41,13 +41,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.api.auth import COOKIE
+from app.access.auth import COOKIE
+from app.core.config import settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -93,7 +93,7 @@ def _origin(scheme: str, netloc: str) -> str:
 
 def configured_origins() -> set[str]:
     out = set()
-    for item in os.environ.get("STANDARD_LAND_ORIGINS", "").split(","):
+    for item in settings().origins.split(","):
         u = urlsplit(item.strip())
         if u.scheme and u.netloc:
             out.add(_origin(u.scheme, u.netloc))

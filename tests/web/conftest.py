@@ -143,7 +143,7 @@ def assert_no_horizontal_scroll(page) -> None:
 def csrf(client, action: str) -> dict:
     """The hidden token field that the page form posting to ``action`` carries for the key in this
     test client's cookie (app/web/security.py); TestClient posts send it as a browser would."""
-    from app.api.auth import COOKIE
+    from app.access.auth import COOKIE
     from app.web.security import TOKEN_FIELD, csrf_token
 
     key = client.cookies.get(COOKIE)

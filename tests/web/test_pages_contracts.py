@@ -250,7 +250,7 @@ def keyed(database_url, tmp_path):
     open for the other tests): SQLite file, or a schema of the PostgreSQL test database."""
     from fastapi.testclient import TestClient
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.main import app
     from app.store.db import reset_engine
 
@@ -278,7 +278,7 @@ def keyed(database_url, tmp_path):
 def new_key(role: str, jurisdiction: str | None = None) -> str:
     from typer.testing import CliRunner
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.cli import cli
 
     args = ["keys", "create", "--role", role, "--label", "web-b page roles"]
@@ -289,7 +289,7 @@ def new_key(role: str, jurisdiction: str | None = None) -> str:
 
 
 def test_page_roles_and_jurisdiction_scope(keyed):
-    from app.api.auth import COOKIE
+    from app.access.auth import COOKIE
     from app.web.pages_contracts import EXAMPLE
 
     officer, auditor, tax_system = new_key("officer"), new_key("auditor"), new_key("tax_system")

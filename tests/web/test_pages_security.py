@@ -104,7 +104,7 @@ def _pg_schema(base: str, create: bool) -> None:
 def _key(role: str) -> str:
     from typer.testing import CliRunner
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.cli import cli
 
     r = CliRunner().invoke(cli, ["keys", "create", "--role", role, "--label", "page security"])
@@ -119,7 +119,7 @@ def scene(database_url, tmp_path_factory):
     proposal verdict and a clause check, with one key per role (created after the data: open mode)."""
     from fastapi.testclient import TestClient
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine
@@ -160,7 +160,7 @@ def scene(database_url, tmp_path_factory):
 
 
 def as_key(c, secret: str | None):
-    from app.api.auth import COOKIE
+    from app.access.auth import COOKIE
 
     c.cookies.clear()
     if secret:

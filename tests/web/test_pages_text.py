@@ -97,7 +97,7 @@ def scene(database_url, tmp_path_factory):
     clause check; the ids that fill the page routes' path parameters and the extra pages to read."""
     from fastapi.testclient import TestClient
 
-    from app.api.auth import reset_cache
+    from app.access.auth import reset_cache
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from app.checks.inputs import Floor, Industry
-from app.checks.inputs import Quantity as _Quantity
+from app.schemas.proposal import Floor, Industry
+from app.schemas.proposal import Quantity as _Quantity
 
 
 class Quantity(_Quantity):

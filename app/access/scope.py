@@ -24,7 +24,7 @@ import json
 from fastapi import HTTPException
 from sqlmodel import Session, select
 
-from app.api.auth import Caller, scope_prefix
+from app.access.auth import Caller, scope_prefix
 from app.store import tax
 from app.store.models import Contract, Decision, Parcel, Park
 

@@ -24,12 +24,13 @@ import yaml
 from pydantic import ValidationError
 
 from app.checks import proposal
-from app.checks.inputs import ProposalRequest
+from app.core import clock
+from app.core.errors import InputError, pydantic_problems
 from app.engine import Engine
-from app.errors import InputError, pydantic_problems
 from app.rulesets.document import digest, validate_document
 from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
+from app.schemas.proposal import ProposalRequest
 from app.store.rulesets import RULES_DIR, bundled_files, load_yaml
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -100,7 +101,7 @@ def run_case(path: Path, case: dict, registry: Registry, engines: list[Engine], 
     results = []
     for engine in engines:
         try:
-            results.append(proposal.evaluate(req, registry, engine, known_at=dt.datetime.now(dt.UTC)))
+            results.append(proposal.evaluate(req, registry, engine, known_at=clock.utcnow()))
         except InputError as e:
             return _invalid(res, expected, [f"{p.path}: {p.msg}" for p in e.problems])
     first = results[0]

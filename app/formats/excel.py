@@ -24,11 +24,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app import workbook
-from app.errors import InputError, Problem
+from app.core.errors import InputError, Problem
+from app.formats import workbook
 from indicators.catalog import load_catalog
 
-HEADERS = Path(__file__).resolve().parents[1] / "indicators" / "excel_headers.yaml"
+HEADERS = Path(__file__).resolve().parents[2] / "indicators" / "excel_headers.yaml"
 MAX_ROWS = 100_000
 # Rows a sheet may have below its header, by kind: as many as one request of that kind takes
 # (app.store.tax.MAX_RECORDS; app.api.checks.MAX_BATCH; 10,000 parcels in POST /v1/parks:import).
@@ -71,14 +71,14 @@ def _cell(v: Any) -> Any:
 
 def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
     """Columns [(header, field, unit)] and rows [(row number, values)] of the first sheet.
-    Read by ``app.workbook.read``: the archive checked first, the sheet streamed in a worker
+    Read by ``app.formats.workbook.read``: the archive checked first, the sheet streamed in a worker
     process (blocks: call from a thread, not the event loop)."""
     return workbook.read(data, sheet_from_rows, kind)
 
 
 def sheet_from_rows(rows: Iterator[tuple[int, list[Any]]], kind: str
                     ) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
-    """``read_sheet`` from the rows of ``app.workbook.sheet_rows``.  Every row below the header
+    """``read_sheet`` from the rows of ``app.formats.workbook.sheet_rows``.  Every row below the header
     counts against the kind's cap, blank and 合计 rows too: the cap bounds the work, not only the
     data kept."""
     cap = ROW_LIMITS[kind]
@@ -305,9 +305,9 @@ def proposal_requests(data: bytes, with_rows: bool = False) -> list:
     (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers."""
     from pydantic import ValidationError
 
-    from app.checks.inputs import ProposalRequest
     from app.checks.proposal import normalise
-    from app.errors import pydantic_problems
+    from app.core.errors import pydantic_problems
+    from app.schemas.proposal import ProposalRequest
 
     columns, rows = read_sheet(data, "proposal")
     out, numbers, problems = [], [], []

@@ -6,7 +6,7 @@ expand to gigabytes once the shared nodes are walked (the "billion laughs"; the 
 and the model walk every alias), and the composer recurses once per nesting level, so a deeply
 nested document raises ``RecursionError``.  Rule sets need neither, so ``load`` refuses every
 alias (``*name``, which includes ``<<: *name`` merges) and nesting deeper than the API's JSON
-(``app.api.limits.MAX_DEPTH``), each with the line it is on.  The bundled ``rules/`` files use no
+(``app.core.input_limits.MAX_DEPTH``), each with the line it is on.  The bundled ``rules/`` files use no
 aliases (tests/test_web_hardening.py loads every one of them through this function).
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent, CollectionStartEvent
 
-from app.api.limits import MAX_DEPTH
+from app.core.input_limits import MAX_DEPTH
 
 
 class YamlRefused(ValueError):

@@ -17,7 +17,7 @@ sheet then parses the whole part once just to size it).  So, for every workbook 
    system when the worker exits — a thread would keep it in the server's heap;
 3. the worker streams the first worksheet row by row (``sheet_rows``; openpyxl's parser, without
    its read-only sheet) and hands each row, missing rows included, to the caller's ``parse``
-   function, which counts every row it is given against its cap (``app.excel``); the
+   function, which counts every row it is given against its cap (``app.formats.excel``); the
    shared-strings table is read with a count limit.
 
 Refusals: 413 (``TooLarge``) for what is too big to read — file, parts, ratio, shared strings,
@@ -41,7 +41,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
-from app.errors import InputError, Problem, TooLarge
+from app.core.config import settings
+from app.core.errors import InputError, Problem, TooLarge
 
 MiB = 1024 * 1024
 T = TypeVar("T")
@@ -63,12 +64,8 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = os.environ.get(f"STANDARD_LAND_XLSX_{f.name.upper()}")
-            if raw is not None:
-                values[f.name] = float(raw) if f.type == "float" else int(raw)
-        return cls(**values)
+        s = settings()      # STANDARD_LAND_XLSX_<FIELD> (app.core.config; README "Configuration")
+        return cls(**{f.name: getattr(s, f"xlsx_{f.name}") for f in dataclasses.fields(cls)})
 
 
 LIMITS = Limits.from_env()
@@ -240,8 +237,8 @@ def _values(n: int, cells: list[dict], columns: int) -> list[Any]:
 
 # ---------------------------------------------------------------- 2. the worker process
 
-# Imported once by the fork server, not by each worker: what the parse functions of app.excel use.
-PRELOAD = ["app.excel", "app.store.tax"]
+# Imported once by the fork server, not by each worker: what the parse functions of app.formats.excel use.
+PRELOAD = ["app.formats.excel", "app.store.tax"]
 WORKER_NICE = 10
 _CONTEXT: Any = None
 _SLOTS: threading.BoundedSemaphore | None = None

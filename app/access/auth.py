@@ -1,4 +1,4 @@
-"""Roles by API key (DESIGN §8).
+"""Roles by API key (docs/security.md).
 
 - ``Role``: rule_admin (publish rule sets), officer (checks, contracts, parks, scoring),
   tax_system (post tax data, nothing else), auditor (read and verify).
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+
+from app.core.config import settings
 
 log = logging.getLogger("standard_land.auth")
 
@@ -42,7 +43,7 @@ class Role(StrEnum):
 
 
 COOKIE = "sl_key"
-CACHE_TTL = float(os.environ.get("STANDARD_LAND_KEY_CACHE_SECONDS", "5"))
+CACHE_TTL = settings().key_cache_seconds
 _CACHE_MAX = 10_000   # bounds memory under a flood of made-up keys
 
 # Who may call what (the routers attach these; tests/test_auth.py holds the expected matrix).
@@ -163,7 +164,7 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def production() -> bool:
-    return os.environ.get("STANDARD_LAND_ENV", "").strip().lower() == "production"
+    return settings().env.lower() == "production"
 
 
 def _open(cached_only: bool = False) -> bool | None:

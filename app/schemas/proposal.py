@@ -68,7 +68,7 @@ class Industry(BaseModel):
 
 def industry_problems(industry: Industry | None, path: str = "industry.code") -> list:
     """A code that does not exist in its stated classification (where the full list is shipped)."""
-    from app.errors import Problem
+    from app.core.errors import Problem
 
     if industry is None:
         return []
@@ -165,7 +165,7 @@ def proposal_problems(raw: Any, model: type[BaseModel], normalise) -> list:
 
     from pydantic import ValidationError
 
-    from app.errors import InputError, pydantic_problems
+    from app.core.errors import InputError, pydantic_problems
 
     problems: list = []
     body = copy.deepcopy(raw)

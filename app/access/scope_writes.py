@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException
 from sqlmodel import Session, select
 
-from app.api.auth import PUBLISH, WRITE, Caller, require, scope_prefix
+from app.access.auth import PUBLISH, WRITE, Caller, require, scope_prefix
 from app.store.models import Contract, Parcel, Park
 
 WriteCaller = Annotated[Caller, Depends(require(*WRITE))]
