@@ -76,6 +76,16 @@ def check_division(code: str, what: str = "行政区划代码") -> list[Finding]
     return []
 
 
+def division_prefix(code: str) -> str:
+    """The GB/T 2260 code prefix that a division covers: a province 410000 → 41, a city 411200 →
+    4112, a county 411202 → itself.  A key's jurisdiction and a tax row's region are compared by it."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def check_parcel_code(code: str) -> list[Finding]:
     """宗地代码 (19) or 不动产单元代码 (28); which one was received is reported."""
     m = UNIT_28.match(code) or PARCEL_19.match(code)

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import settings
+from indicators.identifiers import division_prefix as scope_prefix
 
 log = logging.getLogger("standard_land.auth")
 
@@ -54,13 +55,6 @@ READ = (Role.officer, Role.auditor)
 TAX_POST = (Role.tax_system,)
 
 
-def scope_prefix(jurisdiction: str) -> str:
-    """The division-code prefix a jurisdiction covers: 410000 → 41, 411200 → 4112, 411202 → 411202."""
-    if jurisdiction.endswith("0000"):
-        return jurisdiction[:2]
-    if jurisdiction.endswith("00"):
-        return jurisdiction[:4]
-    return jurisdiction
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.core.config import settings
+from indicators.identifiers import division_prefix as scope_prefix
 
 WITHHELD_STATUS = "withheld"
 WITHHELD_ZH = "不在本辖区权限内"
@@ -49,13 +50,6 @@ def disclosure_rule() -> tuple[int, Fraction]:
     return _min_contributors(), _max_share()
 
 
-def scope_prefix(jurisdiction: str) -> str:
-    """As ``app.access.auth.scope_prefix`` (kept here so that the checks do not import the API)."""
-    if jurisdiction.endswith("0000"):
-        return jurisdiction[:2]
-    if jurisdiction.endswith("00"):
-        return jurisdiction[:4]
-    return jurisdiction
 
 
 @dataclass(frozen=True)
