@@ -139,3 +139,25 @@ def test_the_rule_set_page_lists_the_law_documents(client):
     section = section[:section.index("</table>")]
     assert "低效工业用地认定条件：页面测试认定条件" in section and "2020-12-04" in section and "现行" in section
     assert "low_efficiency" not in section.split(">", 1)[1]       # no snake_case value shown to the officer
+
+
+def test_a_rule_set_version_altered_in_the_database_is_never_resolved(client, uid, caplog):
+    """Rule-set versions, too, are checked against their digest when loaded (not trusted because stored)."""
+    from sqlalchemy import text
+
+    from app.core import clock
+    from app.rulesets.document import canonical_json, digest, validate_document
+    from app.store.db import get_engine
+    from tests.factories import standalone_doc
+
+    honest = validate_document(standalone_doc(f"tampered-{uid}", tax=15))
+    altered = validate_document(standalone_doc(f"tampered-{uid}", tax=1))
+    with get_engine().begin() as conn:
+        conn.execute(text(
+            "INSERT INTO ruleset_version (ruleset_id, version, digest, status, jurisdiction, parent, effective_from, "
+            "effective_to, published_at, source, document) VALUES (:id, :v, :d, :s, :j, NULL, :f, NULL, :at, 'api', :doc)"),
+            {"id": honest.id, "v": honest.version, "d": digest(honest), "s": honest.status, "j": honest.jurisdiction,
+             "f": honest.effective_from, "at": clock.utcnow(), "doc": canonical_json(altered)})
+    r = client.get("/v1/rulesets/resolve", params={"ruleset": honest.id, "as_of": "2024-01-01"})
+    assert r.status_code in (404, 422), r.text
+    assert any("does not match its digest" in m for m in caplog.messages)
