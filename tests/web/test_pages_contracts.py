@@ -40,7 +40,7 @@ def demo_data(client) -> demo.Demo:
 
     data = demo.generate(SPEC)
     with Session(get_engine()) as s:
-        demo.load(s, data, selected(), client)
+        demo.load(s, data, selected())
     return data
 
 

@@ -118,7 +118,7 @@ def scene(database_url, tmp_path_factory):
         with TestClient(app) as c:
             data = demo.generate(SPEC)
             with Session(get_engine()) as s:
-                loaded = demo.load(s, data, selected(), c)
+                loaded = demo.load(s, data, selected())
             assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
             decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
             r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
