@@ -101,7 +101,7 @@ def scene(database_url, tmp_path_factory):
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
     from tests.conftest import proposal
 
     base = os.environ.get("TEST_DATABASE_URL")
