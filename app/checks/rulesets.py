@@ -1,18 +1,22 @@
 """Reading published rule sets (moved from the router ``app.api.rulesets`` so that the API and the
 rule-set pages share them): the list grouped by rule set, one rule set, one version with its
-document, the diff of two versions; ``rules validate``'s check of files."""
+document, the diff of two versions, the resolved rules; ``rules validate``'s check of files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
+from app.core.numbers import dec_str
 from app.core.safe_yaml import YamlRefused
 from app.rulesets.diff import diff
 from app.rulesets.document import RuleSetDoc, validate_document
 from app.store import rulesets as store
 from app.store.models import RuleSetVersion
+from indicators.catalog import load_catalog
 
 
 def _version_summary(row: RuleSetVersion) -> dict:
@@ -91,3 +95,33 @@ def diff_versions(session, rid: str, from_: str, to: str) -> dict:
     _, a = _doc(session, rid, from_)
     _, b = _doc(session, rid, to)
     return diff(a, b)
+
+
+def resolve(session, *, as_of: dt.date, known_at: dt.datetime | None = None, ruleset: str | None = None,
+            jurisdiction: str | None = None, industry: str | None = None, classification: str = "GB/T 4754-2017",
+            parcel: str | None = None, park: str | None = None) -> dict:
+    """The effective layered rules (``GET /v1/rulesets/resolve``): for a rule set, or without one the
+    most specific in force (parcel > park > county > city > province > national), for the industry
+    and the law date, as known at ``known_at`` (default now; a naive time is UTC)."""
+    known = known_at or clock.utcnow()
+    if known.tzinfo is None:
+        known = known.replace(tzinfo=dt.UTC)
+    ind = {"code": industry, "classification": classification} if industry else None
+    res = store.registry(session).resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known,
+                                          industry=ind, parcel=parcel, park=park)
+    cat = load_catalog()
+    rules = []
+    for er in res.rules:
+        t = er.concrete.threshold
+        rules.append({
+            "rule": er.rule.id, "indicator": er.rule.indicator, "label": cat.indicators[er.rule.indicator].label,
+            "role": er.rule.role, "op": er.rule.op, "required": er.rule.required,
+            "threshold": t if t is None or isinstance(t, bool) else
+            [dec_str(x) for x in t] if isinstance(t, tuple) else dec_str(t),
+            "unit": cat.indicators[er.rule.indicator].unit or None,
+            "status": er.concrete.status or "applies", "message": er.concrete.message,
+            "layer": er.layer.id, "layer_version": er.layer.version, "cite": er.rule.cite.model_dump(),
+            "supersedes": er.supersedes, "relaxation": er.note,
+            "example": er.layer.doc.status == "example" or bool(er.rule.example)})
+    return {"ruleset": res.ref(), "as_of": as_of.isoformat(), "known_at": known.isoformat(),
+            "industry": ind, "rules": rules}
