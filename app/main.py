@@ -15,17 +15,14 @@ from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api import law as law_api
-from app.api.checks import MAX_BATCH
 from app.checks import law
-from app.checks.proposal import normalise
-from app.core.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
+from app.core.errors import Conflict, InputError, NotFound, TooLarge, clip
 from app.engine import selected
 from app.engine.durable import EngineError
 from app.observability import logging as obs_logging
 from app.observability import metrics as obs_metrics
 from app.observability.middleware import ObservabilityMiddleware
 from app.schemas.contract import EVENT_TYPES
-from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store import rulesets as ruleset_store
 from app.store.db import database_url, get_engine
 from app.store.db import error_types as db_error_types
@@ -77,27 +74,16 @@ def _loc_path(loc) -> str:
 
 
 @app.exception_handler(RequestValidationError)
-async def _validation(req: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
     detail = []
     for e in exc.errors():
         loc = [clip(x) if isinstance(x, str) else x for x in e.get("loc", ())]
         detail.append({"loc": loc, "path": _loc_path(loc), "msg": e.get("msg"), "type": e.get("type")})
-    detail += [p.as_dict() for p in _value_problems(req, exc) if p.path not in {d["path"] for d in detail}]
+    # A route may attach more problems than pydantic found (the proposal checks: the value
+    # problems of the fields that did parse, ``app.api.checks.ValueProblems``).
+    extra = getattr(exc, "problems", ())
+    detail += [p.as_dict() for p in extra if p.path not in {d["path"] for d in detail}]
     return JSONResponse({"detail": detail}, status_code=422)
-
-
-def _value_problems(req: Request, exc: RequestValidationError) -> list:
-    """For proposals, also the value problems (units, bounds) of the fields that did parse."""
-    body = exc.body
-    if req.url.path == "/v1/checks/proposal" and isinstance(body, dict):
-        return proposal_problems(body, ProposalRequest, normalise)
-    if req.url.path == "/v1/checks/proposal:batch" and isinstance(body, dict) and isinstance(body.get("items"), list):
-        out = []
-        for i, item in enumerate(body["items"][:MAX_BATCH]):
-            if isinstance(item, dict):
-                out += [Problem(f"items.{i}.{p.path}", p.msg) for p in proposal_problems(item, ProposalRequest, normalise)]
-        return out
-    return []
 
 
 @app.exception_handler(InputError)

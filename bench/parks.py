@@ -106,7 +106,7 @@ def main() -> None:
         with Session(engine) as session:
             session.rollback()
             t0 = time.perf_counter()
-            summary = demo.load(session, data, selected(), client, say=say)
+            summary = demo.load(session, data, selected(), say=say)
             t_load = time.perf_counter() - t0
         say(f"loaded in {t_load:.1f} s (created: {summary['created']})")
 

@@ -19,7 +19,7 @@ of the figures changed (corrections plus unchanged records), and the first batch
 (an idempotent replay).
 
 Baselines, same records, same run:
-  validate — ``app.store.tax.parse_batch`` on the same bytes: JSON parsing, the request
+  validate — ``app.store.tax_in.parse_batch`` on the same bytes: JSON parsing, the request
     models, USCC format and unit conversion, duplicate check; no database;
   raw insert — the same rows (as the service stores them) written by the driver alone
     (sqlite3 ``executemany`` / psycopg ``COPY``) into ``tax_record`` in one transaction,
@@ -96,7 +96,9 @@ def main() -> None:
     from fastapi.testclient import TestClient
     from sqlmodel import Session
 
+    from app.core.gc import gc_paused
     from app.main import app
+    from app.schemas import tax as tax_in
     from app.store import tax
     from app.store.db import get_engine, reset_engine
 
@@ -119,10 +121,10 @@ def main() -> None:
         for body in bodies:
             gc.collect()
             t0 = time.perf_counter()
-            with tax.gc_paused():
-                parsed = tax.parse_batch(body)
+            with gc_paused():
+                parsed = tax_in.parse_batch(body)
             t_validate.append(time.perf_counter() - t0)
-        rows_of = [tax.canonical_records(tax.parse_batch(body)) for body in bodies]
+        rows_of = [tax.canonical_records(tax_in.parse_batch(body)) for body in bodies]
 
         # Baseline 2: the same rows written by the driver alone, rolled back.
         cols = ", ".join(f'"{c}"' for c in tax.COLUMNS)

@@ -334,9 +334,9 @@ def test_revoking_twice_keeps_the_first_time(http):
     assert first.stdout == second.stdout
 
 
-def test_demo_load_works_with_keys_and_leaves_none_active(http, keys):
-    """The demo loads through the HTTP API in-process: with keys configured it uses a temporary
-    key, revoked when done."""
+def test_demo_load_works_with_keys_and_creates_none(http, keys):
+    """The demo loads through the use-case functions, not the HTTP API: with keys configured it
+    needs no key and creates none (it used to create a temporary one)."""
     import json
 
     from app.cli import cli
@@ -344,10 +344,10 @@ def test_demo_load_works_with_keys_and_leaves_none_active(http, keys):
     before = {k["id"] for k in json.loads(keys_cli("list", "--json").stdout) if k["revoked_at"] is None}
     r = cli_runner.invoke(cli, ["demo", "load", "--parcels", "20", "--years", "1", "--json"])
     assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["created"]["parcels"] == 20
     after = json.loads(keys_cli("list", "--json").stdout)
     assert {k["id"] for k in after if k["revoked_at"] is None} == before
-    temporary = [k for k in after if k["label"].startswith("standard-land demo load")]
-    assert temporary and all(k["revoked_at"] for k in temporary)
+    assert not [k for k in after if k["label"].startswith("standard-land demo load")]
 
 
 # ---------------------------------------------------------------- tax visibility by jurisdiction

@@ -1,4 +1,4 @@
-"""The demo data set (app/demo.py): generated, loaded, and its ledger, evaluation and scoring run
+"""The demo data set (app/demo/): generated, loaded, and its ledger, evaluation and scoring run
 checked against figures recomputed here from the generator's raw data — the request dicts it
 posts (parcels, contracts, events, tax records, the scoring body) — with plain arithmetic
 (Fraction) and dates, not with the service's functions.
@@ -76,7 +76,7 @@ def session(client):
 def loaded(client, session, data) -> dict:
     from app.engine import selected
 
-    return demo.load(session, data, selected(), client)
+    return demo.load(session, data, selected())
 
 
 # ---------------------------------------------------------------- an independent model of the raw data
@@ -300,7 +300,7 @@ def test_loading_twice_changes_nothing(client, session, loaded, data):
     from app.engine import selected
 
     before = row_counts(session)
-    again = demo.load(session, data, selected(), client)
+    again = demo.load(session, data, selected())
     assert row_counts(session) == before
     made = again["created"]
     assert made["park"] is False and made["scoring_run"] is False

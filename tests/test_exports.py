@@ -2,7 +2,7 @@
 officer prints (title, frozen header, units in the headers, a totals row that is the sum of
 the rows, notes on example data and the tax and area bases), and the evaluation as SVG charts.
 Every printed value is compared with the JSON endpoint's; the data is the demo park
-(app/demo.py, the same spec as tests/test_demo.py: loading it again is a no-op)."""
+(app/demo/, the same spec as tests/test_demo.py: loading it again is a no-op)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def loaded(client) -> dict:
     from app.store.db import get_engine
 
     with Session(get_engine()) as session:
-        return demo.load(session, demo.generate(SPEC), selected(), client)
+        return demo.load(session, demo.generate(SPEC), selected())
 
 
 def sheet(client, url: str, params: dict | None = None, filename: str | None = None):

@@ -174,7 +174,7 @@ def test_page_cases_cover_the_reported_urls():
 
 @pytest.mark.parametrize(("method", "url", "where"), _page_cases(), ids=lambda v: v)
 def test_nul_in_any_page_url_or_form_is_refused_without_a_500(client, method, url, where):
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
 
     before = client.get("/v1/decisions/verify").json()
     if where == "form":

@@ -373,7 +373,7 @@ def _proposal_fields() -> dict[str, str]:
 
 
 def _contract_fields() -> dict[str, str]:
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
 
     return {**EXAMPLE, "contract_no": f"WEB-{uuid.uuid4().hex[:8]}", "jurisdiction": OWN}
 

@@ -25,6 +25,7 @@ from fastapi import HTTPException
 from sqlmodel import Session, select
 
 from app.access.auth import Caller, scope_prefix
+from app.schemas.tax import default_region
 from app.store import tax
 from app.store.models import Contract, Decision, Parcel, Park
 
@@ -33,7 +34,7 @@ TAX_KINDS = ("performance", "park_evaluation", "scoring")
 
 def enterprise_region(uscc: str | None) -> str | None:
     """The default region of a 统一社会信用代码 (characters 3–8; None if it has none)."""
-    return tax.default_region(uscc)
+    return default_region(uscc)
 
 
 def _refuse(caller: Caller, what: str) -> HTTPException:

@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,18 +22,60 @@ from app.access.auth import WRITE, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
 from app.api.schemas import BatchResult, ProposalVerdict
-from app.checks import proposal
+from app.checks import proposal, proposal_batch
 from app.core.config import settings
 from app.core.errors import InputError, Problem, TooLarge
 from app.core.gc import gc_paused
 from app.engine import Engine
 from app.formats import excel, workbook
 from app.observability import metrics
-from app.schemas.proposal import ProposalRequest
-from app.store import proposal_batches
+from app.schemas.proposal import ProposalRequest, proposal_problems
 from app.store.db import get_engine
 
-router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE))
+
+class ValueProblems(RequestValidationError):
+    """A request validation error with the value problems (units, bounds) of the fields that did
+    parse: the 422 lists them together with pydantic's (``app.main``'s handler adds ``problems``)."""
+
+    def __init__(self, exc: RequestValidationError, problems: list[Problem]):
+        super().__init__(exc.errors(), body=exc.body)
+        self.problems = problems
+
+
+def _single_problems(body: Any) -> list[Problem]:
+    return proposal_problems(body, ProposalRequest, proposal.normalise) if isinstance(body, dict) else []
+
+
+def _batch_problems(body: Any) -> list[Problem]:
+    if not (isinstance(body, dict) and isinstance(body.get("items"), list)):
+        return []
+    out = []
+    for i, item in enumerate(body["items"][:MAX_BATCH]):
+        if isinstance(item, dict):
+            out += [Problem(f"items.{i}.{p.path}", p.msg) for p in proposal_problems(item, ProposalRequest, proposal.normalise)]
+    return out
+
+
+class _ProposalRoute(APIRoute):
+    """The proposal routes: a body pydantic refuses is also checked for value problems."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                # Looked up here, not when the route is built: the endpoints are defined below.
+                problems = _VALUE_PROBLEMS.get(self.endpoint)
+                if problems is None or isinstance(exc, ValueProblems):
+                    raise
+                raise ValueProblems(exc, problems(exc.body)) from None
+
+        return route
+
+
+router = APIRouter(prefix="/v1/checks", tags=["checks"], dependencies=allow(*WRITE), route_class=_ProposalRoute)
 
 MAX_BATCH = 10_000
 T = TypeVar("T")
@@ -121,7 +165,7 @@ def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: Engi
     response and the worker's memory small.  With a ``batch_id``, a retry (after a timeout,
     a dropped connection, a crashed worker) returns the decisions stored the first time."""
     scope_writes.proposals(caller, (i.jurisdiction for i in batch.items))
-    items, replayed = _run_batch(batch, session, engine)
+    items, replayed = proposal_batch.run_once(session, batch.items, engine, batch.batch_id)
     metrics.observe_batch("proposal", len(items))
     body = {"count": len(items), "items": [{k: v for k, v in item.items() if k != "request"} for item in items]}
     if batch.batch_id is not None:
@@ -131,20 +175,5 @@ def check_proposal_batch(batch: ProposalBatch, session: SessionDep, engine: Engi
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def _run_batch(batch: ProposalBatch, session: Session, engine: Engine) -> tuple[list[dict], bool]:
-    """The batch's decisions and whether they were stored by an earlier request."""
-    if batch.batch_id is None:
-        return proposal.run_batch(session, batch.items, engine), False
-    digest = proposal_batches.request_digest([i.model_dump(mode="json", exclude_none=True) for i in batch.items])
-    stored = proposal_batches.find(session, batch.batch_id, digest)
-    if stored is not None:
-        return stored, True
-    try:
-        return proposal.run_batch(session, batch.items, engine,
-                                  also=proposal_batches.writer(batch.batch_id, digest)), False
-    except proposal_batches.AlreadyStored:
-        # A concurrent request with the same id committed first; ours was rolled back.
-        stored = proposal_batches.find(session, batch.batch_id, digest)
-        if stored is None:
-            raise RuntimeError(f"batch {batch.batch_id!r} reported stored but not found") from None
-        return stored, True
+_VALUE_PROBLEMS: dict[Callable, Callable[[Any], list[Problem]]] = {
+    check_proposal: _single_problems, check_proposal_batch: _batch_problems}

@@ -11,9 +11,9 @@ from app.access.auth import READ, WRITE, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
 from app.checks import contract as contract_check
+from app.checks import contracts_register
 from app.checks.visibility import TaxView
 from app.core import clock
-from app.lifecycle.state import validate_new_events
 from app.schemas.contract import ContractRequest, EventBatch
 from app.store import contracts as store
 
@@ -36,16 +36,9 @@ def register_contract(req: ContractRequest, session: SessionDep, engine: EngineD
     The contract (and the registered parcel it names) must be inside the key's jurisdiction (403);
     the transferee may come from anywhere (招商引资)."""
     scope_writes.contract_body(session, caller, req)
-    document = req.model_dump(mode="json", exclude_none=True)
-    found = store.already_registered(session, req.contract_no, document)
-    if found is not None:
-        response.status_code = 200
-        return {**found, "created": False, "check": None}
-    decision = contract_check.run(session, req, engine)
-    summary, created = store.register(session, document, req.transferee.uscc, req.jurisdiction, req.signed_on,
-                                      req.contract_no, decision["decision_id"])
+    answer, created = contracts_register.register(session, req, engine)
     response.status_code = 201 if created else 200
-    return {**summary, "created": created, "check": decision if created else None}
+    return answer
 
 
 @router.get("/v1/contracts/{contract_no}", dependencies=allow(*READ))
@@ -58,10 +51,7 @@ def get_contract(contract_no: str, session: SessionDep) -> dict:
 def post_events(contract_no: str, batch: EventBatch, session: SessionDep, caller: WriteCaller) -> dict:
     """Append lifecycle events (one or many, one transaction).  An event may correct an earlier one."""
     scope_writes.contract(session, caller, contract_no)
-    _, document = store.get(session, contract_no)
-    contract = ContractRequest.model_validate(document)
-    validate_new_events(contract, store.events(session, contract_no), batch.events)
-    stored = store.append_events(session, contract_no, [e.model_dump(mode="json", exclude_none=True) for e in batch.events])
+    stored = contracts_register.append_events(session, contract_no, batch)
     return {"contract_no": contract_no, "count": len(stored), "events": stored}
 
 

@@ -23,10 +23,9 @@ from fastapi import APIRouter, Query, Response
 from app.access import scope
 from app.access.auth import ReadCaller
 from app.access.deps import EngineDep, SessionDep
-from app.checks import parks
+from app.checks import parks, scoring
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core import clock
-from app.core.errors import NotFound
 from app.formats import charts, excel
 from app.formats.tables import EVAL_COLUMNS, VERDICTS, _by_category, _dec, _qv, evaluation_rows
 
@@ -213,21 +212,11 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
 UNIT_LABELS = {"fraction": "比值"}
 
 
-def _scoring_document(session, run_id: str) -> dict:
-    """The stored run, as GET /v1/scoring/runs/{id} returns it."""
-    from app.store.models import ScoringRun
-
-    row = session.get(ScoringRun, run_id)
-    if row is None:
-        raise NotFound(f"scoring run {run_id} not found")
-    return {"decision_id": row.decision_id, **json.loads(row.document)}
-
-
 @router.get("/v1/scoring/runs/{run_id}.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
 def scoring_xlsx(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     """A stored scoring run as a printable sheet, in rank order: class, score, every indicator's
     value (its unit) and sub-score; unscored (incomplete) enterprises last."""
-    doc = scope.scoring_run(session, _scoring_document(session, run_id), caller)   # as GET /v1/scoring/runs/{id}
+    doc = scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller)   # as GET /v1/scoring/runs/{id}
     rs = doc["ruleset"]
     inds = rs["indicators"]
     columns: list[tuple[str, str | None]] = [("排名", None), ("排名百分位", "%"), ("类别", None), ("类别说明", None),

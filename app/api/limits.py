@@ -45,7 +45,7 @@ UPLOAD_LIMIT = 51 * MiB        # a 50 MiB .xlsx (app.api.checks.MAX_UPLOAD) plus
 # 100,000 tax records 11.5 MiB (18.7 MiB indented).  The caps leave room for pretty-printed JSON.
 ROUTE_LIMITS: dict[str, int] = {
     "/v1/checks/proposal:batch": 64 * MiB,
-    "/v1/tax-records": 32 * MiB,       # 100,000 records (app.store.tax.MAX_RECORDS)
+    "/v1/tax-records": 32 * MiB,       # 100,000 records (app.schemas.tax.MAX_RECORDS)
     "/v1/scoring/runs": 32 * MiB,      # 50,000 enterprises (app.checks.scoring.MAX_ENTERPRISES)
     "/v1/parks:import": 32 * MiB,      # 10,000 parcels
     "/v1/contracts/*/events": 4 * MiB,  # 1,000 events with notes

@@ -13,10 +13,7 @@ from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
 from app.api.schemas import Published
 from app.checks import rulesets as reading
-from app.core import clock
-from app.core.numbers import dec_str
 from app.store import rulesets as store
-from indicators.catalog import load_catalog
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
@@ -54,29 +51,8 @@ def resolve(session: SessionDep,
             known_at: dt.datetime | None = None) -> dict:
     """The effective layered rules for a jurisdiction (or rule set), industry and date; without a
     rule set, the most specific one in force: parcel > park > county > city > province > national."""
-    known = known_at or clock.utcnow()
-    if known.tzinfo is None:
-        known = known.replace(tzinfo=dt.UTC)
-    reg = store.registry(session)
-    ind = {"code": industry, "classification": classification} if industry else None
-    res = reg.resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known, industry=ind,
-                      parcel=parcel, park=park)
-    cat = load_catalog()
-    rules = []
-    for er in res.rules:
-        t = er.concrete.threshold
-        rules.append({
-            "rule": er.rule.id, "indicator": er.rule.indicator, "label": cat.indicators[er.rule.indicator].label,
-            "role": er.rule.role, "op": er.rule.op, "required": er.rule.required,
-            "threshold": t if t is None or isinstance(t, bool) else
-            [dec_str(x) for x in t] if isinstance(t, tuple) else dec_str(t),
-            "unit": cat.indicators[er.rule.indicator].unit or None,
-            "status": er.concrete.status or "applies", "message": er.concrete.message,
-            "layer": er.layer.id, "layer_version": er.layer.version, "cite": er.rule.cite.model_dump(),
-            "supersedes": er.supersedes, "relaxation": er.note,
-            "example": er.layer.doc.status == "example" or bool(er.rule.example)})
-    return {"ruleset": res.ref(), "as_of": as_of.isoformat(), "known_at": known.isoformat(),
-            "industry": ind, "rules": rules}
+    return reading.resolve(session, as_of=as_of, known_at=known_at, ruleset=ruleset, jurisdiction=jurisdiction,
+                           industry=industry, classification=classification, parcel=parcel, park=park)
 
 
 @router.get("/{rid}", dependencies=allow(*RULE_READ))

@@ -16,10 +16,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access.auth import TAX_POST, Caller, ReadCaller, require
 from app.access.deps import SessionDep, inline_defs
+from app.checks import tax_records
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.errors import InputError, Problem
+from app.core.gc import gc_paused
 from app.formats import excel
 from app.observability import metrics
+from app.schemas import tax as tax_in
 from app.store import tax
 
 router = APIRouter(prefix="/v1/tax-records", tags=["tax"])
@@ -30,7 +33,7 @@ async def _raw_body(request: Request) -> bytes:
 
 
 _BODY_SCHEMA = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": inline_defs(tax.BATCH.json_schema())}}}}
+    "schema": inline_defs(tax_in.BATCH.json_schema())}}}}
 
 
 def _json(body: dict, status: int) -> Response:
@@ -39,23 +42,6 @@ def _json(body: dict, status: int) -> Response:
 
 
 PosterCaller = Annotated[Caller, Depends(require(*TAX_POST))]
-
-
-def _outside(batch: dict, view: TaxView) -> list[Problem]:
-    """The records a tax_system key with a jurisdiction may not post (region outside it)."""
-    if view.unlimited:
-        return []
-    out = []
-    for i, r in enumerate(batch["records"]):
-        region = r.get("tax_region") or tax.default_region(r["uscc"])
-        if not view.sees(region):
-            what = (f"主管税务机关行政区划 {region}" if r.get("tax_region") else
-                    f"未填 tax_region，按统一社会信用代码默认为 {region}" if region else
-                    "未填 tax_region，统一社会信用代码中无行政区划码")
-            out.append(Problem(f"records.{i}.tax_region",
-                               f"{what}：不在本密钥辖区 {view.jurisdiction} 内，不能报送 "
-                               f"(outside this key's jurisdiction {view.jurisdiction}; nothing was stored)"))
-    return out
 
 
 def _refuse_outside(problems: list[Problem]) -> None:
@@ -76,10 +62,10 @@ def post_batch(session: SessionDep, caller: PosterCaller, body: Annotated[bytes,
     record): the reporting tax authority's division code; a key with a jurisdiction may post
     only records inside it (403 naming the others)."""
     view = TaxView.of(caller)
-    with tax.gc_paused():
-        parsed = tax.parse_batch(body)
-        _refuse_outside(_outside(parsed, view))
-        summary, created = tax.ingest(session, parsed)
+    with gc_paused():
+        parsed = tax_in.parse_batch(body)
+        _refuse_outside(tax_records.outside(parsed, view))
+        summary, created = tax_records.post(session, parsed)
     if not view.unlimited:
         summary = {**summary, **_scoped(tax.batch_summary(session, summary["batch_id"], view.sees))}
     metrics.observe_batch("tax_records", summary["count"])
@@ -99,8 +85,8 @@ async def post_batch_xlsx(session: SessionDep, caller: PosterCaller,
 
     parsed, row_numbers = await parse_upload(_sheet_records, await read_upload(file), batch_id)
     view = TaxView.of(caller)
-    _refuse_outside([excel.by_row(p, row_numbers, "records") for p in _outside(parsed, view)])
-    summary, created = await run_in_threadpool(tax.ingest, session, parsed)
+    _refuse_outside([excel.by_row(p, row_numbers, "records") for p in tax_records.outside(parsed, view)])
+    summary, created = await run_in_threadpool(tax_records.post, session, parsed)
     if not view.unlimited:
         summary = {**summary, **_scoped(tax.batch_summary(session, summary["batch_id"], view.sees))}
     metrics.observe_batch("tax_records", summary["count"])
@@ -110,7 +96,7 @@ async def post_batch_xlsx(session: SessionDep, caller: PosterCaller,
 def _sheet_records(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
     # The worker's answer — 100,000 validated records — is unpickled without cyclic collections
     # (each would rescan the whole heap while holding the GIL).
-    with tax.gc_paused():
+    with gc_paused():
         return excel.tax_records(data, batch_id)
 
 
@@ -131,13 +117,13 @@ def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller) -> dict:
 @router.get("")
 def get_history(session: SessionDep, caller: ReadCaller,
                 uscc: Annotated[str, Query(min_length=1, max_length=64, description="统一社会信用代码")],
-                year: Annotated[int | None, Query(ge=tax.MIN_YEAR, le=tax.MAX_YEAR)] = None) -> dict:
+                year: Annotated[int | None, Query(ge=tax_in.MIN_YEAR, le=tax_in.MAX_YEAR)] = None) -> dict:
     """An enterprise's tax records, every row (corrections and the rows they superseded),
     by year and in the order stored.  A key with a jurisdiction sees the rows reported by a
     region inside it (``tax_region``); each other row says only its year and ``withheld``
     (不在本辖区权限内), and ``withheld`` counts them."""
-    code = tax.normalise_uscc(uscc)
-    if not tax.uscc_well_formed(code):
+    code = tax_in.normalise_uscc(uscc)
+    if not tax_in.uscc_well_formed(code):
         raise InputError([Problem("uscc", "统一社会信用代码格式无效 (18 characters from 0-9 and A-Z without I, O, S, V, Z)")])
     view = TaxView.of(caller)
     rows = [r if view.sees(r["tax_region"]) else

@@ -1,26 +1,22 @@
 """Reading published rule sets (moved from the router ``app.api.rulesets`` so that the API and the
 rule-set pages share them): the list grouped by rule set, one rule set, one version with its
-document, and the diff of two versions."""
+document, the diff of two versions, the resolved rules; ``rules validate``'s check of files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
-from sqlmodel import select
-
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
+from app.core.numbers import dec_str
+from app.core.safe_yaml import YamlRefused
 from app.rulesets.diff import diff
-from app.rulesets.document import RuleSetDoc
+from app.rulesets.document import RuleSetDoc, validate_document
 from app.store import rulesets as store
 from app.store.models import RuleSetVersion
-
-
-def _versions(session, rid: str | None = None) -> list[RuleSetVersion]:
-    q = select(RuleSetVersion).order_by(RuleSetVersion.ruleset_id, RuleSetVersion.effective_from,
-                                        RuleSetVersion.published_at)
-    if rid is not None:
-        q = q.where(RuleSetVersion.ruleset_id == rid)
-    return list(session.exec(q).all())
+from indicators.catalog import load_catalog
 
 
 def _version_summary(row: RuleSetVersion) -> dict:
@@ -41,25 +37,51 @@ def _group(rows: list[RuleSetVersion]) -> list[dict]:
 
 
 def list_rulesets(session, jurisdiction: str | None = None) -> list[dict]:
-    rows = _versions(session)
+    rows = store.versions(session)
     if jurisdiction:
         rows = [r for r in rows if r.jurisdiction == jurisdiction]
     return _group(rows)
 
 
 def get_ruleset(session, rid: str) -> dict:
-    rows = _versions(session, rid)
+    rows = store.versions(session, rid)
     if not rows:
         raise NotFound(f"rule set {rid} not found")
     return _group(rows)[0]
 
 
 def _doc(session, rid: str, version: str) -> tuple[RuleSetVersion, RuleSetDoc]:
-    row = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rid,
-                                                    RuleSetVersion.version == version)).first()
+    row = store.find_version(session, rid, version)
     if row is None:
         raise NotFound(f"rule set {rid} version {version} not found")
     return row, RuleSetDoc.model_validate(json.loads(row.document))
+
+
+def version_document(session, rid: str, version: str) -> RuleSetDoc:
+    """A published version's document; NotFound if there is none."""
+    return _doc(session, rid, version)[1]
+
+
+def validate_files(paths: list[Path]) -> list[tuple[Path, RuleSetDoc | None, Exception | None]]:
+    """``rules validate``: each file as publishing would validate it (format, indicators, units,
+    citations, the parent known and never loosened: ``store.check_parents``), the parents taken
+    from the bundled files.  Per file: (path, the document or None, the error or None)."""
+    known: dict[str, list[RuleSetDoc]] = {}
+    for p in store.bundled_files():
+        try:
+            d = validate_document(store.load_yaml(p))
+            known.setdefault(d.id, []).append(d)
+        except (InputError, YamlRefused):
+            pass
+    out: list[tuple[Path, RuleSetDoc | None, Exception | None]] = []
+    for p in paths:
+        try:
+            doc = validate_document(store.load_yaml(p))
+            store.check_parents(doc, known)
+            out.append((p, doc, None))
+        except Exception as e:  # noqa: BLE001 — every file is reported, none stops the others
+            out.append((p, None, e))
+    return out
 
 
 def get_version(session, rid: str, version: str) -> dict:
@@ -73,3 +95,33 @@ def diff_versions(session, rid: str, from_: str, to: str) -> dict:
     _, a = _doc(session, rid, from_)
     _, b = _doc(session, rid, to)
     return diff(a, b)
+
+
+def resolve(session, *, as_of: dt.date, known_at: dt.datetime | None = None, ruleset: str | None = None,
+            jurisdiction: str | None = None, industry: str | None = None, classification: str = "GB/T 4754-2017",
+            parcel: str | None = None, park: str | None = None) -> dict:
+    """The effective layered rules (``GET /v1/rulesets/resolve``): for a rule set, or without one the
+    most specific in force (parcel > park > county > city > province > national), for the industry
+    and the law date, as known at ``known_at`` (default now; a naive time is UTC)."""
+    known = known_at or clock.utcnow()
+    if known.tzinfo is None:
+        known = known.replace(tzinfo=dt.UTC)
+    ind = {"code": industry, "classification": classification} if industry else None
+    res = store.registry(session).resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known,
+                                          industry=ind, parcel=parcel, park=park)
+    cat = load_catalog()
+    rules = []
+    for er in res.rules:
+        t = er.concrete.threshold
+        rules.append({
+            "rule": er.rule.id, "indicator": er.rule.indicator, "label": cat.indicators[er.rule.indicator].label,
+            "role": er.rule.role, "op": er.rule.op, "required": er.rule.required,
+            "threshold": t if t is None or isinstance(t, bool) else
+            [dec_str(x) for x in t] if isinstance(t, tuple) else dec_str(t),
+            "unit": cat.indicators[er.rule.indicator].unit or None,
+            "status": er.concrete.status or "applies", "message": er.concrete.message,
+            "layer": er.layer.id, "layer_version": er.layer.version, "cite": er.rule.cite.model_dump(),
+            "supersedes": er.supersedes, "relaxation": er.note,
+            "example": er.layer.doc.status == "example" or bool(er.rule.example)})
+    return {"ruleset": res.ref(), "as_of": as_of.isoformat(), "known_at": known.isoformat(),
+            "industry": ind, "rules": rules}

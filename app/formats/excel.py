@@ -31,7 +31,7 @@ from indicators.catalog import load_catalog
 HEADERS = Path(__file__).resolve().parents[2] / "indicators" / "excel_headers.yaml"
 MAX_ROWS = 100_000
 # Rows a sheet may have below its header, by kind: as many as one request of that kind takes
-# (app.store.tax.MAX_RECORDS; app.api.checks.MAX_BATCH; 10,000 parcels in POST /v1/parks:import).
+# (app.schemas.tax.MAX_RECORDS; app.api.checks.MAX_BATCH; 10,000 parcels in POST /v1/parks:import).
 ROW_LIMITS = {"tax": MAX_ROWS, "proposal": 10_000, "parcel": 10_000}
 MAX_TITLE_ROWS = 20     # rows above the header (a title, notes)
 _UNIT = re.compile(r"^(.*?)\s*[（(\[【]\s*([^）)\]】]+?)\s*[）)\]】]\s*$")
@@ -340,7 +340,7 @@ def by_row(p: Problem, row_numbers: list[int], prefix: str) -> Problem:
 
 
 def tax_records(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
-    """A tax-records sheet validated as the JSON batch is (``app.store.tax.parse_batch``), with
+    """A tax-records sheet validated as the JSON batch is (``app.schemas.tax.parse_batch``), with
     problems reported by sheet row; also the sheet row number of each record.  All of it runs in
     the reader's worker process: for 100,000 rows the conversion and validation hold the GIL for
     seconds in long single calls (the JSON text of the batch, its validation), which in the server
@@ -349,7 +349,7 @@ def tax_records(data: bytes, batch_id: str) -> tuple[dict, list[int]]:
 
 
 def _tax_records_from_rows(rows: Iterator[tuple[int, list[Any]]], batch_id: str) -> tuple[dict, list[int]]:
-    from app.store import tax
+    from app.schemas import tax
 
     columns, body = sheet_from_rows(rows, "tax")
     pairs = rows_to_requests(columns, body, "tax")

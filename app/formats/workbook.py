@@ -238,7 +238,7 @@ def _values(n: int, cells: list[dict], columns: int) -> list[Any]:
 # ---------------------------------------------------------------- 2. the worker process
 
 # Imported once by the fork server, not by each worker: what the parse functions of app.formats.excel use.
-PRELOAD = ["app.formats.excel", "app.store.tax"]
+PRELOAD = ["app.formats.excel", "app.schemas.tax"]
 WORKER_NICE = 10
 _CONTEXT: Any = None
 _SLOTS: threading.BoundedSemaphore | None = None

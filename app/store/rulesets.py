@@ -60,6 +60,21 @@ def registry(session: Session) -> Registry:
     return _REGISTRY
 
 
+def find_version(session: Session, rid: str, version: str) -> RuleSetVersion | None:
+    """One published version, or None (the API, the pages and ``rules diff id@version``)."""
+    return session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == rid,
+                                                     RuleSetVersion.version == version)).first()
+
+
+def versions(session: Session, rid: str | None = None) -> list[RuleSetVersion]:
+    """Every published version (of one rule set), by rule set, effective date and publication."""
+    q = select(RuleSetVersion).order_by(RuleSetVersion.ruleset_id, RuleSetVersion.effective_from,
+                                        RuleSetVersion.published_at)
+    if rid is not None:
+        q = q.where(RuleSetVersion.ruleset_id == rid)
+    return list(session.exec(q).all())
+
+
 def _stale() -> None:
     """This process published: the next registry() call reloads."""
     _LOADED["checked"] = float("-inf")
@@ -69,18 +84,26 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
+def check_parents(doc: RuleSetDoc, known: dict[str, list[RuleSetDoc]]) -> None:
+    """The publish check of a child against the layers above it (``known``: rule-set id → its
+    versions): the parent must be known, and the child may only tighten every layer above it, not
+    just its parent.  An indicator that an intermediate layer relaxed (with a documented relaxation)
+    is compared only up to that layer.  Also ``rules validate``'s check (against the bundled files)."""
+    if doc.parent is None:
+        return
+    if doc.parent not in known:
+        raise InputError([Problem("parent", f"上级规则集 {doc.parent!r} 尚未发布 (parent rule set not published)")])
+    problems = ancestry_problems(doc, known)
+    if problems:
+        raise InputError(problems)
+
+
 def check_against_parents(session: Session, doc: RuleSetDoc) -> None:
-    """A child may only tighten every layer above it, not just its parent.  An
-    indicator that an intermediate layer relaxed (with a documented relaxation) is
-    compared only up to that layer."""
+    """``check_parents`` against the published versions."""
     if doc.parent is None:
         return
     reg = registry(session)
-    if doc.parent not in reg.by_id:
-        raise InputError([Problem("parent", f"上级规则集 {doc.parent!r} 尚未发布 (parent rule set not published)")])
-    problems = ancestry_problems(doc, {rid: [p.doc for p in ps] for rid, ps in reg.by_id.items()})
-    if problems:
-        raise InputError(problems)
+    check_parents(doc, {rid: [p.doc for p in ps] for rid, ps in reg.by_id.items()})
 
 
 # Publishers of rule sets queue on this lock (PostgreSQL; SQLite's write lock does the same), so
@@ -124,8 +147,7 @@ def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, boo
     begin_write(session)
     if not is_sqlite(session.get_bind()):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISH_LOCK})
-    existing = session.exec(select(RuleSetVersion).where(RuleSetVersion.ruleset_id == doc.id,
-                                                         RuleSetVersion.version == doc.version)).first()
+    existing = find_version(session, doc.id, doc.version)
     if existing is not None:
         if existing.digest == dig:
             _stale()        # perhaps published by another process moments ago

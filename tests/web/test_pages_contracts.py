@@ -40,7 +40,7 @@ def demo_data(client) -> demo.Demo:
 
     data = demo.generate(SPEC)
     with Session(get_engine()) as s:
-        demo.load(s, data, selected(), client)
+        demo.load(s, data, selected())
     return data
 
 
@@ -290,7 +290,7 @@ def new_key(role: str, jurisdiction: str | None = None) -> str:
 
 def test_page_roles_and_jurisdiction_scope(keyed):
     from app.access.auth import COOKIE
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
 
     officer, auditor, tax_system = new_key("officer"), new_key("auditor"), new_key("tax_system")
     elsewhere = new_key("officer", jurisdiction="410300")          # 洛阳: not 三门峡's 411202

@@ -1,4 +1,4 @@
-"""园区 pages in a real browser, on the demo park (app/demo.py, 300 parcels): the park list, the
+"""园区 pages in a real browser, on the demo park (app/demo/, 300 parcels): the park list, the
 一宗一策 ledger paged and filtered, its Excel download, the yearly evaluation with its charts,
 and a scoring run started from the page.
 
@@ -35,7 +35,7 @@ def park(client) -> demo.Demo:
 
     data = demo.generate(SPEC)
     with Session(get_engine()) as s:
-        demo.load(s, data, selected(), client)
+        demo.load(s, data, selected())
     return data
 
 

@@ -123,7 +123,7 @@ def scene(database_url, tmp_path_factory):
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
     from tests.conftest import proposal
 
     base = os.environ.get("TEST_DATABASE_URL")
@@ -140,7 +140,7 @@ def scene(database_url, tmp_path_factory):
         with TestClient(app) as c:
             data = demo.generate(SPEC)
             with Session(get_engine()) as s:
-                loaded = demo.load(s, data, selected(), c)
+                loaded = demo.load(s, data, selected())
             assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
             decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
             r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
@@ -193,7 +193,7 @@ UNITS = {"land_area.unit": "亩", "measures.fixed_asset_investment.unit": "万�
 
 def form_for(path: str) -> dict:
     """A valid submission of each page form (the token is added per key)."""
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
     from tests.web.test_pages_parks import ENTERPRISES
 
     return {

@@ -101,7 +101,7 @@ def scene(database_url, tmp_path_factory):
     from app.engine import selected
     from app.main import app
     from app.store.db import get_engine, reset_engine
-    from app.web.pages_contracts import EXAMPLE
+    from app.web.pages_contract_check import EXAMPLE
     from tests.conftest import proposal
 
     base = os.environ.get("TEST_DATABASE_URL")
@@ -118,7 +118,7 @@ def scene(database_url, tmp_path_factory):
         with TestClient(app) as c:
             data = demo.generate(SPEC)
             with Session(get_engine()) as s:
-                loaded = demo.load(s, data, selected(), c)
+                loaded = demo.load(s, data, selected())
             assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
             decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
             r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
