@@ -15,7 +15,7 @@ from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api.checks import MAX_BATCH
-from app.checks.proposal import normalise
+from app.checks.proposal_normalise import normalise
 from app.core.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
 from app.engine import selected
 from app.engine.durable import EngineError
