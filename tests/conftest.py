@@ -3,9 +3,12 @@ TEST_DATABASE_URL is set (CI runs the suite on both)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +54,64 @@ def client(database_url):
 
     with TestClient(app) as c:
         yield c
+
+
+@contextlib.contextmanager
+def scratch_app(tmp_dir: Path, name: str) -> Iterator[Any]:
+    """A TestClient of the app on a fresh database of its own (a SQLite file in ``tmp_dir``, or a
+    fresh schema of TEST_DATABASE_URL's PostgreSQL database), for tests that create keys (which
+    end open mode) or need data nobody else writes; afterwards the session database again."""
+    from fastapi.testclient import TestClient
+
+    from app.access.auth import reset_cache
+    from app.main import app
+    from app.store.db import reset_engine
+    from tests.trust_support import scratch_database
+
+    with scratch_database(tmp_dir, name) as url:
+        previous = os.environ["DATABASE_URL"]
+        os.environ["DATABASE_URL"] = url
+        reset_engine()
+        reset_cache()
+        try:
+            with TestClient(app) as client:
+                yield client
+        finally:
+            os.environ["DATABASE_URL"] = previous
+            reset_engine()
+            reset_cache()
+
+
+def new_key(role: str, jurisdiction: str | None = None, label: str = "test") -> str:
+    """An API key made with the ``standard-land keys create`` command on the app's current
+    database; the secret.  This process's key cache is reset so the key works at once."""
+    from typer.testing import CliRunner
+
+    from app.access.auth import reset_cache
+    from app.cli import cli
+
+    args = ["keys", "create", "--role", role, "--label", label]
+    if jurisdiction:
+        args += ["--jurisdiction", jurisdiction]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    reset_cache()
+    return r.stdout.strip().splitlines()[-1]
+
+
+def load_demo(client: Any, spec: Any) -> tuple[Any, dict]:
+    """The demo park of ``spec`` (``app.demo.Spec``), generated and loaded through the app behind
+    ``client`` on the app's current database: (the generated data, the loader's summary)."""
+    from sqlmodel import Session
+
+    from app import demo
+    from app.engine import selected
+    from app.store.db import get_engine
+
+    data = demo.generate(spec)
+    with Session(get_engine()) as s:
+        loaded = demo.load(s, data, selected())
+    return data, loaded
 
 
 @pytest.fixture

@@ -8,19 +8,16 @@ key must then still not see the other county's tax."""
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import openpyxl
 
 from indicators.identifiers import synthetic_uscc
+from tests.conftest import new_key as make_key
+from tests.conftest import scratch_app
 from tests.contract_factory import base_contract, m2, mu, wan
-from tests.trust_support import scratch_database
 
 CDE_SCHEDULE = {"delivery_on": "2021-03-10", "start_by": "2021-04-01", "complete_by": "2022-06-30"}
 STARTED = {"type": "started", "on": "2021-04-01"}
@@ -30,28 +27,8 @@ COMPLETED = {"type": "completion_accepted", "on": "2022-06-30", "fixed_asset_inv
 WITHHELD = "不在本辖区权限内"
 
 
-@contextlib.contextmanager
-def own_app(tmp: Path, name: str) -> Iterator[Any]:
-    """A TestClient of the app on a fresh database (SQLite file or PostgreSQL schema);
-    afterwards the suite's database again."""
-    from fastapi.testclient import TestClient
-
-    from app.access.auth import reset_cache
-    from app.main import app
-    from app.store.db import reset_engine
-
-    with scratch_database(tmp, name) as url:
-        previous = os.environ["DATABASE_URL"]
-        os.environ["DATABASE_URL"] = url
-        reset_engine()
-        reset_cache()
-        try:
-            with TestClient(app) as client:
-                yield client
-        finally:
-            os.environ["DATABASE_URL"] = previous
-            reset_engine()
-            reset_cache()
+# The app on a database of its own (keys end open mode for the rest of the suite).
+own_app = scratch_app
 
 
 class As:
@@ -78,18 +55,7 @@ class As:
 
 
 def new_key(role: str, jurisdiction: str | None = None) -> str:
-    from typer.testing import CliRunner
-
-    from app.access.auth import reset_cache
-    from app.cli import cli
-
-    args = ["keys", "create", "--role", role, "--label", f"tax scope {role} {jurisdiction or 'all'}"]
-    if jurisdiction:
-        args += ["--jurisdiction", jurisdiction]
-    r = CliRunner().invoke(cli, args)
-    assert r.exit_code == 0, r.output
-    reset_cache()
-    return r.stdout.strip().splitlines()[-1]
+    return make_key(role, jurisdiction, label=f"tax scope {role} {jurisdiction or 'all'}")
 
 
 def uscc_in(region: str, tag: str) -> str:

@@ -16,14 +16,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
 from typer.testing import CliRunner
 
 from indicators.identifiers import synthetic_uscc
-from tests.conftest import ROOT, proposal
+from tests.conftest import ROOT, proposal, scratch_app
+from tests.conftest import new_key as make_key
 from tests.contract_factory import base_contract, m2, mu, post_events, post_tax, register, tax_record, uscc_for, wan
 
 R, OF, T, A = "rule_admin", "officer", "tax_system", "auditor"
@@ -80,63 +80,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/scoring/rulesets/{ruleset_id}"): RULE_READERS,
 }
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs")
-SCHEMA = "auth_tests"
 cli_runner = CliRunner()
 
 
 # ---------------------------------------------------------------- a database of our own
 
-def _own_url(tmp: Path) -> tuple[str, str | None]:
-    """This module's database URL, and the PostgreSQL base URL whose schema it uses (if any)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp / 'auth.db'}", None
-    sep = "&" if urlsplit(base).query else "?"
-    return f"{base}{sep}options=-csearch_path%3D{SCHEMA}", base
-
-
-def _pg_schema(base: str, create: bool) -> None:
-    from app.store.db import make_engine
-
-    url = base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        if create:
-            conn.exec_driver_sql(f"CREATE SCHEMA {SCHEMA}")
-    engine.dispose()
-
-
 @pytest.fixture(scope="module")
-def own_db(database_url, tmp_path_factory):
-    """Point the app at this module's database; afterwards, back to the session database."""
-    from app.access.auth import reset_cache
-    from app.store.db import reset_engine
-
-    url, pg_base = _own_url(tmp_path_factory.mktemp("auth"))
-    if pg_base:
-        _pg_schema(pg_base, create=True)
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    reset_cache()
-    try:
-        yield url
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_engine()
-        reset_cache()
-        if pg_base:
-            _pg_schema(pg_base, create=False)
-
-
-@pytest.fixture(scope="module")
-def http(own_db):
-    from fastapi.testclient import TestClient
-
-    from app.main import app
-
-    with TestClient(app) as c:
+def http(database_url, tmp_path_factory):
+    """A client on this module's database; afterwards, back to the session database."""
+    with scratch_app(tmp_path_factory.mktemp("auth"), "auth_tests") as c:
         yield c
 
 
@@ -147,16 +99,9 @@ def keys_cli(*args: str):
 
 
 def new_key(role: str, jurisdiction: str | None = None, label: str = "test") -> str:
-    from app.access.auth import reset_cache
-
-    args = ["create", "--role", role, "--label", label]
-    if jurisdiction:
-        args += ["--jurisdiction", jurisdiction]
-    r = keys_cli(*args)
-    assert r.exit_code == 0, r.output
-    secret = r.stdout.strip().splitlines()[-1]
+    # make_key resets this process's key cache; other workers see the key within CACHE_TTL
+    secret = make_key(role, jurisdiction, label)
     assert re.fullmatch(r"sl_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", secret), secret
-    reset_cache()      # this process's key cache; other workers see the key within CACHE_TTL
     return secret
 
 

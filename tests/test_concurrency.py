@@ -7,9 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,46 +18,23 @@ from app.checks import proposal as proposal_check
 from app.checks.golden import bundled_registry
 from app.engine import REFERENCE
 from app.schemas.proposal import ProposalRequest
-from tests.conftest import ROOT, proposal
+from tests.conftest import proposal
+from tests.trust_support import Server
 
 SECONDS = float(os.environ.get("STRESS_SECONDS", "60"))
 CLIENTS = 32
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    port = _free_port()
     log = Path(tmp_path_factory.mktemp("server")) / "server.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "STANDARD_LAND_ENGINE": "durable",
-           "MALLOC_MMAP_THRESHOLD_": "4194304", "MALLOC_TRIM_THRESHOLD_": "67108864"}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "2", "--http", "httptools", "--loop", "uvloop", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {log.read_text()}")
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {log.read_text()}")
-    yield base, proc, log
-    proc.terminate()
-    proc.wait(timeout=30)
+    srv = Server(database_url, log, workers=2, env={"STANDARD_LAND_ENGINE": "durable"}, ready="/healthz")
+    try:
+        srv.start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield srv.base, srv.proc, log
+    srv.stop()
 
 
 def _bodies(n: int) -> list[dict]:

@@ -12,12 +12,12 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
 
 from app import demo
 from app.api.exports import LEDGER_VALUE_LABELS
 from app.checks import parks
 from app.formats import excel
+from tests.conftest import load_demo
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)
 Y = SPEC.last_year
@@ -28,11 +28,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def loaded(client) -> dict:
-    from app.engine import selected
-    from app.store.db import get_engine
-
-    with Session(get_engine()) as session:
-        return demo.load(session, demo.generate(SPEC), selected())
+    return load_demo(client, SPEC)[1]
 
 
 def sheet(client, url: str, params: dict | None = None, filename: str | None = None):

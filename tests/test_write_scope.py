@@ -13,19 +13,16 @@ from __future__ import annotations
 import html.parser
 import itertools
 import json
-import os
 import uuid
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import pytest
-from typer.testing import CliRunner
 
 from indicators.identifiers import synthetic_uscc
-from tests.conftest import proposal
+from tests.conftest import new_key as make_key
+from tests.conftest import proposal, scratch_app
 from tests.contract_factory import base_contract, mu
 
-SCHEMA = "write_scope_tests"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OWN, OTHER, CITY = "411202", "411203", "411200"
 _n = itertools.count(1)
@@ -33,56 +30,14 @@ _n = itertools.count(1)
 
 # ---------------------------------------------------------------- a database of our own
 
-def _pg_schema(base: str, create: bool) -> None:
-    from app.store.db import make_engine
-
-    url = base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        if create:
-            conn.exec_driver_sql(f"CREATE SCHEMA {SCHEMA}")
-    engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def http(database_url, tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    from app.access.auth import reset_cache
-    from app.main import app
-    from app.store.db import reset_engine
-
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        _pg_schema(base, create=True)
-        url = f"{base}{'&' if urlsplit(base).query else '?'}options=-csearch_path%3D{SCHEMA}"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('write-scope') / 'scope.db'}"
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    reset_cache()
-    try:
-        with TestClient(app) as c:
-            yield c
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_engine()
-        reset_cache()
-        if base:
-            _pg_schema(base, create=False)
+    with scratch_app(tmp_path_factory.mktemp("write-scope"), "write_scope_tests") as c:
+        yield c
 
 
 def new_key(role: str, jurisdiction: str | None = None) -> str:
-    from app.access.auth import reset_cache
-    from app.cli import cli
-
-    args = ["keys", "create", "--role", role, "--label", f"write scope {role} {jurisdiction}"]
-    r = CliRunner().invoke(cli, [*args, "--jurisdiction", jurisdiction] if jurisdiction else args)
-    assert r.exit_code == 0, r.output
-    reset_cache()
-    return r.stdout.strip().splitlines()[-1]
+    return make_key(role, jurisdiction, label=f"write scope {role} {jurisdiction}")
 
 
 @pytest.fixture(scope="module")

@@ -79,10 +79,13 @@ def sql_engine(url: str) -> Engine:
 
 
 class Server:
-    """``uvicorn app.main:app`` in a subprocess on ``url``; ``kill()`` is kill -9."""
+    """``uvicorn app.main:app`` in a subprocess on ``url``; ``kill()`` is kill -9.  It is up once
+    ``ready`` answers 200 (the default also proves the database is read; a service with keys
+    answers it 401, so pass ``/healthz``)."""
 
-    def __init__(self, url: str, log: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
-        self.url, self.log, self.workers, self.extra_env = url, log, workers, env or {}
+    def __init__(self, url: str, log: Path, workers: int = 1, env: dict[str, str] | None = None,
+                 ready: str = "/v1/decisions/verify") -> None:
+        self.url, self.log, self.workers, self.extra_env, self.ready = url, log, workers, env or {}, ready
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -100,7 +103,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/v1/decisions/verify", timeout=5).status_code == 200:
+                if httpx.get(f"{self.base}{self.ready}", timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

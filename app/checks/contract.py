@@ -18,7 +18,7 @@ from app.core import clock
 from app.core.errors import InputError, Problem
 from app.core.numbers import dec_str
 from app.engine import Engine
-from app.engine import program as prog
+from app.engine.comparisons import Comparisons
 from app.lifecycle.law import ContractModel, contract_models
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.schemas.contract import ContractRequest
@@ -186,9 +186,8 @@ def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engi
     rule's (strictly above it for ">"), a committed maximum not above it."""
     cat = load_catalog()
     out: list[dict] = []
-    items: list[tuple[str, str, Any]] = []
+    comparisons = Comparisons()
     pending: list[tuple[dict, list[str]]] = []
-    values: dict[str, Fraction | None] = {}
     for er in resolution.rules:
         indicator = er.rule.indicator
         if indicator not in COMMITTED:
@@ -222,22 +221,16 @@ def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engi
             out.append(_f("missing", clause, f"规则 {er.rule.id} 要求{ind.label} {op} {_rule_text(er)}{ind.unit}，合同未约定"
                           f"{'下限' if 'min' in absent else '上限'}", shown, _rule_text(er), cite, **base))
             continue
-        keys = []
-        for side, v, required, cmp in needs:
-            key = f"{indicator}.{side}.{len(items)}"
-            values[key] = v - required
-            items.append((key, cmp, Fraction(0)))
-            keys.append(key)
+        keys = [comparisons.add(f"{indicator}.{side}.{len(comparisons)}", v - required, cmp)
+                for side, v, required, cmp in needs]
         finding = _f("pass", clause, "", shown, _rule_text(er), cite, **base)
         finding["_label"] = f"{ind.label}：合同约定 {shown}{ind.unit}，规则 {er.rule.id} 要求 {op} {_rule_text(er)}{ind.unit}"
         pending.append((finding, keys))
         out.append(finding)
-    if items:
-        program = prog.build(items)
-        outcomes = engine.evaluate(program, values)
-        by_key = {program.slots[c.slot]: outcomes[c.key] for c in program.checks}
+    if pending:
+        holds = comparisons.run(engine)
         for finding, keys in pending:
-            ok = all(by_key[k] == prog.PASS for k in keys)
+            ok = all(holds[k] for k in keys)
             finding["status"] = "pass" if ok else "weaker"
             finding["message"] = finding.pop("_label") + ("，符合" if ok else "，弱于规则")
     return out

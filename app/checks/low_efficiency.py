@@ -24,10 +24,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.checks.performance import Audit
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH
 from app.core.errors import InputError, Problem, pydantic_problems
 from app.core.numbers import dec_str
+from app.engine.comparisons import Comparisons as Audit
 from app.lifecycle.periods import add_months, anniversary
 from app.lifecycle.state import State
 from app.rulesets.document import GRID_PLACES, TaxBasis

@@ -28,7 +28,7 @@ from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_with
 from app.core import clock
 from app.core.numbers import dec_str
 from app.engine import Engine
-from app.engine import program as prog
+from app.engine.comparisons import Comparisons
 from app.lifecycle import idle, penalties
 from app.lifecycle.law import contract_models
 from app.lifecycle.periods import days_late
@@ -42,27 +42,9 @@ from indicators.catalog import load_catalog
 from indicators.derive import Site, counted_floor_area, derive
 from indicators.units import M2_PER_MU
 
-Test = tuple[str, Fraction | None, str, Fraction]
 ZERO = Fraction(0)
-
-
-class Audit:
-    """Collects the engine tests of every part, evaluates them once, then builds findings."""
-
-    def __init__(self) -> None:
-        self.tests: list[Test] = []
-
-    def add(self, key: str, value: Fraction | None, op: str, threshold: Fraction = ZERO) -> str:
-        self.tests.append((key, value, op, threshold))
-        return key
-
-    def run(self, engine: Engine) -> dict[str, bool | None]:
-        if not self.tests:
-            return {}
-        program = prog.build([(k, op, t) for k, _, op, t in self.tests])
-        outcomes = engine.evaluate(program, {k: v for k, v, _, _ in self.tests})
-        return {program.slots[c.slot]: None if outcomes[c.key] == prog.ABSENT else outcomes[c.key] == prog.PASS
-                for c in program.checks}
+# The engine tests of every part, evaluated once, then the findings built (app/engine/comparisons.py).
+Audit = Comparisons
 
 
 def _finding(kind: str, status: str, message: str, *, amount: Fraction | None = None, formula: str | None = None,

@@ -305,7 +305,7 @@ def proposal_requests(data: bytes, with_rows: bool = False) -> list:
     (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers."""
     from pydantic import ValidationError
 
-    from app.checks.proposal import normalise
+    from app.checks.proposal_normalise import normalise
     from app.core.errors import pydantic_problems
     from app.schemas.proposal import ProposalRequest
 

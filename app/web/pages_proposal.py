@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.access import scope_writes
 from app.access.auth import READ, RULE_READ, WRITE, require
 from app.access.deps import EngineDep, SessionDep
-from app.checks import proposal
+from app.checks import proposal, proposal_normalise
 from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
 from app.engine import Engine
@@ -161,7 +161,7 @@ def check(session: Session, engine: Engine, raw: dict) -> tuple[dict | None, lis
     try:
         req = ProposalRequest.model_validate(raw)
     except ValidationError:
-        return None, proposal_problems(raw, ProposalRequest, proposal.normalise)
+        return None, proposal_problems(raw, ProposalRequest, proposal_normalise.normalise)
     try:
         return proposal.run(session, req, engine), []
     except InputError as e:

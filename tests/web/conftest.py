@@ -8,16 +8,17 @@ without it these tests fail — they are part of "done", not optional."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
+
+from app import demo
+from tests.conftest import load_demo, proposal, scratch_app
+from tests.trust_support import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -25,43 +26,18 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(database_url: str, log: Path) -> Iterator[str]:
     """Run the app with uvicorn in a subprocess on ``database_url``; yield its base URL."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server = Server(database_url, log, ready="/healthz")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /healthz within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.2)
-        yield base
+        server.start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        yield server.base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +45,57 @@ def live_server(database_url, tmp_path_factory) -> Iterator[str]:
     """Base URL of the app served by uvicorn in a subprocess, on the session database."""
     with serve(database_url, tmp_path_factory.mktemp("server") / "uvicorn.log") as base:
         yield base
+
+
+def create_key(database_url: str, role: str) -> str:
+    """A key made by the ``keys create`` command in a subprocess on ``database_url`` (not the
+    database the tests' app is on); the secret."""
+    out = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--role", role],
+                         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def keyed_server(tmp_dir: Path, roles: Iterable[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """The app served by uvicorn on a database of its own with one key per role (keys end open
+    mode, so not on the session database): (base URL, secret per role)."""
+    url = f"sqlite:///{tmp_dir / 'keyed.db'}"
+    keys = {role: create_key(url, role) for role in roles}
+    with serve(url, tmp_dir / "uvicorn.log") as base:
+        yield base, keys
+
+
+# The demo park the page tests read on the session database (contracts, parks, ledgers).
+DEMO_PARK = demo.Spec(parcels=300, years=3, seed=5, last_year=2025)
+
+
+@pytest.fixture(scope="session")
+def demo_park(client) -> demo.Demo:
+    """DEMO_PARK loaded once into the session database, through the app."""
+    return load_demo(client, DEMO_PARK)[0]
+
+
+@contextmanager
+def demo_scene(tmp_dir: Path, name: str, spec: demo.Spec) -> Iterator[dict]:
+    """A client (open mode) on a database of its own (``scratch_app``) holding the demo park of
+    ``spec``, a proposal verdict and a clause check: {"client", "data", "ids"}, the ids filling
+    the page routes' path parameters."""
+    from app.web.pages_contract_check import EXAMPLE
+
+    with scratch_app(tmp_dir, name) as c:
+        data, loaded = load_demo(c, spec)
+        assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
+        decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
+        r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
+        assert r.status_code == 303, r.text[-2000:]
+        rs = c.get("/v1/rulesets/sanmenxia-standard-land").json()
+        ids = {"decision_id": decision, "check_id": r.headers["location"].rsplit("/", 1)[1],
+               "contract_no": data.contracts[0]["contract_no"], "park_id": spec.park_id,
+               "run_id": loaded["scoring"]["run_id"], "rid": rs["id"], "version": rs["versions"][-1]["version"],
+               "from": rs["versions"][0]["version"]}
+        yield {"client": c, "data": data, "ids": ids}
 
 
 @pytest.fixture(scope="session")

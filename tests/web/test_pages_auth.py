@@ -3,31 +3,16 @@ rest of the session stays in open mode), driven through the login form."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.web.conftest import ROOT, VIEWPORT, assert_accessible, serve, shot
+from tests.web.conftest import VIEWPORT, assert_accessible, keyed_server, shot
 from tests.web.test_pages_proposal import FLAGS, PASSING
-
-
-def create_key(database_url: str, role: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "app.cli", "keys", "create", "--role", role],
-                         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("keyed")
-    url = f"sqlite:///{tmp / 'keyed.db'}"
-    keys = {role: create_key(url, role) for role in ("officer", "rule_admin")}
-    with serve(url, tmp / "uvicorn.log") as base:
-        yield base, keys
+    with keyed_server(tmp_path_factory.mktemp("keyed"), ("officer", "rule_admin")) as served:
+        yield served
 
 
 @pytest.fixture

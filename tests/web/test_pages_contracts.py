@@ -11,37 +11,22 @@ so the 补缴差额 is (15 − 12) × 90 = 270 万元.  The demo park gives an i
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
-from sqlmodel import Session
 
-from app import demo
 from indicators.identifiers import synthetic_uscc
+from tests.conftest import new_key, scratch_app
 from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, csrf, shot
 
-SPEC = demo.Spec(parcels=300, years=3, seed=5, last_year=2025)
 AS_OF = "2025-06-30"
 
 
 def money(x: str | Decimal) -> str:
     """The pages' display of a decimal: thousands separators, the digits as given."""
     return f"{Decimal(x):,}"
-
-
-@pytest.fixture(scope="module")
-def demo_data(client) -> demo.Demo:
-    from app.engine import selected
-    from app.store.db import get_engine
-
-    data = demo.generate(SPEC)
-    with Session(get_engine()) as s:
-        demo.load(s, data, selected())
-    return data
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +121,10 @@ def test_lookup_timeline_penalties_corrections_and_tax_years(page, contract):
     shot(page, "contracts-timeline")
 
 
-def test_idle_contract_read_without_javascript(page_nojs, page, demo_data, client):
+def test_idle_contract_read_without_javascript(page_nojs, page, demo_park, client):
     """A demo contract never started: F2 late start and 53号令 idle land, as the API reports them.
     Read without JavaScript; axe needs JavaScript, so the same page is checked again with it."""
-    idle = next(c for c in demo_data.contracts if demo_data.kinds[c["parcel_code"]] == "idle")
+    idle = next(c for c in demo_park.contracts if demo_park.kinds[c["parcel_code"]] == "idle")
     no = idle["contract_no"]
     api = client.get(f"/v1/contracts/{no}/performance", params={"as_of": "2025-12-31"}).json()
     f2 = next(f for f in api["findings"] if f["kind"] == "late_start")
@@ -153,7 +138,7 @@ def test_idle_contract_read_without_javascript(page_nojs, page, demo_data, clien
     idle_text = page_nojs.locator("#idle ~ dl").first.inner_text()
     assert idle_api["message"] in idle_text and idle_api["cite"]["article"] in idle_text
     assert "闲置满" in idle_text
-    delivered = next(e for e in demo_data.events[no] if e["type"] == "delivered")
+    delivered = next(e for e in demo_park.events[no] if e["type"] == "delivered")
     assert delivered["on"] in page_nojs.locator("table", has=page_nojs.locator("caption", has_text="按日期排列")).inner_text()
     assert_no_horizontal_scroll(page_nojs)
     shot(page_nojs, "contracts-idle-nojs")
@@ -230,62 +215,12 @@ def test_contract_list_pages_are_clamped(client, contract):
 
 # ---------------------------------------------------------------- roles (keys), on a database of their own
 
-KEYS_SCHEMA = "web_b_keys"
-
-
-def _pg_schema(base: str, create: bool) -> None:
-    from app.store.db import make_engine
-
-    engine = make_engine(base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {KEYS_SCHEMA} CASCADE")
-        if create:
-            conn.exec_driver_sql(f"CREATE SCHEMA {KEYS_SCHEMA}")
-    engine.dispose()
-
-
 @pytest.fixture
 def keyed(database_url, tmp_path):
     """A client on a database of its own, in which keys are created (the session database stays
-    open for the other tests): SQLite file, or a schema of the PostgreSQL test database."""
-    from fastapi.testclient import TestClient
-
-    from app.access.auth import reset_cache
-    from app.main import app
-    from app.store.db import reset_engine
-
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        _pg_schema(base, create=True)
-        url = f"{base}{'&' if urlsplit(base).query else '?'}options=-csearch_path%3D{KEYS_SCHEMA}"
-    else:
-        url = f"sqlite:///{tmp_path / 'keys.db'}"
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    reset_cache()
-    try:
-        with TestClient(app) as c:
-            yield c
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_engine()
-        reset_cache()
-        if base:
-            _pg_schema(base, create=False)
-
-
-def new_key(role: str, jurisdiction: str | None = None) -> str:
-    from typer.testing import CliRunner
-
-    from app.access.auth import reset_cache
-    from app.cli import cli
-
-    args = ["keys", "create", "--role", role, "--label", "web-b page roles"]
-    r = CliRunner().invoke(cli, [*args, "--jurisdiction", jurisdiction] if jurisdiction else args)
-    assert r.exit_code == 0, r.output
-    reset_cache()
-    return r.stdout.strip().splitlines()[-1]
+    open for the other tests)."""
+    with scratch_app(tmp_path, "web_b_keys") as c:
+        yield c
 
 
 def test_page_roles_and_jurisdiction_scope(keyed):

@@ -18,29 +18,17 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
 
 from app import demo
-from tests.web.conftest import assert_accessible, assert_no_horizontal_scroll, csrf, shot
+from tests.web.conftest import DEMO_PARK, assert_accessible, assert_no_horizontal_scroll, csrf, shot
 
-SPEC = demo.Spec(parcels=300, years=3, seed=5, last_year=2025)
+SPEC = DEMO_PARK
 PARK = SPEC.park_id
 AS_OF = "2025-12-31"
 
 
 @pytest.fixture(scope="module")
-def park(client) -> demo.Demo:
-    from app.engine import selected
-    from app.store.db import get_engine
-
-    data = demo.generate(SPEC)
-    with Session(get_engine()) as s:
-        demo.load(s, data, selected())
-    return data
-
-
-@pytest.fixture(scope="module")
-def ledger(client, park) -> dict:
+def ledger(client, demo_park) -> dict:
     return client.get(f"/v1/parks/{PARK}/ledger", params={"as_of": AS_OF}).json()
 
 
@@ -59,7 +47,7 @@ def codes_on(page) -> list[str]:
     return [c.strip() for c in page.locator("#ledger tbody th").all_inner_texts()]
 
 
-def test_park_list_links_the_park(page, park):
+def test_park_list_links_the_park(page, demo_park):
     page.goto("/parks")
     assert page.title().startswith("园区")
     assert_accessible(page)
@@ -75,7 +63,7 @@ def test_park_list_links_the_park(page, park):
     shot(page, "parks-park")
 
 
-def test_ledger_pages_filters_and_downloads(page, park, ledger):
+def test_ledger_pages_filters_and_downloads(page, demo_park, ledger):
     api_codes = [r["parcel"]["code"] for r in ledger["rows"]]
     assert len(api_codes) > 100                  # three pages of 50
     page.goto(f"/parks/{PARK}/ledger?as_of={AS_OF}")
@@ -126,7 +114,7 @@ def test_ledger_pages_filters_and_downloads(page, park, ledger):
     assert f"共 {len(api_codes)} 宗" in total
 
 
-def test_evaluation_with_charts_and_data_table(page, park, client):
+def test_evaluation_with_charts_and_data_table(page, demo_park, client):
     page.goto(f"/parks/{PARK}/evaluation?year={SPEC.last_year}")
     api = client.get(f"/v1/parks/{PARK}/evaluation", params={"year": SPEC.last_year}).json()
     value = api["tax_per_mu"]["value"]["value"]
@@ -166,7 +154,7 @@ def test_evaluation_with_charts_and_data_table(page, park, client):
     assert Decimal(str(row[header.index("亩均税收（万元/亩）")])) == Decimal(p["tax_per_mu"]["value"])
 
 
-def test_evaluation_year_out_of_range_is_shown_next_to_the_field(page, park):
+def test_evaluation_year_out_of_range_is_shown_next_to_the_field(page, demo_park):
     page.goto(f"/parks/{PARK}/evaluation?year=3000")
     assert "1990–2100" in page.locator('[id="err-year"]').inner_text()
     assert page.get_by_label("评价年度", exact=True).get_attribute("aria-invalid") == "true"
@@ -178,7 +166,7 @@ ENTERPRISES += [f"E{n},网页测试企业{n},{5 * k},{20 * k},{Decimal('0.5') * 
 EXPECTED_CLASSES = dict(zip([f"E{n}" for n in range(1, 9)], "AABBBCCD", strict=True))
 
 
-def test_scoring_run_from_the_page(page, park):
+def test_scoring_run_from_the_page(page, demo_park):
     page.goto("/parks/scoring")
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
@@ -226,7 +214,7 @@ def test_unknown_park_and_run_are_404_pages(client):
         assert r.status_code == 404 and "text/html" in r.headers["content-type"] and "未找到" in r.text, url
 
 
-def test_ledger_refuses_unknown_filters_next_to_the_field(client, park):
+def test_ledger_refuses_unknown_filters_next_to_the_field(client, demo_park):
     r = client.get(f"/parks/{PARK}/ledger", params={"category": "bogus", "as_of": "2025-13-01"})
     assert r.status_code == 422
     assert re.search(r'id="err-category">[^<]*请选择', r.text) and re.search(r'id="err-as_of">[^<]*有效日期', r.text)

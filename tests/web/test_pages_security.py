@@ -12,12 +12,11 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
-import os
 import re
 import threading
 import uuid
 from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -25,16 +24,16 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
 
 from app import demo
+from tests.conftest import new_key
 from tests.factories import standalone_doc
 from tests.test_auth import EXPECTED
-from tests.web.conftest import VIEWPORT, csrf, serve
-from tests.web.test_pages_auth import create_key, login
+from tests.web.conftest import VIEWPORT, csrf, demo_scene, keyed_server
+from tests.web.test_pages_auth import login
 from tests.web.test_pages_proposal import FLAGS, PASSING
 
 R, OF, T, A = "rule_admin", "officer", "tax_system", "auditor"
 ROLES = (R, OF, T, A)
 PUBLIC = "public"
-SCHEMA = "web_security_tests"
 SPEC = demo.Spec(parcels=20, years=2, seed=4242, last_year=2025)
 
 # Every page route → the API operation whose roles it has (tests/test_auth.py EXPECTED), or PUBLIC.
@@ -90,73 +89,13 @@ def allowed_roles(method: str, path: str) -> set[str]:
 
 # ---------------------------------------------------------------- the scene: a database of our own
 
-def _pg_schema(base: str, create: bool) -> None:
-    from app.store.db import make_engine
-
-    engine = make_engine(base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        if create:
-            conn.exec_driver_sql(f"CREATE SCHEMA {SCHEMA}")
-    engine.dispose()
-
-
-def _key(role: str) -> str:
-    from typer.testing import CliRunner
-
-    from app.access.auth import reset_cache
-    from app.cli import cli
-
-    r = CliRunner().invoke(cli, ["keys", "create", "--role", role, "--label", "page security"])
-    assert r.exit_code == 0, r.output
-    reset_cache()
-    return r.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def scene(database_url, tmp_path_factory):
     """A client on this module's database holding a demo park (contracts, tax, a scoring run), a
     proposal verdict and a clause check, with one key per role (created after the data: open mode)."""
-    from fastapi.testclient import TestClient
-
-    from app.access.auth import reset_cache
-    from app.engine import selected
-    from app.main import app
-    from app.store.db import get_engine, reset_engine
-    from app.web.pages_contract_check import EXAMPLE
-    from tests.conftest import proposal
-
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        _pg_schema(base, create=True)
-        url = f"{base}{'&' if urlsplit(base).query else '?'}options=-csearch_path%3D{SCHEMA}"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('pagesec') / 'pagesec.db'}"
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    reset_cache()
-    try:
-        with TestClient(app) as c:
-            data = demo.generate(SPEC)
-            with Session(get_engine()) as s:
-                loaded = demo.load(s, data, selected())
-            assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
-            decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
-            r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
-            assert r.status_code == 303, r.text[-2000:]
-            rs = c.get("/v1/rulesets/sanmenxia-standard-land").json()
-            ids = {"decision_id": decision, "check_id": r.headers["location"].rsplit("/", 1)[1],
-                   "contract_no": data.contracts[0]["contract_no"], "park_id": SPEC.park_id,
-                   "run_id": loaded["scoring"]["run_id"], "rid": rs["id"], "version": rs["versions"][-1]["version"]}
-            keys = {role: _key(role) for role in ROLES}
-            yield {"client": c, "ids": ids, "keys": keys}
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_engine()
-        reset_cache()
-        if base:
-            _pg_schema(base, create=False)
+    with demo_scene(tmp_path_factory.mktemp("pagesec"), "web_security_tests", SPEC) as scene:
+        scene["keys"] = {role: new_key(role, label="page security") for role in ROLES}
+        yield scene
 
 
 def as_key(c, secret: str | None):
@@ -512,12 +451,9 @@ class _Attacker(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def keyed_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pagesec-live")
-    url = f"sqlite:///{tmp / 'live.db'}"
-    keys = {role: create_key(url, role) for role in (R, OF, A)}
-    with serve(url, tmp / "uvicorn.log") as base:
-        yield base, keys
+def live_keyed(tmp_path_factory):
+    with keyed_server(tmp_path_factory.mktemp("pagesec-live"), (R, OF, A)) as served:
+        yield served
 
 
 @pytest.fixture
@@ -536,12 +472,12 @@ def _attack_page(target: str, fields: str, enctype: str = "multipart/form-data")
             f'{fields}<button type="submit">claim</button></form></html>').encode()
 
 
-def test_a_real_browser_post_from_another_port_is_refused(browser, keyed_server, attacker):
+def test_a_real_browser_post_from_another_port_is_refused(browser, live_keyed, attacker):
     """The reported attack: logged in as rule_admin, the officer opens a page on another port of
     the same host, which posts the upload form (the SameSite=Strict cookie goes along)."""
     import httpx
 
-    base, keys = keyed_server
+    base, keys = live_keyed
     ctx = browser.new_context(viewport=VIEWPORT, base_url=base, locale="zh-CN")
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
@@ -580,10 +516,10 @@ def test_a_real_browser_post_from_another_port_is_refused(browser, keyed_server,
         ctx.close()
 
 
-def test_a_real_browser_cookie_upload_to_the_api_from_another_port_is_refused(browser, keyed_server, attacker, tmp_path):
+def test_a_real_browser_cookie_upload_to_the_api_from_another_port_is_refused(browser, live_keyed, attacker, tmp_path):
     import httpx
 
-    base, keys = keyed_server
+    base, keys = live_keyed
     verify = {"Authorization": f"Bearer {keys[A]}"}
     before = httpx.get(f"{base}/v1/decisions/verify", headers=verify).json()
     ctx = browser.new_context(viewport=VIEWPORT, base_url=base, locale="zh-CN")

@@ -23,21 +23,18 @@ product name in the version stamp) and no ISO timestamp.
 from __future__ import annotations
 
 import io
-import os
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
 
 from app import demo
-from tests.web.conftest import csrf
+from tests.web.conftest import demo_scene
 from tests.web.test_pages_security import page_routes
 
-SCHEMA = "web_text_tests"
 SPEC = demo.Spec(parcels=40, years=3, seed=5, last_year=2025)
 
 LONG_DECIMAL = re.compile(r"(?<![\d.])\d[\d,]*\.\d{3,}|(?<![\w/.])\d{3,}/\d{3,}(?![\w/])")   # or an exact ratio a/b
@@ -48,17 +45,6 @@ ENGLISH_NOTES = re.compile(r"/v1/|status: ?example|(?<![\w./:=-])[a-z]{3,}(?![\w
 IDENTIFIERS = {"code", "kbd", "samp", "pre", "textarea", "script", "style"}
 VOID = {"br", "img", "input", "meta", "link", "hr", "col", "area", "wbr", "source", "base"}
 ENGINE_NAME = "durable_rules"       # the rule engine's product name in a version stamp
-
-
-def _pg_schema(base: str, create: bool) -> None:
-    from app.store.db import make_engine
-
-    engine = make_engine(base.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        if create:
-            conn.exec_driver_sql(f"CREATE SCHEMA {SCHEMA}")
-    engine.dispose()
 
 
 class Visible(HTMLParser):
@@ -95,46 +81,8 @@ class Visible(HTMLParser):
 def scene(database_url, tmp_path_factory):
     """A client (open mode) on this module's database with the demo park, a proposal verdict and a
     clause check; the ids that fill the page routes' path parameters and the extra pages to read."""
-    from fastapi.testclient import TestClient
-
-    from app.access.auth import reset_cache
-    from app.engine import selected
-    from app.main import app
-    from app.store.db import get_engine, reset_engine
-    from app.web.pages_contract_check import EXAMPLE
-    from tests.conftest import proposal
-
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        _pg_schema(base, create=True)
-        url = f"{base}{'&' if urlsplit(base).query else '?'}options=-csearch_path%3D{SCHEMA}"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('pagetext') / 'pagetext.db'}"
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    reset_cache()
-    try:
-        with TestClient(app) as c:
-            data = demo.generate(SPEC)
-            with Session(get_engine()) as s:
-                loaded = demo.load(s, data, selected())
-            assert loaded["scoring"]["status"] == "ok", loaded["scoring"]
-            decision = c.post("/v1/checks/proposal", json=proposal()).json()["decision_id"]
-            r = c.post("/contracts/check", data={**EXAMPLE, **csrf(c, "/contracts/check")}, follow_redirects=False)
-            assert r.status_code == 303, r.text[-2000:]
-            rs = c.get("/v1/rulesets/sanmenxia-standard-land").json()
-            ids = {"decision_id": decision, "check_id": r.headers["location"].rsplit("/", 1)[1],
-                   "contract_no": data.contracts[0]["contract_no"], "park_id": SPEC.park_id,
-                   "run_id": loaded["scoring"]["run_id"], "rid": rs["id"], "version": rs["versions"][-1]["version"],
-                   "from": rs["versions"][0]["version"]}
-            yield {"client": c, "ids": ids, "contracts": [x["contract_no"] for x in data.contracts]}
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_engine()
-        reset_cache()
-        if base:
-            _pg_schema(base, create=False)
+    with demo_scene(tmp_path_factory.mktemp("pagetext"), "web_text_tests", SPEC) as scene:
+        yield {**scene, "contracts": [x["contract_no"] for x in scene["data"].contracts]}
 
 
 def page_urls(ids: dict, contracts: list[str]) -> list[str]:
