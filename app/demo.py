@@ -583,14 +583,14 @@ def load_events(session: Session, demo: Demo, say: Progress) -> int:
 
 def load_plans(session: Session, demo: Demo) -> int:
     """Plan versions as ``PUT /v1/parcels/{code}/plan`` records them; versions already stored are skipped."""
-    from app.checks import parks
+    from app.checks.parks import plans
     from app.store import parks as pstore
 
     created = 0
     for code, versions in demo.plans.items():
         have = len(pstore.plans(session, code))
         for k, v in enumerate(versions[have:], start=have):
-            _, was_created = parks.put_plan(session, code, {**v, "expected_version": k})
+            _, was_created = plans.put_plan(session, code, {**v, "expected_version": k})
             created += was_created
     return created
 
@@ -655,7 +655,7 @@ def load(session: Session, demo: Demo, engine, http=None, say: Progress | None =
     """Load ``demo`` through the service functions the API uses; idempotent.  ``http`` (a client
     of this service: TestClient or httpx.Client) is used for the scoring run only.  Returns a
     summary: the park id, the counts of the data set and of what this call created."""
-    from app.checks import parks
+    from app.checks.parks import registry
     from app.store import tax
 
     say = say or (lambda _msg: None)
@@ -664,7 +664,7 @@ def load(session: Session, demo: Demo, engine, http=None, say: Progress | None =
     created: dict[str, Any] = load_contracts(session, demo, engine, say)
     created["events"] = load_events(session, demo, say)
     say(f"  事件 events: {created['events']} appended")
-    out = parks.register_park_with_parcels(session, demo.park, demo.parcels)
+    out = registry.register_park_with_parcels(session, demo.park, demo.parcels)
     created["park"] = out["park"]["created"]
     created["parcels"] = sum(1 for p in out["parcels"] if p["created"])
     say(f"  园区与宗地 park and parcels: {created['parcels']} new")

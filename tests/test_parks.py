@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from app.checks import parks
+from app.checks.parks.ledger import flat_ledger
 from tests.contract_factory import base_contract, m2, mu, post_events, post_tax, register, tax_record, uscc_for, wan
 
 LOW_RS = "henan-park-low-efficiency-example"
@@ -388,7 +388,7 @@ def test_ledger_with_plan_and_history(client, scene):
     assert row["parcel"]["contract"]["start_due"] == "2023-03-01" and row["parcel"]["park_name"] == "三门峡经济开发区"
     assert row["parcel"]["contract"]["transferee"]["uscc"] == uscc_for(scene["uid"], 1)
     assert led["totals"]["idle"] == {"count": 1, "area": {"value": "30", "unit": "亩"}}
-    flat = {r["宗地代码"]: r for r in parks.flat_ledger(led)}
+    flat = {r["宗地代码"]: r for r in flat_ledger(led)}
     assert flat[codes["B"]]["处置措施"] == "征收土地闲置费（出让价款 20%）" and flat[codes["B"]]["方案版本"] == 2
     assert flat[codes["B"]]["决定文书"] == "三自然资闲调〔2025〕1号；三自然资闲认〔2025〕1号"
     # a code is found whatever its case

@@ -26,7 +26,7 @@ from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
 from app.checks import performance as perf
-from app.checks.parks import MEASURES, PROPOSAL_MEASURES
+from app.checks.parks.plans import MEASURES, PROPOSAL_MEASURES
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core import input_limits as limits
