@@ -26,7 +26,7 @@ from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
 from app.checks import contract as contract_check
 from app.checks import performance as perf
-from app.checks.parks.plans import MEASURES, PROPOSAL_MEASURES
+from app.checks.parks.plans import PROPOSAL_MEASURES, measures
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core import input_limits as limits
@@ -507,9 +507,10 @@ def idle_view(result: dict) -> dict | None:
     f = next((x for x in result["findings"] if x["kind"] == "idle_land"), None)
     if f is None:
         return None
+    labels = measures()
     return {**f, "state_label": IDLE_STATES.get(f.get("state") or "", "无法判定"),
             "status_label": "构成闲置" if f["status"] == "fail" else PERF_STATUS.get(f["status"], f["status"]),
-            "proposal_labels": [MEASURES.get(PROPOSAL_MEASURES.get(p, p), p) for p in f.get("proposals") or []]}
+            "proposal_labels": [labels.get(PROPOSAL_MEASURES.get(p, p), p) for p in f.get("proposals") or []]}
 
 
 @router.get("/contracts/{contract_no}", response_class=HTMLResponse)

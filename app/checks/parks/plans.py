@@ -5,14 +5,17 @@ plan (``put_plan``, ``plan_history``, ``latest_plan``)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlmodel import Session
 
 from app.checks.parks.common import parse_model, store_contract_document
 from app.core.errors import InputError, NotFound, Problem
-from app.lifecycle.law import contract_models, idle_land_law
+from app.core.numbers import dec_str
+from app.lifecycle.law import IdleLandLaw, contract_models, idle_land_law
 from app.lifecycle.periods import add_months
 from app.lifecycle.state import effective_events
 from app.schemas.contract import ContractRequest
@@ -20,15 +23,16 @@ from app.schemas.parks import PlanIn
 from app.store import parks as store
 from app.store.models import Parcel
 
-# 一宗一策 disposal measures: the closed list of docs/domain.md.
-MEASURES = {
+# 一宗一策 disposal measures: the closed list of docs/domain.md.  The labels that state a statutory
+# number (the Art. 12 caps, the idle fee's share) take it from the 53号令 document (``measures``).
+_MEASURES = {
     "start_development": "督促动工开发",
-    "extend_start": "延长动工开发期限（不超过一年）",
+    "extend_start": "延长动工开发期限（不超过{extend_start}）",
     "change_use_or_planning": "调整用途或规划条件",
-    "temporary_use": "安排临时使用（不超过两年）",
+    "temporary_use": "安排临时使用（不超过{temporary_use}）",
     "negotiated_paid_reclaim": "协议有偿收回",
     "swap": "置换土地",
-    "idle_fee": "征收土地闲置费（出让价款 20%）",
+    "idle_fee": "征收土地闲置费（出让价款 {idle_fee}%）",
     "free_reclaim": "无偿收回",
     "re_tender": "重新招拍挂",
     "redevelop": "再开发",
@@ -37,12 +41,47 @@ MEASURES = {
     "complete_supply": "完善供地手续（批而未供）",
     "other": "其他",
 }
-# 53号令 Art. 12 ✅ (docs/domain.md): statutory caps, in years, and where they run from.
-# Art. 12: (一) 延长动工开发期限 ≤ 1 year from the start date agreed in the supplementary agreement;
-# (二) 调整土地用途、规划条件; (三) 由政府安排临时使用 ≤ 2 years from its first day; (四) 协议有偿收回;
-# (五) 置换土地; (六) other ways the county sets.
-STATUTORY_CAPS = {"extend_start": (1, "第十二条（一）", "自补充协议约定的动工开发日期起"),
-                  "temporary_use": (2, "第十二条（三）", "自安排临时使用之日起")}
+_ZH_DIGITS = "零一两三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class StatutoryCap:
+    """A 53号令 Art. 12 cap (rules/lifecycle/idle-land-53.yaml ``disposal_options``): at most
+    ``years`` (``cap_years``) from the day ``runs_from`` says, under ``article``."""
+
+    measure: str
+    years: Fraction
+    article: str
+    runs_from: str
+
+    @property
+    def months(self) -> int:
+        return int(self.years * 12)
+
+
+def years_zh(years: Fraction) -> str:
+    """一年, 两年 … for whole years up to ten (as the law writes them), else "1.5 年"."""
+    if years.denominator == 1 and 0 < years <= 10:
+        return f"{_ZH_DIGITS[int(years)]}年"
+    return f"{dec_str(years)} 年"
+
+
+def statutory_caps(law: IdleLandLaw) -> dict[str, StatutoryCap]:
+    """The Art. 12 disposal options of the 53号令 document that carry a cap (``cap_years``)."""
+    return {o["measure"]: StatutoryCap(o["measure"], Fraction(str(o["cap_years"])), o["article"], o["runs_from"])
+            for o in law.disposal_options if o.get("cap_years") is not None}
+
+
+def measures(law: IdleLandLaw | None = None) -> dict[str, str]:
+    """measure → label, the numbers of the labels from the 53号令 document (``law``; default: the
+    bundled one)."""
+    law = law or idle_land_law()
+    caps = statutory_caps(law)
+    numbers = {m: years_zh(c.years) for m, c in caps.items()}
+    numbers["idle_fee"] = dec_str(law.idle_fee_share_of_price * 100)
+    return {k: v.format(**numbers) for k, v in _MEASURES.items()}
+
+
 # Idle-land proposals (app.lifecycle.idle) → measures of the list above.
 PROPOSAL_MEASURES = {"extend_start_by_max_1_year": "extend_start", "temporary_use_max_2_years": "temporary_use",
                      "change_use_or_planning": "change_use_or_planning", "negotiated_paid_reclaim": "negotiated_paid_reclaim",
@@ -59,14 +98,15 @@ def _extension_base(contract: ContractRequest, events: list[dict], as_of: dt.dat
     return base
 
 
-def _extension_cap_months(contract: ContractRequest | None) -> tuple[int, str]:
-    years = Decimal(STATUTORY_CAPS["extend_start"][0])
-    why = "出让合同（示范文本第十六条）：延期开工不超过一年"
+def _extension_cap_months(contract: ContractRequest | None, statutory: StatutoryCap) -> tuple[int, str]:
+    years = statutory.years
+    why = f"出让合同（示范文本第十六条）：延期开工不超过{years_zh(years)}"
     if contract is not None:
         model = contract_models().get(contract.model)
         if model is not None:
-            m = Decimal(str(model.limits.get("clauses.extension_max_years", {}).get("value", years)))
-            if m < years:
+            v = model.limits.get("clauses.extension_max_years", {}).get("value")
+            m = Decimal(str(v)) if v is not None else None
+            if m is not None and m < years:
                 years, why = m, f"合同示范文本 {contract.model} 上限 {m} 年"
         agreed = contract.clauses.extension_max_years
         if agreed is not None and agreed < years:
@@ -74,8 +114,12 @@ def _extension_cap_months(contract: ContractRequest | None) -> tuple[int, str]:
     return int(round(years * 12)), why
 
 
-def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, events: list[dict]) -> dict:
-    """Refuse what the law or the ledger forbids (InputError with paths); return the cap check."""
+def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, events: list[dict],
+               law: IdleLandLaw | None = None) -> dict:
+    """Refuse what the law or the ledger forbids (InputError with paths); return the cap check.
+    The statutory caps are those of the 53号令 document ``law`` (default: the bundled one)."""
+    law = law or idle_land_law()
+    caps = statutory_caps(law)
     problems: list[Problem] = []
     m, cause = req.measure, req.cause.type
     if m in ("idle_fee", "free_reclaim") and cause in ("government", "force_majeure"):
@@ -85,9 +129,8 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
         problems.append(Problem("measure", "完善供地手续仅适用于批而未供土地 (complete_supply is for approved-unsupplied land)"))
     cap = None
     model = clause = None
-    if m in STATUTORY_CAPS:
-        years, article, runs = STATUTORY_CAPS[m]
-        law = idle_land_law()
+    if m in caps:
+        years, article, runs = caps[m].years, caps[m].article, caps[m].runs_from
         if m == "extend_start" and cause in ("government", "force_majeure"):
             # Art. 12(1): at most one year from the start date agreed in the supplementary agreement —
             # ``cap_from`` when the agreement is not recorded as an event yet, else the newly agreed date
@@ -99,13 +142,13 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
                                                     f"(the agreed start date cannot precede the contract's {start_by})"))
             elif req.cap_from is not None:
                 base = req.cap_from
-            months, why, runs = years * 12, f"53号令{article}：自补充协议约定的动工开发日期起延长不超过{years}年", runs
+            months, why = caps[m].months, f"53号令{article}：{runs}延长不超过{dec_str(years)}年"
             if base is None:
                 problems.append(Problem("cap_from", "请填写 cap_from（补充协议约定的动工开发日期）"))
         elif m == "extend_start":
             # Not a delay of Art. 8: the contract's own extension clause (GF-2008-2601 Art. 16), from its date.
             base = _extension_base(contract, events, req.as_of) if contract is not None else None
-            months, why = _extension_cap_months(contract)
+            months, why = _extension_cap_months(contract, caps[m])
             runs = "自合同约定的动工开发日期起（合同约定的延期）"
             model = contract_models().get(contract.model) if contract is not None else None
             clause = model.limits.get("clauses.extension_max_years") if model is not None else None
@@ -116,7 +159,7 @@ def check_plan(req: PlanIn, parcel: Parcel, contract: ContractRequest | None, ev
             if base is None:
                 problems.append(Problem("cap_from", "无合同约定的动工日期：请填写 cap_from（现行约定的动工日期）"))
         else:
-            base, months, why = req.cap_from, years * 12, f"53号令{article}：临时使用不超过{years}年"
+            base, months, why = req.cap_from, caps[m].months, f"53号令{article}：临时使用不超过{dec_str(years)}年"
             if base is None:
                 problems.append(Problem("cap_from", "临时使用须填写开始日期 cap_from (first day of the temporary use)"))
         if base is not None:
@@ -149,9 +192,10 @@ def put_plan(session: Session, code: str, raw: dict | PlanIn) -> tuple[dict, boo
         if crow is not None:
             contract = ContractRequest.model_validate(store_contract_document(crow))
             events = store.events_by_contract(session, [parcel.contract_no])[parcel.contract_no]
-    cap = check_plan(req, parcel, contract, events)
+    law = idle_land_law()
+    cap = check_plan(req, parcel, contract, events, law)
     doc = req.model_dump(mode="json", exclude_none=True, exclude={"expected_version"})
-    doc["measure_label"] = MEASURES[req.measure]
+    doc["measure_label"] = measures(law)[req.measure]
     if cap:
         doc["statutory_cap"] = cap
     return store.append_plan(session, parcel.code, doc, req.expected_version)
