@@ -143,7 +143,7 @@ def _piwg(rec: ParcelRec, as_of: dt.date, a: Audit):
     return build
 
 
-def _idle(rec: ParcelRec, as_of: dt.date, a: Audit):
+def _idle(data: ParkData, rec: ParcelRec, as_of: dt.date, a: Audit):
     st = rec.state(as_of)
     if st is None:
         return lambda h: {"status": "not_applicable", "predicates": [],
@@ -153,6 +153,7 @@ def _idle(rec: ParcelRec, as_of: dt.date, a: Audit):
         return lambda h: {"status": "not_applicable", "predicates": [], "message": f"至 {as_of} 尚未供地"}
     c = st.contract
     price = None if c.land_price is None else units.to_canonical(c.land_price.value, c.land_price.unit, "money")
+    data.law.idle_land_used()          # the tests below read the 53号令 parameters
     ins = idle.inputs(st, price)
     tests = idle.tests(st, ins)
     for key, value, op, threshold in tests:
@@ -180,7 +181,7 @@ def _low(data: ParkData, rec: ParcelRec, as_of: dt.date, tax_year: int, t: Parce
     if rid is None:
         return lambda h, idle_yes: {"status": "not_assessed", "predicates": [], "ruleset": None,
                                     "message": "园区未指定低效用地认定规则集 (the park names no rule set)"}
-    rs = lowe.in_force(rid, as_of)
+    rs = data.law.low_efficiency(rid, as_of)
     if rs is None:
         return lambda h, idle_yes: {"status": "not_assessed", "predicates": [], "ruleset": {"id": rid},
                                     "message": f"规则集 {rid} 在 {as_of} 无生效版本"}
@@ -230,7 +231,7 @@ def classify(data: ParkData, as_of: dt.date, engine: Engine, *, tax_year: int | 
             continue
         t = by_code.get(rec.code) or parcel_tax(data, rec, tax_year, basis)
         a = Audit()
-        b_piwg, b_idle = _piwg(rec, as_of, a), _idle(rec, as_of, a)
+        b_piwg, b_idle = _piwg(rec, as_of, a), _idle(data, rec, as_of, a)
         b_low = _low(data, rec, as_of, tax_year, t, ptax, a)
         holds = a.run(engine)
         piwg, idle_ = b_piwg(holds), b_idle(holds)
@@ -286,4 +287,5 @@ def parcel_view(session: Session, code: str, as_of: dt.date, engine: Engine, *, 
     cls = classify(data, as_of, engine, only=row.code)[row.code]
     latest = store.latest_plans(session, [row.code]).get(row.code)
     return {**store.parcel_summary(row), "registration": rec.doc, "basics": parcel_basics(data, rec, as_of), **cls,
-            "plan": store.plan_dict(latest[0]) if latest else None, "engine": engine.name, "engine_version": engine.version}
+            "plan": store.plan_dict(latest[0]) if latest else None, "law": data.law.pins(),
+            "engine": engine.name, "engine_version": engine.version}

@@ -12,10 +12,8 @@ from sqlmodel import Session
 
 from app.checks import tax_per_mu as tpm
 from app.checks.parks.common import store_contract_document
-from app.checks.visibility import (
-    TaxView,
-    screen,
-)
+from app.checks.parks.documents import ParkLaw
+from app.checks.visibility import TaxView, screen
 from app.core import clock
 from app.lifecycle.state import State, fold
 from app.rulesets.resolve import Registry
@@ -66,6 +64,7 @@ class ParkData:
     registry: Registry
     known_at: dt.datetime
     view: TaxView
+    law: ParkLaw                     # the low-efficiency rule sets and 53号令 read, pinned in decisions
     # The unscreened records: read by ``park_tax`` for the park aggregate only, which is shown
     # or withheld by the disclosure rule.  Nothing per enterprise is ever taken from here.
     aggregate_tax: dict[str, dict[int, dict]] = field(default_factory=dict, repr=False)
@@ -80,9 +79,11 @@ def _supplied_on(doc: dict) -> dt.date | None:
     return dt.date.fromisoformat(v) if v else None
 
 
-def load(session: Session, park_id: str, view: TaxView) -> ParkData:
+def load(session: Session, park_id: str, view: TaxView, *, known_at: dt.datetime | None = None,
+         law: ParkLaw | None = None) -> ParkData:
     """Everything the classification, ledger and evaluation of a park read, in a few queries;
-    the tax records screened for ``view`` (the caller's)."""
+    the tax records screened for ``view`` (the caller's).  A replay passes the stored decision's
+    ``known_at`` (the standard-land rule sets as known then) and its pinned documents (``law``)."""
     park = store.get_park(session, park_id)
     rows = store.parcels_of_park(session, park_id)
     nos = [r.contract_no for r in rows if r.contract_no]
@@ -101,4 +102,5 @@ def load(session: Session, park_id: str, view: TaxView) -> ParkData:
     raw = {u: tax_by_uscc.get(u, {}) for u in usccs}
     return ParkData(park=park, doc=store.park_document(park), names=store.names(session, park_id), parcels=recs,
                     tax=screen(raw, view), holdings=held, registry=rulesets.registry(session),
-                    known_at=clock.utcnow(), view=view, aggregate_tax=raw)
+                    known_at=known_at or clock.utcnow(), view=view, law=law or ParkLaw(session),
+                    aggregate_tax=raw)

@@ -10,27 +10,25 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks import low_efficiency as lowe
 from app.checks.parks.classify import classify
 from app.checks.parks.common import CATEGORIES, ZERO, q
 from app.checks.parks.data import load
+from app.checks.parks.documents import ParkLaw
 from app.checks.parks.tax import ParkTax, explain_zeros, park_tax
 from app.checks.performance import Audit
-from app.checks.visibility import (
-    WITHHELD_STATUS,
-    WITHHELD_ZH,
-    TaxView,
-)
+from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.store import decisions
 
 
-def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view: TaxView) -> dict:
+def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view: TaxView,
+             known_at: dt.datetime | None = None, pinned: list[dict] | None = None) -> dict:
     """The park's yearly evaluation: land totals by category on 31 December, the park 亩均税收
     (tax basis and area basis stated), the distance to the target, the parcels that pull it
     down, and the change from the year before — as ``view`` (the caller's) may see them."""
-    data = load(session, park_id, view)
+    data = load(session, park_id, view, known_at=known_at,
+                law=ParkLaw(session, pinned) if pinned is not None else None)
     end = dt.date(year, 12, 31)
     cur, prev = park_tax(data, year), park_tax(data, year - 1)
     cls = classify(data, end, engine, tax_year=year, ptax=cur)
@@ -133,7 +131,7 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
         yoy.update(status="insufficient_data", change=None, change_percent=None, direction=None,
                    message=f"{year - 1} 年或 {year} 年园区亩均税收无法计算")
 
-    prs = lowe.in_force(data.park.ruleset, end) if data.park.ruleset else None
+    prs = data.law.low_efficiency(data.park.ruleset, end) if data.park.ruleset else None
     verdict = (WITHHELD_STATUS if cur.status == WITHHELD_STATUS else
                "insufficient_data" if cur.value is None else "no_target" if target is None
                else "meets_target" if tgt["status"] == "meets" else "below_target")
@@ -146,7 +144,8 @@ def evaluate(session: Session, park_id: str, year: int, engine: Engine, *, view:
     example = bool((prs and prs.doc.status == "example") or (cur.basis.get("from") or {}).get("status") == "example")
     return {"kind": "park_evaluation", "verdict": verdict, "park": data.park.id, "park_name": data.name_on(end),
             "jurisdiction": data.park.jurisdiction, "year": year, "as_of": end.isoformat(),
-            "ruleset": prs.ref() if prs else None, "example": example,
+            "ruleset": prs.ref() if prs else None, "example": example, "law": data.law.pins(),
+            "tax_view": {"jurisdiction": view.jurisdiction},
             "land": land, "tax_per_mu": cur.to_dict(), "target": tgt, "incomplete": incomplete,
             "pulling_down": [p for _, _, p in pullers],
             "year_over_year": yoy, "known_at": data.known_at.isoformat(),
@@ -181,3 +180,13 @@ def run_evaluation(session: Session, park_id: str, year: int, engine: Engine, *,
     """The evaluation as ``view`` may see it, stored as a decision (kind park_evaluation) in the
     hash-chained log, with the regions of the tax figures it holds (``tax_regions``)."""
     return decisions.append(session, [evaluate(session, park_id, year, engine, view=view)])[0]
+
+
+def reevaluate(session: Session, stored: dict, engine: Engine) -> dict:
+    """A stored park evaluation computed again from its inputs (park, year, the tax view it was
+    computed for, ``known_at``) under the law documents it pinned (``law``, read back by digest):
+    what ``POST /v1/decisions/{id}/replay`` compares with the stored one.  The registered parcels,
+    contracts, events and tax records are read as they are now."""
+    return evaluate(session, stored["park"], int(stored["year"]), engine,
+                    view=TaxView(stored["tax_view"]["jurisdiction"]),
+                    known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["law"])

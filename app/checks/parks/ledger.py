@@ -73,7 +73,7 @@ def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine, *, vi
             "withheld": sorted(code for code, c in cls.items()
                                if any(x["status"] == WITHHELD_STATUS for x in c["assessment"].values())),
             "totals": {k: {"count": v["count"], "area": q(v["area"], "亩")} for k, v in totals.items()},
-            "measures": measures(), "rows": rows, "engine": engine.name, "engine_version": engine.version}
+            "measures": measures(), "rows": rows, "law": data.law.pins(), "engine": engine.name, "engine_version": engine.version}
 
 
 LEDGER_COLUMNS = ["台账编号", "宗地代码", "园区名称", "面积（亩）", "用途", "供地状态", "批准文号", "批准日期", "合同编号",

@@ -12,8 +12,8 @@ from fractions import Fraction
 
 from sqlmodel import Session
 
-from app.checks import low_efficiency as lowe
 from app.checks.parks.common import parse_model, store_contract_document
+from app.checks.parks.documents import low_efficiency_exists, low_efficiency_ids, low_efficiency_in_force
 from app.core.errors import InputError, Problem
 from app.core.numbers import dec_str
 from app.schemas.contract import ContractRequest, Quantity
@@ -59,9 +59,9 @@ def _new_park(session: Session, req: ParkIn, prefix: str = "") -> store.NewPark:
         target_text = _exact_text(t, f"{prefix}target_tax_per_mu.value", problems) if t is not None else None
         if req.target_source is None:
             problems.append(Problem(f"{prefix}target_source", "目标亩均税收须注明来源 (a target needs its source)"))
-    if req.ruleset is not None and not lowe.known(req.ruleset):
-        problems.append(Problem(f"{prefix}ruleset", f"未知园区规则集 {req.ruleset!r} (unknown park rule set; bundled: "
-                                                    f"{sorted(lowe.bundled())})"))
+    if req.ruleset is not None and not low_efficiency_exists(session, req.ruleset):
+        problems.append(Problem(f"{prefix}ruleset", f"未知园区规则集 {req.ruleset!r} (unknown park rule set; published: "
+                                                    f"{low_efficiency_ids(session)})"))
     if req.tax_ruleset is not None and req.tax_ruleset not in rulesets.registry(session).by_id:
         problems.append(Problem(f"{prefix}tax_ruleset", f"未知规则集 {req.tax_ruleset!r} (unknown standard-land rule set)"))
     dated = sorted(((n.valid_from or store.SINCE_EVER, n.valid_to, n.name, i) for i, n in enumerate(req.dated_names())),
@@ -202,7 +202,7 @@ def park_view(session: Session, park_id: str, as_of: dt.date) -> dict:
     names = store.names(session, park_id)
     current = store.name_on(names, as_of)
     doc = store.park_document(row)
-    rs = lowe.in_force(row.ruleset, as_of) if row.ruleset else None
+    rs = low_efficiency_in_force(session, row.ruleset, as_of) if row.ruleset else None
     return {**store.park_summary(row), "as_of": as_of.isoformat(), "name": current.name if current else None,
             "names": [store.name_dict(n) for n in names], "tax_ruleset": doc.get("tax_ruleset"),
             "ruleset_in_force": rs.ref() if rs else None, "parcels": store.count_parcels(session, park_id),

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from app.checks import low_efficiency as lowe
 from app.checks import tax_per_mu as tpm
 from app.checks.parks.common import ZERO, q
 from app.checks.parks.data import ParcelRec, ParkData
@@ -30,7 +29,7 @@ def tax_basis(data: ParkData, year: int) -> dict:
     layer's of the standard-land rule set in force on 31 December (the park's ``tax_ruleset``,
     or the one resolved for its jurisdiction).  ``status`` unknown when neither applies."""
     end = dt.date(year, 12, 31)
-    prs = lowe.in_force(data.park.ruleset, end) if data.park.ruleset else None
+    prs = data.law.low_efficiency(data.park.ruleset, end) if data.park.ruleset else None
     if prs is not None and prs.doc.tax_basis is not None:
         b = prs.doc.tax_basis
         return {"status": "ok", "includes": b.includes, "refunds_added_back": b.refunds_added_back, "period": b.period,
