@@ -54,7 +54,7 @@ def plot_ratio_requirement(data: ParkData, rec: ParcelRec) -> lowe.Requirement |
                                     park=data.park.id)
     except InputError as e:
         return lowe.Requirement(None, False, "ruleset", "not_covered",
-                                f"签约日 {c.signed_on} 无可用规则集：{'；'.join(p.message for p in e.problems)}")
+                                f"签约日 {c.signed_on} 无可用规则集：{'；'.join(p.msg for p in e.problems)}")
     mins = [er for er in res.rules if er.rule.indicator == "plot_ratio" and er.rule.op in (">=", ">", "between")
             and er.concrete.status != "not_required"]
     if not mins:
