@@ -95,6 +95,11 @@ def test_published_rule_set_is_used_pinned_and_replayed(client):
     second = evaluation(client, pid)
     assert low_parcels(second) == [codes["C"]]                             # 2 < 5; 8 is not
     assert second["law"] == [idle_pin, {"kind": "low_efficiency", "id": rid, "version": "2", "digest": d2}]
+    # The ledger and a parcel's view on 2024-12-31 name the documents they read too: version 2 now.
+    led = client.get(f"/v1/parks/{pid}/ledger", params={"as_of": "2024-12-31"}).json()
+    assert led["law"] == second["law"]
+    view = client.get(f"/v1/parcels/{codes['E']}", params={"as_of": "2024-12-31"}).json()
+    assert view["law"] == second["law"] and view["assessment"]["low_efficiency"]["ruleset"]["version"] == "2"
 
     # The first decision replays under version 1, which it pinned: identical, though 2 is now in force.
     again = replay(client, first["decision_id"])
