@@ -10,7 +10,7 @@ the predicate results that produced it:
   (``app.lifecycle.idle``): idle_1y, idle_2y, stalled, or government_caused (still idle land;
   the cause decides the disposal route);
 - ``low_efficiency`` (低效用地, LOW_EFF): any predicate of the park's rule set
-  (rules/parks/*.yaml, ``app.checks.low_efficiency``) holds; idle land is excluded when the
+  (a law document of kind low_efficiency, ``app.checks.low_efficiency``) holds; idle land is excluded when the
   rule set says so.
 
 Tax: a parcel's tax is its contract's transferee's current tax record for the year
@@ -50,7 +50,8 @@ The package, one module per job (callers import from the module):
 - ``classify``   — ``facts``, ``plot_ratio_requirement``, ``classify``, ``parcel_basics``, ``parcel_view``;
 - ``plans``      — measures, statutory caps (from the 53号令 document), ``check_plan``, ``put_plan``, history;
 - ``ledger``     — ``ledger``, ``flat_ledger``;
-- ``evaluation`` — ``evaluate``, ``run_evaluation``;
+- ``evaluation`` — ``evaluate``, ``run_evaluation``, ``reevaluate`` (replay);
+- ``documents``  — the law documents read (low-efficiency rule sets through ``app.checks.law``, 53号令) and their pins;
 - ``common``     — labels and small helpers shared by the above.
 
 The functions taking plain dicts (``registry.register_park``, ``register_parcel``,
