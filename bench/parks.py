@@ -22,9 +22,9 @@ Timed (best of ``--rounds``), through ``fastapi.testclient.TestClient``:
 Baselines, same park, same run:
   raw SQL — one query summing the park's industrial area and its 2025 tax (current records,
     paid + refunds) joined through the contracts: what a database alone needs to read the numbers;
-  load — ``app.checks.parks.load``: every row the evaluation reads (park, parcels, contracts and
+  load — ``app.checks.parks.data.load``: every row the evaluation reads (park, parcels, contracts and
     their documents, events, tax records, holdings), parsed, nothing evaluated;
-  load + park tax — the same plus ``parks.park_tax`` for 2025 and 2024 (the exact arithmetic of the
+  load + park tax — the same plus ``app.checks.parks.tax.park_tax`` for 2025 and 2024 (the exact arithmetic of the
     park figure, no classification, no rule engine).
 """
 
@@ -78,7 +78,9 @@ def main() -> None:
     from sqlmodel import Session
 
     from app import demo
-    from app.checks import parks
+    from app.checks.parks.common import q
+    from app.checks.parks.data import load
+    from app.checks.parks.tax import park_tax
     from app.checks.visibility import ALL
     from app.engine import selected
     from app.main import app
@@ -133,12 +135,12 @@ def main() -> None:
 
         def load_only() -> object:
             with Session(engine) as s:
-                return parks.load(s, pid, ALL)
+                return load(s, pid, ALL)
 
         def load_tax() -> object:
             with Session(engine) as s:
-                d = parks.load(s, pid, ALL)
-                return parks.park_tax(d, year), parks.park_tax(d, year - 1)
+                d = load(s, pid, ALL)
+                return park_tax(d, year), park_tax(d, year - 1)
 
         say("\ntiming baselines …")
         b_raw, ts_raw, raw_out = timed(raw, rounds)
@@ -151,7 +153,7 @@ def main() -> None:
         ev = r.json()
         if ev["land"]["registered"]["count"] != spec.parcels or ev["tax_per_mu"]["value"] is None:
             sys.exit(f"unexpected evaluation: {ev['land']['registered']}, {ev['tax_per_mu']['value']}")
-        if ev["tax_per_mu"]["value"]["value"] != parks._q(pt.value, "万元/亩")["value"]:
+        if ev["tax_per_mu"]["value"]["value"] != q(pt.value, "万元/亩")["value"]:
             sys.exit("evaluation and park_tax disagree")
         say("timing GET ledger …")
         e_led, ts_led, r = timed(lambda: get(f"/v1/parks/{pid}/ledger", as_of=as_of), rounds)
@@ -181,7 +183,7 @@ def main() -> None:
         f"load+tax {per(ts_tax)}")
     say(f"\nbest of {rounds}:")
     say(line("baseline: raw SQL sum of tax and area", b_raw))
-    say(line("baseline: load the park's rows (parks.load)", b_load))
+    say(line("baseline: load the park's rows (load)", b_load))
     say(line("baseline: load + park_tax 2025, 2024 (no engine)", b_tax))
     say(line(f"GET /v1/parks/{{id}}/evaluation?year={year}", e_eval, b_raw))
     say(line(f"GET /v1/parks/{{id}}/ledger?as_of={as_of}", e_led, b_raw))

@@ -399,9 +399,15 @@ def test_decisions_holding_tax_follow_the_jurisdiction(scene, scoped):
     ev = scene["evaluation_decision"]
     for who in ("all", "city"):
         assert scoped[who].get(f"/v1/decisions/{ev}").status_code == 200, who
-    # (replay itself supports proposal decisions only; the scope is checked before it runs)
+    # (the scope is checked before replay runs)
     assert scoped["luoyang"].get(f"/v1/decisions/{ev}").status_code == 403
     assert scoped["luoyang"].post(f"/v1/decisions/{ev}/replay").status_code == 403
+    # A park evaluation replays for the tax view it was computed for (the officer's: every region):
+    # a key that sees every region replays it; a narrower one may read it but not recompute it.
+    r = scoped["all"].post(f"/v1/decisions/{ev}/replay")
+    assert r.status_code == 200 and r.json()["identical"] is True, r.text
+    r = scoped["city"].post(f"/v1/decisions/{ev}/replay")
+    assert r.status_code == 422 and "decision_id" in r.text, r.text
     # a proposal check holds the applicant's own planned figures, not tax records
     assert scoped["luoyang"].get(f"/v1/decisions/{scene['proposal_decision']}").status_code == 200
     assert scoped["luoyang"].post(f"/v1/decisions/{scene['proposal_decision']}/replay").status_code == 200

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 
 from app import demo
 from app.api.exports import LEDGER_VALUE_LABELS
-from app.checks import parks
+from app.checks.parks.common import CATEGORIES
+from app.checks.parks.ledger import LEDGER_COLUMNS, flat_ledger
 from app.formats import excel
 from tests.conftest import load_demo
 
@@ -68,9 +69,9 @@ def test_ledger_xlsx_equals_the_json_ledger(client, loaded):
     ws, rows = sheet(client, f"/v1/parks/{PID}/ledger.xlsx", {"as_of": on}, f"ledger-{PID}-{on}.xlsx")
     headers, body, total, notes = layout(ws, rows)
     assert "示例园区（合成数据）" in rows[0][0] and on in rows[0][0]
-    assert headers == parks.LEDGER_COLUMNS and "面积（亩）" in headers       # the unit in the header
+    assert headers == LEDGER_COLUMNS and "面积（亩）" in headers       # the unit in the header
     led = client.get(f"/v1/parks/{PID}/ledger", params={"as_of": on}).json()
-    flat = parks.flat_ledger(led)
+    flat = flat_ledger(led)
     assert len(body) == len(flat) == led["count"] > 0
     area_i = headers.index("面积（亩）")
     for got, want in zip(body, flat, strict=True):
@@ -86,7 +87,7 @@ def test_ledger_xlsx_equals_the_json_ledger(client, loaded):
     text = "\n".join(notes)
     assert "示例" in text and "面积口径" in text and "亩均税收按 2024 年度" in text
     for k, v in led["totals"].items():
-        assert f"{parks.CATEGORIES[k][1]} {v['count']} 宗 {v['area']['value']} 亩" in text
+        assert f"{CATEGORIES[k][1]} {v['count']} 宗 {v['area']['value']} 亩" in text
 
 
 # ---------------------------------------------------------------- the evaluation

@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from app.checks import parks
+from app.checks.parks.ledger import flat_ledger
 from tests.contract_factory import base_contract, m2, mu, post_events, post_tax, register, tax_record, uscc_for, wan
 
 LOW_RS = "henan-park-low-efficiency-example"
@@ -388,7 +388,7 @@ def test_ledger_with_plan_and_history(client, scene):
     assert row["parcel"]["contract"]["start_due"] == "2023-03-01" and row["parcel"]["park_name"] == "三门峡经济开发区"
     assert row["parcel"]["contract"]["transferee"]["uscc"] == uscc_for(scene["uid"], 1)
     assert led["totals"]["idle"] == {"count": 1, "area": {"value": "30", "unit": "亩"}}
-    flat = {r["宗地代码"]: r for r in parks.flat_ledger(led)}
+    flat = {r["宗地代码"]: r for r in flat_ledger(led)}
     assert flat[codes["B"]]["处置措施"] == "征收土地闲置费（出让价款 20%）" and flat[codes["B"]]["方案版本"] == 2
     assert flat[codes["B"]]["决定文书"] == "三自然资闲调〔2025〕1号；三自然资闲认〔2025〕1号"
     # a code is found whatever its case
@@ -505,15 +505,23 @@ def test_low_efficiency_stopped_overdue_and_government_idle(client, uid):
     assert "extend_start" in row["suggested_measures"] and "idle_fee" not in row["suggested_measures"]
 
 
-def test_bundled_park_rule_set_and_its_validation():
-    from app.checks import low_efficiency as lowe
-    from app.core.errors import InputError
+def test_bundled_park_rule_set_and_its_validation(client):
+    """The bundled rule set, published at start-up, read through the law store (app.checks.law)."""
+    import datetime as dt
 
-    rs = lowe.in_force(LOW_RS, lowe.bundled()[LOW_RS][0].doc.effective_from)
-    assert rs is not None and rs.doc.status == "example" and rs.path.endswith("low-efficiency-example-2020.2.yaml")
-    for p in rs.doc.predicates:
-        assert p.source.confidence in lowe.CONFIDENCE and p.set_by and p.parameter.value is not None
-    assert lowe.in_force(LOW_RS, rs.doc.effective_from.replace(year=2019)) is None
+    from sqlmodel import Session
+
+    from app.checks import low_efficiency as lowe
+    from app.checks.parks.documents import low_efficiency_in_force
+    from app.core.errors import InputError
+    from app.store.db import get_engine
+
+    with Session(get_engine()) as s:
+        rs = low_efficiency_in_force(s, LOW_RS, dt.date(2020, 12, 4))
+        assert rs is not None and rs.doc.status == "example" and rs.doc.version == "2020.2"
+        for p in rs.doc.predicates:
+            assert p.source.confidence in lowe.CONFIDENCE and p.set_by and p.parameter.value is not None
+        assert low_efficiency_in_force(s, LOW_RS, dt.date(2019, 12, 4)) is None
     raw = rs.doc.model_dump(mode="json")
     raw["predicates"][0]["measure"] = "output_per_mu"
     raw["predicates"][1]["op"] = ">"

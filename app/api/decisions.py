@@ -9,6 +9,7 @@ from app.access.auth import READ, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
 from app.api.schemas import ChainReport, Replay
 from app.checks.replay import replay
+from app.checks.visibility import TaxView
 from app.store import decisions
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
@@ -29,6 +30,7 @@ def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> d
 
 @router.post("/{decision_id}/replay", response_model=Replay)
 def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller) -> dict:
-    """Re-run a stored decision with the rules pinned then; the same jurisdiction rule as GET."""
+    """Re-run a stored decision with the rules and law documents pinned then (proposal and park
+    evaluation decisions); the same jurisdiction rule as GET."""
     scope.decision(session, caller, decision_id)
-    return replay(session, decision_id, engine)
+    return replay(session, decision_id, engine, TaxView.of(caller))

@@ -2,7 +2,7 @@
 park and the date, frozen header, units in the headers, a totals row, notes stating the
 example status, tax basis and area basis) and charts as SVG images (``app.formats.charts``).
 
-- GET /v1/parks/{id}/ledger.xlsx?as_of=       一宗一策台账 (the JSON ledger, flat: ``parks.flat_ledger``)
+- GET /v1/parks/{id}/ledger.xlsx?as_of=       一宗一策台账 (the JSON ledger, flat: ``app.checks.parks.ledger.flat_ledger``)
 - GET /v1/parks/{id}/evaluation.xlsx?year=    年度亩均税收评价 (stored as a decision, as the JSON GET)
 - GET /v1/scoring/runs/{id}.xlsx              亩均效益综合评价结果 (a stored scoring run)
 - GET /v1/parks/{id}/evaluation.svg?year=&chart=tax_per_mu|categories
@@ -23,7 +23,13 @@ from fastapi import APIRouter, Query, Response
 from app.access import scope
 from app.access.auth import ReadCaller
 from app.access.deps import EngineDep, SessionDep
-from app.checks import parks, scoring
+from app.checks import scoring
+from app.checks.parks.common import CATEGORIES
+from app.checks.parks.evaluation import evaluate, run_evaluation
+from app.checks.parks.ledger import LEDGER_COLUMNS, flat_ledger
+from app.checks.parks.ledger import ledger as park_ledger
+from app.checks.parks.registry import park_view
+from app.checks.parks.tax import AREA_BASIS
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView
 from app.core import clock
 from app.formats import charts, excel
@@ -36,7 +42,7 @@ SVG = "image/svg+xml"
 _XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}, 404: {"description": "not found"}}
 _SVG_RESPONSE = {200: {"content": {SVG: {}}, "description": "the chart (SVG)"}, 404: {"description": "unknown park"}}
 SHARE_LABEL = "未列入问题类型"
-# Codes in the ledger's rows (``parks.flat_ledger``) as the sheet shows them.
+# Codes in the ledger's rows (``app.checks.parks.ledger.flat_ledger``) as the sheet shows them.
 PLAN_STATUS_LABELS = {"missing": "未制定方案", "open": "处置中", "overdue": "已逾期", "completed": "已完成",
                       "no_current_category": "已不属问题类型"}
 PROGRESS_LABELS = {"planned": "计划中", "in_progress": "推进中", "completed": "已完成", "suspended": "暂停",
@@ -71,7 +77,7 @@ def _stamp() -> str:
 
 
 def _example_notes(session, park_id: str, on: dt.date) -> list[str]:
-    view = parks.park_view(session, park_id, on)
+    view = park_view(session, park_id, on)
     out = []
     if view.get("note"):
         out.append(f"园区说明：{view['note']}")
@@ -97,11 +103,11 @@ def _period(b: dict) -> str:
 
 
 def _area_text() -> str:
-    return f"面积口径：{parks.AREA_BASIS['label']}。{parks.AREA_BASIS['note']}"
+    return f"面积口径：{AREA_BASIS['label']}。{AREA_BASIS['note']}"
 
 
 def _categories_text(totals: dict[str, tuple[int, Any]]) -> str:
-    return "；".join(f"{parks.CATEGORIES[k][1]} {n} 宗 {_n(a)} 亩" for k, (n, a) in totals.items()) + "（一宗可属多类）"
+    return "；".join(f"{CATEGORIES[k][1]} {n} 宗 {_n(a)} 亩" for k, (n, a) in totals.items()) + "（一宗可属多类）"
 
 
 # =========================================================================== the ledger
@@ -109,15 +115,15 @@ def _categories_text(totals: dict[str, tuple[int, Any]]) -> str:
 @router.get("/v1/parks/{park_id}/ledger.xlsx", response_class=Response, responses=_XLSX_RESPONSE)
 def ledger_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                 as_of: dt.date | None = Query(None, description="the date of the ledger; default today")) -> Response:
-    """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``parks.flat_ledger``)."""
+    """The 一宗一策 ledger as a printable sheet: the JSON ledger's flat rows (``app.checks.parks.ledger.flat_ledger``)."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/ledger
     on = as_of or clock.today()
-    led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
-    flat = parks.flat_ledger(led)
-    columns = [excel.split_header(h) for h in parks.LEDGER_COLUMNS]
-    area_i = parks.LEDGER_COLUMNS.index("面积（亩）")
+    led = park_ledger(session, park_id, on, engine, view=TaxView.of(caller))
+    flat = flat_ledger(led)
+    columns = [excel.split_header(h) for h in LEDGER_COLUMNS]
+    area_i = LEDGER_COLUMNS.index("面积（亩）")
     rows = [[_dec(r[h]) if i == area_i else
-             (LEDGER_VALUE_LABELS.get(h, {}).get(r[h], r[h]) if r[h] != "" else None) for i, h in enumerate(parks.LEDGER_COLUMNS)]
+             (LEDGER_VALUE_LABELS.get(h, {}).get(r[h], r[h]) if r[h] != "" else None) for i, h in enumerate(LEDGER_COLUMNS)]
             for r in flat]
     totals = {1: f"共 {len(rows)} 宗", area_i: _total(rows, area_i)}
     name = led["park_name"] or park_id
@@ -142,7 +148,7 @@ def evaluation_xlsx(park_id: str, session: SessionDep, engine: EngineDep, caller
     end with its counted tax and 亩均税收; totals = Σ rows; the park figure, target, land by
     category and the bases in the notes.  Stored as a decision, like GET …/evaluation."""
     scope.park(session, caller, park_id)      # tax figures: as GET …/evaluation
-    ev = parks.run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
+    ev = run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
     t = ev["tax_per_mu"]
     rows = evaluation_rows(ev)
     hidden = len(t.get("parcels_withheld", []))
@@ -308,7 +314,7 @@ def evaluation_svg(park_id: str, session: SessionDep, engine: EngineDep, caller:
                                                  "categories: land by category (area)")) -> Response:
     """The park evaluation as a chart (not stored as a decision: a picture of GET …/evaluation)."""
     scope.park(session, caller, park_id)      # a picture of the tax figures
-    ev = parks.evaluate(session, park_id, year, engine, view=TaxView.of(caller))
+    ev = evaluate(session, park_id, year, engine, view=TaxView.of(caller))
     if chart == "tax_per_mu":
         svg = tax_chart(ev)
     else:

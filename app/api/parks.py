@@ -13,11 +13,14 @@ from app.access import scope, scope_writes
 from app.access.auth import READ, WRITE, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
-from app.checks import parks
+from app.checks.parks import classify, plans, registry
+from app.checks.parks.evaluation import run_evaluation
+from app.checks.parks.ledger import ledger as park_ledger
 from app.checks.visibility import TaxView
 from app.core import clock
 from app.core.errors import InputError
 from app.formats import excel
+from app.schemas.parks import DatedName, ParcelIn, ParkIn, PlanIn
 from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])
@@ -35,20 +38,20 @@ AS_OF = Query(None, description="the date to assess (the law date); default toda
 
 
 @router.post("/v1/parks", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-def register_park(req: parks.ParkIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+def register_park(req: ParkIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Register a park: id, name(s) with validity dates, jurisdiction, planned area, the target
     亩均税收 with its source, its low-efficiency rule set (rules/parks).  A key with a jurisdiction
     registers parks inside it only (403)."""
     scope_writes.new_park(session, caller, req)
-    summary, created = parks.register_park(session, req)
+    summary, created = registry.register_park(session, req)
     response.status_code = 201 if created else 200
     return {**summary, "created": created}
 
 
 class ParkImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    park: parks.ParkIn
-    parcels: list[parks.ParcelIn] = Field(default_factory=list, max_length=10_000)
+    park: ParkIn
+    parcels: list[ParcelIn] = Field(default_factory=list, max_length=10_000)
 
 
 @router.post("/v1/parks:import", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
@@ -56,7 +59,7 @@ def import_park(req: ParkImport, session: SessionDep, response: Response, caller
     """A park with its parcels in one transaction, all or nothing (for spreadsheet imports).
     The park, each parcel's park and each parcel's contract must be inside the key's jurisdiction (403)."""
     scope_writes.park_import(session, caller, req.park, req.parcels)
-    out = parks.register_park_with_parcels(session, req.park, req.parcels)
+    out = registry.register_park_with_parcels(session, req.park, req.parcels)
     created = out["park"]["created"] or any(p["created"] for p in out["parcels"])
     response.status_code = 201 if created else 200
     return out
@@ -65,17 +68,17 @@ def import_park(req: ParkImport, session: SessionDep, response: Response, caller
 @router.get("/v1/parks/{park_id}", dependencies=allow(*READ))
 def get_park(park_id: str, session: SessionDep, as_of: dt.date | None = AS_OF) -> dict:
     """The park with the name valid on ``as_of`` and every dated name."""
-    return parks.park_view(session, park_id, _as_of(as_of))
+    return registry.park_view(session, park_id, _as_of(as_of))
 
 
 @router.post("/v1/parks/{park_id}/names", status_code=201, dependencies=allow(*WRITE),
              responses={200: {"description": "this dated name was already recorded"},
                         422: {"description": "the period overlaps another name"}})
-def add_name(park_id: str, req: parks.DatedName, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+def add_name(park_id: str, req: DatedName, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Add a dated name (e.g. the 2021 renaming of an 产业集聚区 as a 开发区); the open-ended
     name it follows is closed on ``valid_from``."""
     scope_writes.park(session, caller, park_id)
-    out, created = parks.add_park_name(session, park_id, req)
+    out, created = registry.add_park_name(session, park_id, req)
     response.status_code = 201 if created else 200
     return {**out, "created": created}
 
@@ -86,7 +89,7 @@ def ledger(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCal
     """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan.
     Its low-efficiency predicates hold 亩均税收: 403 for a park outside the key's jurisdiction."""
     scope.park(session, caller, park_id)
-    return parks.ledger(session, park_id, _as_of(as_of), engine, view=TaxView.of(caller))
+    return park_ledger(session, park_id, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
 @router.get("/v1/parks/{park_id}/evaluation")
@@ -96,15 +99,15 @@ def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: Rea
     the target, the parcels pulling it down, year-over-year change.  Stored as a decision.
     Tax records throughout: 403 for a park outside the key's jurisdiction."""
     scope.park(session, caller, park_id)
-    return parks.run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
+    return run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
 
 
 @router.post("/v1/parcels", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
-def register_parcel(req: parks.ParcelIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+def register_parcel(req: ParcelIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Register a parcel (宗地代码 / 不动产单元代码) in a park.  Its park and its contract must be
     inside the key's jurisdiction (403)."""
     scope_writes.parcels(session, caller, [req])
-    summary, created = parks.register_parcel(session, req)
+    summary, created = registry.register_parcel(session, req)
     response.status_code = 201 if created else 200
     return {**summary, "created": created}
 
@@ -115,30 +118,30 @@ def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCa
     """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results
     (亩均税收 among them: 403 for a parcel whose park is outside the key's jurisdiction)."""
     scope.parcel(session, caller, code)
-    return parks.parcel_view(session, code, _as_of(as_of), engine, view=TaxView.of(caller))
+    return classify.parcel_view(session, code, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
 @router.put("/v1/parcels/{code}/plan", status_code=201, dependencies=allow(*WRITE),
             responses={200: {"description": "same content as the latest version: no new version"},
                        409: {"description": "expected_version is not the latest version"},
                        422: {"description": "invalid plan (measure outside the list, deadline beyond a statutory cap …)"}})
-def put_plan(code: str, req: parks.PlanIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
+def put_plan(code: str, req: PlanIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Record a new version of the parcel's disposal plan (一宗一策); earlier versions are kept."""
     scope_writes.parcel(session, caller, code)
-    out, created = parks.put_plan(session, code, req)
+    out, created = plans.put_plan(session, code, req)
     response.status_code = 201 if created else 200
     return {**out, "created": created}
 
 
 @router.get("/v1/parcels/{code}/plan", dependencies=allow(*READ))
 def get_plan(code: str, session: SessionDep) -> dict:
-    return parks.latest_plan(session, code)
+    return plans.latest_plan(session, code)
 
 
 @router.get("/v1/parcels/{code}/plan/history", dependencies=allow(*READ))
 def plan_history(code: str, session: SessionDep) -> dict:
     """Every version of the plan, oldest first, with the fields each one changed."""
-    return parks.plan_history(session, code)
+    return plans.plan_history(session, code)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -157,7 +160,7 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
     rows, numbers = await parse_upload(excel.parcel_rows, data, park_id)
     await run_in_threadpool(scope_writes.park_import, session, caller, park_doc, rows)
     try:
-        out = await run_in_threadpool(parks.register_park_with_parcels, session, park_doc, rows)
+        out = await run_in_threadpool(registry.register_park_with_parcels, session, park_doc, rows)
     except InputError as e:
         raise InputError([excel.by_row(p, numbers, "parcels") for p in e.problems]) from None
     created = any(p["created"] for p in out["parcels"])

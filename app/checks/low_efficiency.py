@@ -1,4 +1,5 @@
-"""Park low-efficiency rule sets (rules/parks/*.yaml) and their predicates.
+"""Park low-efficiency rule sets (rules/parks/*.yaml, or published through ``POST /v1/law/low_efficiency``:
+the law store ``app.checks.law`` reads them with ``parse``) and their predicates.
 
 A park rule set lists predicates (docs/domain.md ⚙ "configurable predicates, each
 carrying its parameter, source, confidence and who set it").  The measure each one
@@ -18,10 +19,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import cache
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH
@@ -31,9 +30,7 @@ from app.engine.comparisons import Comparisons as Audit
 from app.lifecycle.periods import add_months, anniversary
 from app.lifecycle.state import State
 from app.rulesets.document import GRID_PLACES, TaxBasis
-from rules import RULES_DIR
 
-PARKS_DIR = RULES_DIR / "parks"
 ZERO = Fraction(0)
 
 # measure → (operator as written in the rule set, the parameter's allowed units)
@@ -174,35 +171,6 @@ def parse(raw: Any, path: str = "") -> LoadedRuleSet:
         raise InputError(pydantic_problems(e)) from None
     body = json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return LoadedRuleSet(doc, hashlib.sha256(body.encode("utf-8")).hexdigest(), path)
-
-
-@cache
-def bundled() -> dict[str, list[LoadedRuleSet]]:
-    """Every rules/parks/*.yaml, by id.  A bad file raises at once (bundled data is tested)."""
-    out: dict[str, list[LoadedRuleSet]] = {}
-    for path in sorted(PARKS_DIR.glob("*.yaml")):
-        rs = parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path.relative_to(RULES_DIR.parent)))
-        versions = out.setdefault(rs.doc.id, [])
-        if any(v.doc.version == rs.doc.version for v in versions):
-            raise ValueError(f"{path}: duplicate version {rs.doc.version} of {rs.doc.id}")
-        versions.append(rs)
-    return out
-
-
-def known(rid: str) -> bool:
-    return rid in bundled()
-
-
-def _version_key(v: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in v.split("."))
-
-
-def in_force(rid: str, as_of: dt.date) -> LoadedRuleSet | None:
-    """The version in force on ``as_of`` (latest effective_from; of two from the same day the
-    later version, which corrects the earlier), or None."""
-    cands = [v for v in bundled().get(rid, []) if v.doc.effective_from <= as_of
-             and (v.doc.effective_to is None or as_of < v.doc.effective_to)]
-    return max(cands, key=lambda v: (v.doc.effective_from, _version_key(v.doc.version))) if cands else None
 
 
 # ---------------------------------------------------------------- facts of one parcel

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks import contracts_register, parks, scoring_runs, tax_records
+from app.checks import contracts_register, scoring_runs, tax_records
+from app.checks.parks import plans, registry
 from app.demo.spec import DEMO_NAME, Demo
 from app.engine import Engine
 from app.schemas.contract import ContractRequest, EventBatch
@@ -38,9 +39,9 @@ def load_plans(session: Session, demo: Demo) -> int:
     """Plan versions as ``PUT /v1/parcels/{code}/plan`` records them; versions already stored are skipped."""
     created = 0
     for code, versions in demo.plans.items():
-        have = parks.plan_history(session, code)["count"]
+        have = plans.plan_history(session, code)["count"]
         for k, v in enumerate(versions[have:], start=have):
-            _, was_created = parks.put_plan(session, code, {**v, "expected_version": k})
+            _, was_created = plans.put_plan(session, code, {**v, "expected_version": k})
             created += was_created
     return created
 
@@ -66,7 +67,7 @@ def load(session: Session, demo: Demo, engine: Engine, *, say: Progress | None =
     created: dict[str, Any] = load_contracts(session, demo, engine, say)
     created["events"] = load_events(session, demo, say)
     say(f"  事件 events: {created['events']} appended")
-    out = parks.register_park_with_parcels(session, demo.park, demo.parcels)
+    out = registry.register_park_with_parcels(session, demo.park, demo.parcels)
     created["park"] = out["park"]["created"]
     created["parcels"] = sum(1 for p in out["parcels"] if p["created"])
     say(f"  园区与宗地 park and parcels: {created['parcels']} new")

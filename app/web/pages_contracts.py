@@ -24,7 +24,7 @@ from app.access import scope
 from app.access.auth import Caller
 from app.access.deps import EngineDep, SessionDep
 from app.checks import performance as perf
-from app.checks.parks import MEASURES, PROPOSAL_MEASURES
+from app.checks.parks.plans import PROPOSAL_MEASURES, measures
 from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core.errors import NotFound, Problem
@@ -208,9 +208,10 @@ def idle_view(result: dict) -> dict | None:
     f = next((x for x in result["findings"] if x["kind"] == "idle_land"), None)
     if f is None:
         return None
+    labels = measures()
     return {**f, "state_label": IDLE_STATES.get(f.get("state") or "", "无法判定"),
             "status_label": "构成闲置" if f["status"] == "fail" else PERF_STATUS.get(f["status"], f["status"]),
-            "proposal_labels": [MEASURES.get(PROPOSAL_MEASURES.get(p, p), p) for p in f.get("proposals") or []]}
+            "proposal_labels": [labels.get(PROPOSAL_MEASURES.get(p, p), p) for p in f.get("proposals") or []]}
 
 
 @router.get("/contracts/{contract_no}", response_class=HTMLResponse)

@@ -22,7 +22,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.access import auth, scope
 from app.access.auth import Caller, require
 from app.access.deps import EngineDep, SessionDep
-from app.checks import parks, scoring
+from app.checks import scoring
+from app.checks.parks.common import CATEGORIES
+from app.checks.parks.evaluation import run_evaluation
+from app.checks.parks.ledger import flat_ledger
+from app.checks.parks.ledger import ledger as park_ledger
+from app.checks.parks.registry import park_view
 from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
@@ -46,7 +51,7 @@ MIN_YEAR, MAX_YEAR = 1990, 2100
 
 PLAN_STATUSES = {"missing": "未制定方案", "open": "处置中", "overdue": "已逾期", "completed": "已完成",
                  "no_current_category": "已不属问题类型"}
-CATEGORY_OPTIONS = {k: label for k, (_code, label) in parks.CATEGORIES.items()}
+CATEGORY_OPTIONS = {k: label for k, (_code, label) in CATEGORIES.items()}
 TARGET_STATUS = {"meets": "达到目标", "below": "低于目标", "no_target": "未设目标", "insufficient_data": "数据不足",
                  "withheld": WITHHELD_ZH}
 DIRECTIONS = {"up": "上升", "down": "下降", "unchanged": "持平"}
@@ -65,7 +70,7 @@ def _today() -> dt.date:
 @router.get("/parks", response_class=HTMLResponse, dependencies=[READ])
 def parks_list(request: Request, session: SessionDep) -> HTMLResponse:
     on = _today()
-    rows = [parks.park_view(session, p.id, on) for p in parks_store.all_parks(session)]
+    rows = [park_view(session, p.id, on) for p in parks_store.all_parks(session)]
     return render(request, "parks/list.html", {**SECTION, "rows": rows, "year": on.year - 1})
 
 
@@ -211,7 +216,7 @@ def scoring_run(request: Request, run_id: str, session: SessionDep, caller: Anno
 def park_page(request: Request, park_id: str, session: SessionDep) -> HTMLResponse:
     on = _today()
     try:
-        view = parks.park_view(session, park_id, on)
+        view = park_view(session, park_id, on)
     except NotFound:
         return _not_found(request, f"未找到园区 {park_id}")
     return render(request, "parks/park.html", {**SECTION, "p": view, "year": on.year - 1})
@@ -253,7 +258,7 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
         except ValueError:
             problems.append(Problem("as_of", "请输入有效日期（YYYY-MM-DD）"))
     try:
-        led = parks.ledger(session, park_id, on, engine, view=TaxView.of(caller))
+        led = park_ledger(session, park_id, on, engine, view=TaxView.of(caller))
     except NotFound:
         return _not_found(request, f"未找到园区 {park_id}")
     valid = not problems
@@ -261,7 +266,7 @@ def ledger_page(request: Request, park_id: str, session: SessionDep, engine: Eng
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     n = min(int(page), pages) if (page.isascii() and page.isdigit()) and int(page) >= 1 else 1
     shown = rows[(n - 1) * PAGE_SIZE:n * PAGE_SIZE]
-    flat = parks.flat_ledger({"rows": shown})
+    flat = flat_ledger({"rows": shown})
     filters = {k: v for k, v in (("category", category), ("plan_status", plan_status), ("q", q.strip()),
                                  ("as_of", as_of)) if v and valid}
     errors, _ = field_errors(problems, ["category", "plan_status", "as_of"])
@@ -291,7 +296,7 @@ def evaluation_page(request: Request, park_id: str, session: SessionDep, engine:
             return render(request, "parks/evaluation.html", {**SECTION, "park_id": park_id, "ev": None,
                                                              "year_text": year, "errors": errors}, status_code=422)
         y = int(year)
-    ev = parks.run_evaluation(session, park_id, y, engine, view=TaxView.of(caller))
+    ev = run_evaluation(session, park_id, y, engine, view=TaxView.of(caller))
     return render(request, "parks/evaluation.html", {
         **SECTION, "park_id": park_id, "ev": ev, "year_text": str(y), "errors": {}, "rows": evaluation_rows(ev),
         "verdict": VERDICTS.get(ev["verdict"], ev["verdict"]),
