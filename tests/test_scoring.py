@@ -18,6 +18,7 @@ below are worked out by hand in the comments.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -455,7 +456,7 @@ def test_engine_with_the_most_bands():
 @settings(max_examples=300, deadline=None)
 @given(st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**9))
 def test_fast_decimal_text_equals_dec_str(x):
-    assert scoring._dec(x) == dec_str(x)
+    assert scoring.dec(x) == dec_str(x)
 
 
 def test_invalid_bundled_file_is_reported(tmp_path):
@@ -466,3 +467,37 @@ def test_invalid_bundled_file_is_reported(tmp_path):
     by_id, errors = scoring.bundled(tmp_path)
     assert by_id == {} and set(errors) == {"bad.yaml", "broken.yaml"}
     assert "weights must sum to 100, they sum to 101" in errors["bad.yaml"]
+
+
+def test_rule_set_is_dated():
+    raw = raw_example()
+    rs = scoring.validate(raw)
+    assert rs.effective_from == dt.date(2022, 1, 1) and rs.effective_to is None
+    assert rs.summary()["effective_from"] == "2022-01-01"
+    del raw["effective_from"]
+    assert problems_of(raw) == {"effective_from"}
+    # published through the API the dates are ISO text; the digest is the same either way
+    text = raw_example() | {"effective_from": "2022-01-01", "effective_to": "2022-12-31"}
+    dated = raw_example() | {"effective_to": dt.date(2022, 12, 31)}
+    assert scoring.validate(text).digest == scoring.validate(dated).digest
+    assert scoring.validate(text).in_force(dt.date(2022, 12, 31)) and not scoring.validate(text).in_force(dt.date(2023, 1, 1))
+    for bad in ("2022-13-01", "20220101", 20220101, True, "2022-01-01T00:00:00"):
+        assert problems_of(raw_example() | {"effective_from": bad}) == {"effective_from"}, bad
+    assert problems_of(raw_example() | {"effective_to": "2021-12-31"}) == {"effective_to"}
+
+
+def test_rule_set_format_messages_are_chinese_with_paths():
+    raw = raw_example()
+    raw["version"] = 2022.1                                  # unquoted: a float, not a version string
+    raw["indicators"][4]["key"] = "tax_per_mu"               # a duplicate
+    raw["indicators"][5]["surprise"] = 1
+    raw["documents"]["hy-2022"]["url"] = 3
+    raw["ranking"]["precision"] = {"mode": "round_half_up"}  # places missing
+    with pytest.raises(InputError) as e:
+        scoring.validate(raw)
+    got = {p.path: p.msg for p in e.value.problems}
+    assert set(got) == {"version", "indicators.4.key", "indicators.5.surprise", "documents.hy-2022.url",
+                        "ranking.precision.places"}
+    assert got["indicators.4.key"].startswith("指标重复") and got["indicators.5.surprise"].startswith("未知字段")
+    assert got["version"].startswith("version 应为非空字符串") and got["ranking.precision.places"] == "places 应为 0–6 的整数"
+    assert problems_of([]) == {""}
