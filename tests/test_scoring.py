@@ -477,13 +477,14 @@ def test_rule_set_is_dated():
     del raw["effective_from"]
     assert problems_of(raw) == {"effective_from"}
     # published through the API the dates are ISO text; the digest is the same either way
-    text = raw_example() | {"effective_from": "2022-01-01", "effective_to": "2022-12-31"}
-    dated = raw_example() | {"effective_to": dt.date(2022, 12, 31)}
+    text = raw_example() | {"effective_from": "2022-01-01", "effective_to": "2023-01-01"}
+    dated = raw_example() | {"effective_to": dt.date(2023, 1, 1)}
     assert scoring.validate(text).digest == scoring.validate(dated).digest
     assert scoring.validate(text).in_force(dt.date(2022, 12, 31)) and not scoring.validate(text).in_force(dt.date(2023, 1, 1))
     for bad in ("2022-13-01", "20220101", 20220101, True, "2022-01-01T00:00:00"):
         assert problems_of(raw_example() | {"effective_from": bad}) == {"effective_from"}, bad
     assert problems_of(raw_example() | {"effective_to": "2021-12-31"}) == {"effective_to"}
+    assert problems_of(raw_example() | {"effective_to": "2022-01-01"}) == {"effective_to"}    # exclusive: empty
 
 
 def test_rule_set_format_messages_are_chinese_with_paths():

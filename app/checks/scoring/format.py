@@ -9,7 +9,8 @@ that holds them, so that one pass reports every problem of the document:
   this is reported beside the problems of a single indicator);
 - a citation names a document of ``documents`` (the names come in the validation context);
 - the bands cover 0–100 without gaps or overlaps, their upper bounds on the engine's 10^-6 grid;
-- ``effective_to``, if given, is not before ``effective_from``.
+- ``effective_to``, if given, is after ``effective_from`` (it is the first day no longer in force,
+  as for every law document: docs/law-documents.md).
 
 ``validate(raw)`` turns the document into a ``ScoringRuleSet``, or raises ``InputError`` with
 every problem at its dotted path and a Chinese message.
@@ -226,8 +227,8 @@ class RuleSetDoc(_Strict):
     @classmethod
     def _not_before(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
         start = info.data.get("effective_from")
-        if end is not None and start is not None and end < start:
-            _fail(("", f"effective_to {end} 早于 effective_from {start} (ends before it starts)"))
+        if end is not None and start is not None and end <= start:
+            _fail(("", f"effective_to {end} 应晚于 effective_from {start} (effective_to must be after effective_from)"))
         return end
 
     @field_validator("indicators", mode="wrap")
@@ -272,7 +273,7 @@ MESSAGES = {
     "status": f"status 应为 {' | '.join(STATUSES)}",
     "jurisdiction": "应为 6 位 GB/T 2260 代码字符串 (a quoted 6-digit code)",
     "effective_from": "应声明生效日期 YYYY-MM-DD (effective_from: the first day the rule set applies)",
-    "effective_to": "失效日期应为 YYYY-MM-DD 或省略 (effective_to: the last day it applies; absent = open)",
+    "effective_to": "失效日期应为 YYYY-MM-DD 或省略 (effective_to: the first day no longer in force; absent = open)",
     "population": "应声明评价对象，如 {key: above_scale, label: 规上工业企业}",
     "population.cite": _CITE,
     "formula": _TEXT,

@@ -71,7 +71,8 @@ class ScoringRuleSet:
         return {i.key: i for i in self.indicators}
 
     def in_force(self, on: dt.date) -> bool:
-        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+        # effective_to is exclusive: the first day the rule set no longer applies
+        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
 
     def summary(self) -> dict:
         return {"id": self.id, "version": self.version, "digest": self.digest, "status": self.status,
