@@ -502,3 +502,50 @@ def test_rule_set_format_messages_are_chinese_with_paths():
     assert got["indicators.4.key"].startswith("指标重复") and got["indicators.5.surprise"].startswith("未知字段")
     assert got["version"].startswith("version 应为非空字符串") and got["ranking.precision.places"] == "places 应为 0–6 的整数"
     assert problems_of([]) == {""}
+
+
+# ---------------------------------------------------------------- replay of a stored run
+
+def test_replay_of_a_run_is_identical_and_finds_a_changed_figure(client):
+    # 100 元/m² = 100 ÷ 15 万元/亩 = 6.666…: shown to 6 places, kept exact ("20/3") for the replay
+    ents = [{"id": "P1", "values": at(2, tax_per_mu={"value": 100, "unit": "元/m2"})},
+            {"id": "P2", "values": at(1, emission_efficiency=None)}, {"id": "P3", "values": at("0.5")}]
+    doc = post(client, ents).json()
+    p1 = by_id(doc)["P1"]["sub_scores"]["tax_per_mu"]
+    assert (p1["value"], p1["value_exact"]) == ("6.666667", "20/3")
+    # 20/3 ÷ 24.097 × 30 = 200000/24097 = 8.2998…, not the sub-score of 6.666667
+    assert p1["sub_score"] == dec_str(Fraction(200000, 24097))
+    assert "value_exact" not in by_id(doc)["P2"]["sub_scores"]["tax_per_mu"]
+    r = client.post(f"/v1/decisions/{doc['decision_id']}/replay")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["identical"] is True and got["differences"] == [] and got["kind"] == "scoring"
+    assert got["run_id"] == doc["run_id"] and got["class_counts"] == doc["class_counts"]
+    # A figure changed in the stored run is found, at the enterprise that has it.
+    with Session(get_engine()) as s:
+        row = s.get(ScoringRun, doc["run_id"])
+        stored = json.loads(row.document)
+        for x in stored["results"]:
+            if x["id"] == "P3":
+                x["score"] = "51"
+        row.document = json.dumps(stored, ensure_ascii=False)
+        s.add(row)
+        s.commit()
+    got = client.post(f"/v1/decisions/{doc['decision_id']}/replay").json()
+    assert got["identical"] is False
+    assert got["differences"] == [{"path": "results.P3.score", "stored": "51", "replayed": "50", "enterprise": "P3"}]
+
+
+def test_replay_reports_an_altered_stored_value(client):
+    doc = post(client, [{"id": "Q1", "values": at(2)}, {"id": "Q2", "values": at(1)}]).json()
+    with Session(get_engine()) as s:
+        row = s.get(ScoringRun, doc["run_id"])
+        stored = json.loads(row.document)
+        stored["results"][1]["sub_scores"]["rd_share"]["value"] = "0.0604"      # Q2's R&D doubled: 10 → 20
+        row.document = json.dumps(stored, ensure_ascii=False)
+        s.add(row)
+        s.commit()
+    got = client.post(f"/v1/decisions/{doc['decision_id']}/replay").json()
+    paths = {d["path"] for d in got["differences"]}
+    assert got["identical"] is False
+    assert {"request_digest", "results.Q2.score", "results.Q2.sub_scores.rd_share.sub_score"} <= paths

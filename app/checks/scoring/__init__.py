@@ -39,13 +39,14 @@ from app.core.numbers import dec_str
 from .arithmetic import Result, Sub, class_of, classify, dec, rank, score_all
 from .format import validate
 from .library import DEFAULT_RULESET, SCORING_DIR, ScoringRuleSetInvalid, bundled, get_ruleset, load_file
-from .request import MAX_ENTERPRISES, MAX_ID, MAX_NAME, MAX_YEAR, MIN_YEAR, Enterprise, Request, parse_request
+from .request import MAX_ENTERPRISES, MAX_ID, MAX_NAME, MAX_YEAR, MIN_YEAR, Enterprise, Request, Resolver, from_run, parse_request
 from .ruleset import CHUNK, MAX_BANDS, POLICIES, Band, Indicator, ScoringRuleSet
 from .run import evaluate, get_run, run, table
 
 __all__ = [
     "CHUNK", "DEFAULT_RULESET", "MAX_BANDS", "MAX_ENTERPRISES", "MAX_ID", "MAX_NAME", "MAX_YEAR", "MIN_YEAR",
-    "POLICIES", "SCORING_DIR", "Band", "Enterprise", "Indicator", "Request", "Result", "ScoringRuleSet",
-    "ScoringRuleSetInvalid", "Sub", "bundled", "class_of", "classify", "dec", "dec_str", "evaluate", "get_ruleset",
-    "get_run", "load_file", "parse_request", "rank", "run", "score_all", "table", "validate",
+    "POLICIES", "SCORING_DIR", "Band", "Enterprise", "Indicator", "Request", "Resolver", "Result",
+    "ScoringRuleSet", "ScoringRuleSetInvalid", "Sub", "bundled", "class_of", "classify", "dec", "dec_str",
+    "evaluate", "from_run", "get_ruleset", "get_run", "load_file", "parse_request", "rank", "run",
+    "score_all", "table", "validate",
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
 from app.core.errors import InputError, Problem
 from app.core.numbers import dec_str
+from app.store.decisions import canonical
 from indicators import units
 
 from .arithmetic import dec as _dec
@@ -21,6 +24,7 @@ MAX_ID, MAX_NAME = 64, 200
 MIN_YEAR, MAX_YEAR = 1990, 2100
 MAX_ABS_DEC = Decimal(10**12)
 MAX_PLACES = 12
+_P12 = 10**12
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,13 @@ class Enterprise:
     id: str
     name: str | None
     values: dict[str, Fraction | None]         # every indicator of the rule set; None = no data
-    texts: dict[str, str | None]               # the same as exact decimal text
+    texts: dict[str, str | None]               # the same as decimal text (exact to 12 places, else to 6)
+    # A value converted from another unit may not end within 12 decimal places (元/平方米 → 万元/亩
+    # divides by 15): its exact fraction "n/d", so that the stored request is the request run.
+    exact: dict[str, str] = field(default_factory=dict)
+
+    def normalised_values(self) -> dict[str, str | None]:
+        return {**self.texts, **self.exact} if self.exact else self.texts
 
 
 @dataclass(frozen=True)
@@ -37,18 +47,31 @@ class Request:
     ruleset: ScoringRuleSet
     year: int
     enterprises: tuple[Enterprise, ...]
+    law: dict | None = None                     # the pin of the law document the rule set was read from
 
     def normalised(self) -> dict:
         return {"ruleset": {"id": self.ruleset.id, "version": self.ruleset.version, "digest": self.ruleset.digest},
                 "year": self.year,
-                "enterprises": [{"id": e.id, "name": e.name, "values": e.texts} for e in self.enterprises]}
+                "enterprises": [{"id": e.id, "name": e.name, "values": e.normalised_values()} for e in self.enterprises]}
+
+    def digest(self) -> str:
+        return hashlib.sha256(canonical(self.normalised()).encode("utf-8")).hexdigest()
+
+
+# (rule-set id, version or None) → the rule set and the pin of the document it came from;
+# InputError at "ruleset" / "ruleset_version" when there is none.
+Resolver = Callable[[str, str | None], tuple[ScoringRuleSet, dict | None]]
+
+
+def bundled_resolver(rid: str, version: str | None) -> tuple[ScoringRuleSet, dict | None]:
+    return get_ruleset(rid, version), None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def _value(raw: Any, ind: Indicator, path: str, p: list[Problem]) -> Fraction | None:
+def _value(raw: Any, ind: Indicator, path: str, p: list[Problem], exact: dict[str, str]) -> Fraction | None:
     """A bare number (in the rule set's unit) or {"value": …, "unit": …}; null = no data."""
     if raw is None:
         return None
@@ -109,12 +132,16 @@ def _value(raw: Any, ind: Indicator, path: str, p: list[Problem]) -> Fraction | 
         p.append(Problem(path_v, f"超出合理范围 (above the sanity bound {dec_str(ind.max)} {ind.unit} "
                                  f"after conversion: {dec_str(v)})"))
         return None
+    if (v * _P12).denominator != 1:
+        exact[ind.key] = f"{v.numerator}/{v.denominator}"
     return v
 
 
-def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = None) -> Request:
-    """Validate a run request; every problem, with its path, in one InputError.  ``ruleset``,
-    if given, is used instead of the bundled one the body names (tests, local files)."""
+def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = None,
+                  resolve: Resolver = bundled_resolver) -> Request:
+    """Validate a run request; every problem, with its path, in one InputError.  The rule set the
+    body names is found by ``resolve`` (the law-document store in the service, the bundled files
+    by default); ``ruleset``, if given, is used instead (tests, local files)."""
     if isinstance(body, bytes | str):
         try:
             raw = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
@@ -129,7 +156,7 @@ def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = Non
         p.append(Problem(k, f"未知字段 (unknown field {k!r})"))
     rid = raw.get("ruleset", DEFAULT_RULESET)
     version = raw.get("ruleset_version")
-    rs = ruleset
+    rs, pin = ruleset, None
     if rs is not None:
         pass
     elif not isinstance(rid, str):
@@ -138,7 +165,7 @@ def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = Non
         p.append(Problem("ruleset_version", "应为版本字符串，如 \"2022.1\""))
     else:
         try:
-            rs = get_ruleset(rid, version)
+            rs, pin = resolve(rid, version)
         except InputError as e:
             p += e.problems
     year = raw.get("year")
@@ -177,6 +204,7 @@ def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = Non
             name = None
         vals = e.get("values")
         values: dict[str, Fraction | None] = {}
+        exact: dict[str, str] = {}
         if not isinstance(vals, dict):
             p.append(Problem(f"{path}.values", "应为 {指标: 数值} 对象 (an object of indicator values)"))
         elif rs is not None:
@@ -185,11 +213,25 @@ def parse_request(body: bytes | str | dict, ruleset: ScoringRuleSet | None = Non
                 if k not in by_key:
                     p.append(Problem(f"{path}.values.{k}",
                                      f"未知指标 (unknown indicator {k!r}; {rs.id} scores {', '.join(by_key)})"))
-            values = {ind.key: _value(vals.get(ind.key), ind, f"{path}.values.{ind.key}", p) for ind in rs.indicators}
+            values = {ind.key: _value(vals.get(ind.key), ind, f"{path}.values.{ind.key}", p, exact)
+                      for ind in rs.indicators}
         if eid is not None:
             out.append(Enterprise(i, eid, name.strip() if isinstance(name, str) else None, values,
-                                  {k: _dec(v) for k, v in values.items()}))
+                                  {k: _dec(v) for k, v in values.items()}, exact))
     if p:
         raise InputError(p)
-    return Request(rs, year, tuple(out))
+    return Request(rs, year, tuple(out), pin)
 
+
+def from_run(doc: dict, rs: ScoringRuleSet) -> Request:
+    """The request a stored run was computed from, rebuilt from its results (each enterprise's
+    values, in the order sent) under ``rs``.  Its digest is the run's ``request_digest`` unless
+    the stored values were altered (a replay reports that as a difference)."""
+    ents = []
+    for r in sorted(doc["results"], key=lambda r: r["index"]):
+        subs = r["sub_scores"]
+        texts = {ind.key: subs[ind.key]["value"] for ind in rs.indicators}
+        exact = {ind.key: subs[ind.key]["value_exact"] for ind in rs.indicators if subs[ind.key].get("value_exact")}
+        values = {k: None if t is None else Fraction(exact.get(k, t)) for k, t in texts.items()}
+        ents.append(Enterprise(r["index"], r["id"], r["name"], values, texts, exact))
+    return Request(rs, doc["year"], tuple(ents), (doc.get("law") or [None])[0])

@@ -62,12 +62,13 @@ def evaluate(req: Request, engine: Engine) -> dict:
         "verdict": "complete" if incomplete == 0 else "incomplete",
         "year": req.year,
         "ruleset": desc,
-        "request_digest": hashlib.sha256(decisions.canonical(req.normalised()).encode("utf-8")).hexdigest(),
+        "request_digest": req.digest(),
         "counts": {"enterprises": len(results), "scored": n, "incomplete": incomplete},
         "class_counts": counts,
         "results": [_result_dict(r, rs, fixed, labels, n) for r in order],
         "notes": notes,
         "engine": {"name": engine.name, "version": engine.version},
+        **({"law": [req.law]} if req.law else {}),
     }
 
 
@@ -80,6 +81,8 @@ def _result_dict(r: Result, rs: ScoringRuleSet, fixed: Mapping[str, tuple[str, s
         bench, weight = fixed[ind.key]
         subs[ind.key] = {"value": texts[ind.key], "benchmark": bench, "weight": weight, "sub_score": _dec(s.sub),
                          "status": s.status, "note": s.note}
+        if ind.key in r.ent.exact:
+            subs[ind.key]["value_exact"] = r.ent.exact[ind.key]
     out = {"index": r.ent.index, "id": r.ent.id, "name": r.ent.name, "complete": r.score is not None,
            "score": _dec(r.score) if rs.places is None else dec_str(r.score, rs.places), "weight_used": _dec(r.weight_used),
            "rank": r.rank, "rank_of": n if r.rank is not None else None, "percentile": _dec(r.percentile),
@@ -104,7 +107,7 @@ def run(session: Session, req: Request, engine: Engine) -> str:
               "ruleset": req.ruleset.summary(), "example": req.ruleset.status == "example",
               "counts": doc["counts"], "class_counts": doc["class_counts"], "request_digest": doc["request_digest"],
               "document_digest": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-              "engine": engine.name, "engine_version": engine.version}
+              "engine": engine.name, "engine_version": engine.version, **({"law": doc["law"]} if "law" in doc else {})}
     row = {"id": run_id, "ruleset_id": req.ruleset.id, "ruleset_digest": req.ruleset.digest, "year": req.year,
            "created_at": created, "document": text}
 
