@@ -29,6 +29,8 @@ def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> d
 
 @router.post("/{decision_id}/replay", response_model=Replay)
 def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller) -> dict:
-    """Re-run a stored decision with the rules pinned then; the same jurisdiction rule as GET."""
+    """Re-run a stored decision with the rules pinned then; the same jurisdiction rule as GET.  A
+    scoring run is recomputed from its stored request; a key with a jurisdiction sees only the
+    differences of enterprises in it (as GET /v1/scoring/runs/{id})."""
     scope.decision(session, caller, decision_id)
-    return replay(session, decision_id, engine)
+    return scope.scoring_replay(session, replay(session, decision_id, engine), caller)

@@ -57,7 +57,7 @@ def replay_scoring(session: Session, stored: dict, engine: Engine,
     now = {r["id"]: r for r in again["results"]}
     for eid in sorted(set(was) | set(now)):
         differences += [{**d, "enterprise": eid} for d in _diff(was.get(eid), now.get(eid), f"results.{eid}")]
-    return {"decision_id": stored["decision_id"], "kind": "scoring", "run_id": stored["run_id"],
+    return {"decision_id": stored["decision_id"], "kind": "scoring", "run_id": stored["run_id"], "year": doc["year"],
             "identical": not differences, "differences": differences, "engine": engine.name,
             "stored_engine": stored.get("engine"), "law": pins, "ruleset": rs.summary(),
             "verdict": again["verdict"], "counts": again["counts"], "class_counts": again["class_counts"]}
