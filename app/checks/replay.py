@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.checks import proposal, scoring
+from app.checks.scoring import published
 from app.core.errors import InputError, Problem
 from app.engine import Engine
 from app.schemas.proposal import ProposalRequest
@@ -30,21 +31,12 @@ def _diff(a: Any, b: Any, path: str = "") -> list[dict]:
     return [] if a == b else [{"path": path, "stored": a, "replayed": b}]
 
 
-# A scoring run's rule set by the digest its decision pinned (the law-document store in the service).
+# A scoring run's rule set by the digest its decision pinned (the law-document store).
 ScoringRuleSetByDigest = Callable[[Session, str], scoring.ScoringRuleSet]
 
 
-def _bundled_scoring(session: Session, digest: str) -> scoring.ScoringRuleSet:
-    by_id, _errors = scoring.bundled()
-    for versions in by_id.values():
-        for rs in versions.values():
-            if rs.digest == digest:
-                return rs
-    raise InputError([Problem("decision_id", f"找不到该评价所用的规则集 (no scoring rule set with digest {digest})")])
-
-
 def replay_scoring(session: Session, stored: dict, engine: Engine,
-                   by_digest: ScoringRuleSetByDigest = _bundled_scoring) -> dict:
+                   by_digest: ScoringRuleSetByDigest = published.by_digest) -> dict:
     """Recompute a scoring run from its stored request under the rule set it pinned, and compare
     every figure of every enterprise (differences name the enterprise: ``results.<id>.…``)."""
     doc = json.loads(scoring.get_run(session, stored["run_id"]))
@@ -68,7 +60,7 @@ SCORING_COMPARED = ("verdict", "year", "ruleset", "request_digest", "counts", "c
 
 
 def replay(session: Session, decision_id: str, engine: Engine,
-           scoring_by_digest: ScoringRuleSetByDigest = _bundled_scoring) -> dict:
+           scoring_by_digest: ScoringRuleSetByDigest = published.by_digest) -> dict:
     stored = decisions.get(session, decision_id)
     if stored["kind"] == "scoring":
         return replay_scoring(session, {**stored, "decision_id": decision_id}, engine, scoring_by_digest)
