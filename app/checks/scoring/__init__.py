@@ -28,7 +28,8 @@ The package, one module per job:
 
 - ``ruleset``: the validated rule set (``ScoringRuleSet``) and what a run reports of it;
 - ``format``: the rule-set document (a strict pydantic model) → ``ScoringRuleSet``;
-- ``library``: the bundled rule-set files;
+- ``library``: the bundled rule-set files (read once; the service publishes them as law documents);
+- ``published``: rule sets as law documents (kind ``scoring``): what runs, pages and replay read;
 - ``request``: a run request, parsed and checked against the rule set;
 - ``arithmetic``: scores, ranks, percentiles and classes (pure, exact);
 - ``run``: the run document, its storage with the decision, reading it back.
