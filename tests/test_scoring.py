@@ -549,3 +549,14 @@ def test_replay_reports_an_altered_stored_value(client):
     paths = {d["path"] for d in got["differences"]}
     assert got["identical"] is False
     assert {"request_digest", "results.Q2.score", "results.Q2.sub_scores.rd_share.sub_score"} <= paths
+
+
+def test_rule_set_numbers_are_bounded():
+    # Published through the API: a number like 1e999999999 must be refused before it becomes a Fraction.
+    for bad in ("1e999999999", "1e13", "0.0000000000001", "NaN", "x", 10**13):
+        raw = raw_example()
+        raw["indicators"][0]["benchmark"] = bad
+        assert "indicators.0.benchmark" in problems_of(raw), bad
+    raw = raw_example()
+    raw["indicators"][0]["benchmark"] = "24.097000000000"           # 12 places: fine
+    assert scoring.validate(raw).by_key["tax_per_mu"].benchmark == Fraction("24.097")

@@ -53,17 +53,24 @@ def _fail(*problems: tuple[str, str]) -> NoReturn:
                                                    "problems": list(problems)})
 
 
+MAX_ABS = Decimal(10**12)       # weights, benchmarks, caps, bounds and percentages are far below
+MAX_PLACES = 12
+
+
 def _exact(raw: Any) -> Fraction | None:
-    """An exact number from YAML/JSON: an integer, a decimal string, a Decimal, or a float (by its text)."""
+    """An exact number from YAML/JSON: an integer, a decimal string, a Decimal, or a float (by its
+    text); None if it is none, or beyond 10^12 or 12 decimal places.  A document is published
+    through the API now: "1e999999999" must not become a Fraction (checked on the Decimal first)."""
     if isinstance(raw, bool) or raw is None:
         return None
-    if isinstance(raw, int):
-        return Fraction(raw)
     try:
-        d = Decimal(str(raw).strip()) if isinstance(raw, str | float | Decimal) else None
+        d = Decimal(str(raw).strip()) if isinstance(raw, int | str | float | Decimal) else None
     except InvalidOperation:
         d = None
-    return Fraction(d) if d is not None and d.is_finite() else None
+    if d is None or not d.is_finite() or d.copy_abs() > MAX_ABS:
+        return None
+    exp = d.as_tuple().exponent
+    return Fraction(d) if isinstance(exp, int) and exp >= -MAX_PLACES else None
 
 
 def _number(positive: str | None = None, nullable: bool = False) -> PlainValidator:
@@ -73,7 +80,8 @@ def _number(positive: str | None = None, nullable: bool = False) -> PlainValidat
         x = _exact(raw)
         if x is None:
             _fail(("", "应为数值 (a number is required)" if raw is None or isinstance(raw, bool)
-                   else f"应为有限数值 (a finite number is required, got {raw!r})"))
+                   else f"应为有限数值，绝对值不超过 10^12、最多 12 位小数 (a finite number ≤ 10^12 with at most "
+                        f"12 decimals is required, got {str(raw)[:40]!r})"))
         if positive and x <= 0:
             _fail(("", positive))
         return x
@@ -85,19 +93,15 @@ def _date(nullable: bool) -> PlainValidator:
     def parse(raw: Any) -> dt.date | None:
         if raw is None and nullable:
             return None
-        if type(raw) is dt.date:
+        if type(raw) is dt.date:             # a YAML date (a datetime is refused: a date has no time)
             return raw
-        if isinstance(raw, str):
+        if isinstance(raw, str) and len(raw) == 10:     # "YYYY-MM-DD" only, not "20220101"
             try:
-                return dt.date.fromisoformat(raw.strip()) if len(raw.strip()) == 10 else _bad_date(raw)
+                return dt.date.fromisoformat(raw)
             except ValueError:
                 pass
-        return _bad_date(raw)
+        _fail(("", f"应为日期 YYYY-MM-DD (a date, got {raw!r})"))
     return PlainValidator(parse)
-
-
-def _bad_date(raw: Any) -> NoReturn:
-    _fail(("", f"应为日期 YYYY-MM-DD (a date, got {raw!r})"))
 
 
 Number = Annotated[Fraction, _number()]
