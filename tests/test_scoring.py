@@ -18,6 +18,7 @@ below are worked out by hand in the comments.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -455,7 +456,7 @@ def test_engine_with_the_most_bands():
 @settings(max_examples=300, deadline=None)
 @given(st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**9))
 def test_fast_decimal_text_equals_dec_str(x):
-    assert scoring._dec(x) == dec_str(x)
+    assert scoring.dec(x) == dec_str(x)
 
 
 def test_invalid_bundled_file_is_reported(tmp_path):
@@ -466,3 +467,96 @@ def test_invalid_bundled_file_is_reported(tmp_path):
     by_id, errors = scoring.bundled(tmp_path)
     assert by_id == {} and set(errors) == {"bad.yaml", "broken.yaml"}
     assert "weights must sum to 100, they sum to 101" in errors["bad.yaml"]
+
+
+def test_rule_set_is_dated():
+    raw = raw_example()
+    rs = scoring.validate(raw)
+    assert rs.effective_from == dt.date(2022, 1, 1) and rs.effective_to is None
+    assert rs.summary()["effective_from"] == "2022-01-01"
+    del raw["effective_from"]
+    assert problems_of(raw) == {"effective_from"}
+    # published through the API the dates are ISO text; the digest is the same either way
+    text = raw_example() | {"effective_from": "2022-01-01", "effective_to": "2023-01-01"}
+    dated = raw_example() | {"effective_to": dt.date(2023, 1, 1)}
+    assert scoring.validate(text).digest == scoring.validate(dated).digest
+    assert scoring.validate(text).in_force(dt.date(2022, 12, 31)) and not scoring.validate(text).in_force(dt.date(2023, 1, 1))
+    for bad in ("2022-13-01", "20220101", 20220101, True, "2022-01-01T00:00:00"):
+        assert problems_of(raw_example() | {"effective_from": bad}) == {"effective_from"}, bad
+    assert problems_of(raw_example() | {"effective_to": "2021-12-31"}) == {"effective_to"}
+    assert problems_of(raw_example() | {"effective_to": "2022-01-01"}) == {"effective_to"}    # exclusive: empty
+
+
+def test_rule_set_format_messages_are_chinese_with_paths():
+    raw = raw_example()
+    raw["version"] = 2022.1                                  # unquoted: a float, not a version string
+    raw["indicators"][4]["key"] = "tax_per_mu"               # a duplicate
+    raw["indicators"][5]["surprise"] = 1
+    raw["documents"]["hy-2022"]["url"] = 3
+    raw["ranking"]["precision"] = {"mode": "round_half_up"}  # places missing
+    with pytest.raises(InputError) as e:
+        scoring.validate(raw)
+    got = {p.path: p.msg for p in e.value.problems}
+    assert set(got) == {"version", "indicators.4.key", "indicators.5.surprise", "documents.hy-2022.url",
+                        "ranking.precision.places"}
+    assert got["indicators.4.key"].startswith("指标重复") and got["indicators.5.surprise"].startswith("未知字段")
+    assert got["version"].startswith("version 应为非空字符串") and got["ranking.precision.places"] == "places 应为 0–6 的整数"
+    assert problems_of([]) == {""}
+
+
+# ---------------------------------------------------------------- replay of a stored run
+
+def test_replay_of_a_run_is_identical_and_finds_a_changed_figure(client):
+    # 100 元/m² = 100 ÷ 15 万元/亩 = 6.666…: shown to 6 places, kept exact ("20/3") for the replay
+    ents = [{"id": "P1", "values": at(2, tax_per_mu={"value": 100, "unit": "元/m2"})},
+            {"id": "P2", "values": at(1, emission_efficiency=None)}, {"id": "P3", "values": at("0.5")}]
+    doc = post(client, ents).json()
+    p1 = by_id(doc)["P1"]["sub_scores"]["tax_per_mu"]
+    assert (p1["value"], p1["value_exact"]) == ("6.666667", "20/3")
+    # 20/3 ÷ 24.097 × 30 = 200000/24097 = 8.2998…, not the sub-score of 6.666667
+    assert p1["sub_score"] == dec_str(Fraction(200000, 24097))
+    assert "value_exact" not in by_id(doc)["P2"]["sub_scores"]["tax_per_mu"]
+    r = client.post(f"/v1/decisions/{doc['decision_id']}/replay")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["identical"] is True and got["differences"] == [] and got["kind"] == "scoring"
+    assert got["run_id"] == doc["run_id"] and got["class_counts"] == doc["class_counts"]
+    # A figure changed in the stored run is found, at the enterprise that has it.
+    with Session(get_engine()) as s:
+        row = s.get(ScoringRun, doc["run_id"])
+        stored = json.loads(row.document)
+        for x in stored["results"]:
+            if x["id"] == "P3":
+                x["score"] = "51"
+        row.document = json.dumps(stored, ensure_ascii=False)
+        s.add(row)
+        s.commit()
+    got = client.post(f"/v1/decisions/{doc['decision_id']}/replay").json()
+    assert got["identical"] is False
+    assert got["differences"] == [{"path": "results.P3.score", "stored": "51", "replayed": "50", "enterprise": "P3"}]
+
+
+def test_replay_reports_an_altered_stored_value(client):
+    doc = post(client, [{"id": "Q1", "values": at(2)}, {"id": "Q2", "values": at(1)}]).json()
+    with Session(get_engine()) as s:
+        row = s.get(ScoringRun, doc["run_id"])
+        stored = json.loads(row.document)
+        stored["results"][1]["sub_scores"]["rd_share"]["value"] = "0.0604"      # Q2's R&D doubled: 10 → 20
+        row.document = json.dumps(stored, ensure_ascii=False)
+        s.add(row)
+        s.commit()
+    got = client.post(f"/v1/decisions/{doc['decision_id']}/replay").json()
+    paths = {d["path"] for d in got["differences"]}
+    assert got["identical"] is False
+    assert {"request_digest", "results.Q2.score", "results.Q2.sub_scores.rd_share.sub_score"} <= paths
+
+
+def test_rule_set_numbers_are_bounded():
+    # Published through the API: a number like 1e999999999 must be refused before it becomes a Fraction.
+    for bad in ("1e999999999", "1e13", "0.0000000000001", "NaN", "x", 10**13):
+        raw = raw_example()
+        raw["indicators"][0]["benchmark"] = bad
+        assert "indicators.0.benchmark" in problems_of(raw), bad
+    raw = raw_example()
+    raw["indicators"][0]["benchmark"] = "24.097000000000"           # 12 places: fine
+    assert scoring.validate(raw).by_key["tax_per_mu"].benchmark == Fraction("24.097")

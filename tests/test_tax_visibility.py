@@ -17,7 +17,10 @@ import uuid
 
 import openpyxl
 import pytest
+from sqlmodel import Session
 
+from app.store.db import get_engine
+from app.store.models import ScoringRun
 from tests.tax_scope_support import (
     WITHHELD,
     As,
@@ -318,6 +321,22 @@ def test_scoring_runs_follow_the_tax_rows_region(who):
         text = body_text(client.get(url))
         assert w2 in text and w1 not in text and "24.681357" not in text, url
     assert {r["id"] for r in who["city"].get(f"/v1/scoring/runs/{rid}").json()["results"]} == {w1, w2}
+    # The replay of the run shows a county key only the differences of enterprises in its scope.
+    decision = run.json()["decision_id"]
+    assert who["county_auditor"].post(f"/v1/decisions/{decision}/replay").json()["identical"] is True
+    with Session(get_engine()) as s:
+        row = s.get(ScoringRun, rid)
+        stored = json.loads(row.document)
+        for r in stored["results"]:
+            r["score"] = "1"                            # both enterprises' stored scores altered
+        row.document = json.dumps(stored, ensure_ascii=False)
+        s.add(row)
+        s.commit()
+    county = who["county_auditor"].post(f"/v1/decisions/{decision}/replay").json()
+    assert county["identical"] is False and {d["enterprise"] for d in county["differences"]} == {w2}
+    assert county["scope"]["hidden_differences"] == 1 and w1 not in json.dumps(county)
+    city = who["city"].post(f"/v1/decisions/{decision}/replay").json()
+    assert {d["enterprise"] for d in city["differences"]} == {w1, w2}
 
 
 # ---------------------------------------------------------------- the migration

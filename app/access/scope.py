@@ -141,3 +141,19 @@ def scoring_run(session: Session, doc: dict, caller: Caller) -> dict:
     return {**doc, "results": kept,
             "scope": {"jurisdiction": caller.jurisdiction, "hidden": hidden,
                       "note": f"{hidden} 家辖区外（或无法识别统一社会信用代码）的企业未显示；排名为全体排名"}}
+
+
+def scoring_replay(session: Session, answer: dict, caller: Caller) -> dict:
+    """A scoring run's replay with only the differences of enterprises in scope (as
+    ``scoring_run``): a difference shows the enterprise's stored and replayed figures."""
+    if caller.jurisdiction is None or answer.get("kind") != "scoring":
+        return answer
+    ids = sorted({d["enterprise"] for d in answer["differences"] if isinstance(d.get("enterprise"), str)})
+    year = answer.get("year") if isinstance(answer.get("year"), int) else None
+    regions = tax.enterprise_regions(session, ids, year) if ids else {}
+    kept = [d for d in answer["differences"]
+            if "enterprise" not in d or caller.sees_jurisdiction(regions.get(d["enterprise"]))]
+    hidden = len(answer["differences"]) - len(kept)
+    return {**answer, "differences": kept,
+            "scope": {"jurisdiction": caller.jurisdiction, "hidden_differences": hidden,
+                      "note": f"{hidden} 处辖区外企业的差异未显示（identical 为全体结果）"}}

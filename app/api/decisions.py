@@ -30,7 +30,9 @@ def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> d
 
 @router.post("/{decision_id}/replay", response_model=Replay)
 def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller) -> dict:
-    """Re-run a stored decision with the rules and law documents pinned then (proposal and park
-    evaluation decisions); the same jurisdiction rule as GET."""
+    """Re-run a stored decision with the rules and law documents pinned then; the same jurisdiction
+    rule as GET.  A park evaluation is recomputed for the tax view it was stored with (which must be
+    within the key's); a key with a jurisdiction sees only the differences of the enterprises of a
+    scoring run in it (as GET /v1/scoring/runs/{id})."""
     scope.decision(session, caller, decision_id)
-    return replay(session, decision_id, engine, TaxView.of(caller))
+    return scope.scoring_replay(session, replay(session, decision_id, engine, TaxView.of(caller)), caller)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.access import scope
 from app.access.auth import RULE_READ, WRITE, Caller, ReadCaller, allow, require
 from app.access.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
+from app.checks.scoring import published
+from app.core import clock
 from app.core.errors import InputError, NotFound
 from app.core.gc import gc_paused
 
@@ -38,8 +40,9 @@ class RunIn(BaseModel):
     """Documentation of the request body; the body is validated exactly (decimal, not float) by
     ``app.checks.scoring.parse_request``, which reports every problem with its path."""
     model_config = ConfigDict(extra="forbid")
-    ruleset: str = Field(default=scoring.DEFAULT_RULESET, description="scoring rule-set id (rules/scoring/)")
-    ruleset_version: str | None = Field(default=None, description="default: the latest version")
+    ruleset: str = Field(default=scoring.DEFAULT_RULESET,
+                         description="scoring rule-set id: a law document of kind scoring (GET /v1/law?kind=scoring)")
+    ruleset_version: str | None = Field(default=None, description="default: the version in force today")
     year: int = Field(ge=scoring.MIN_YEAR, le=scoring.MAX_YEAR, description="evaluation year")
     enterprises: list[EnterpriseIn] = Field(min_length=1, max_length=scoring.MAX_ENTERPRISES)
 
@@ -62,13 +65,11 @@ def _json(text: str, status: int = 200) -> Response:
 def post_run(session: SessionDep, engine: EngineDep, caller: Annotated[Caller, Depends(require(*WRITE))],
              body: Annotated[bytes, Depends(_raw_body)]) -> Response:
     """Score a population of enterprises for a year: score = Σ value ÷ benchmark × weight, ranked and
-    classed (A/B/C/D by rank percentile) as the scoring rule set declares; stored with a decision.
+    classed (A/B/C/D by rank percentile) as the scoring rule set declares (the published version
+    named, else the one in force today); stored with a decision that pins the rule set's digest.
     The answer is filtered by jurisdiction as GET /runs/{id}."""
     with gc_paused():       # shared with tax batches: no cyclic GC rescanning a large population
-        try:
-            req = scoring.parse_request(body)
-        except scoring.ScoringRuleSetInvalid as e:
-            raise HTTPException(500, str(e)) from None
+        req = scoring.parse_request(body, resolve=published.resolver(session, clock.today()))
         text = scoring.run(session, req, engine)
     if caller.jurisdiction is None:
         return _json(text, 201)
@@ -94,18 +95,18 @@ def get_table(run_id: str, session: SessionDep, caller: ReadCaller) -> dict:
 
 
 @router.get("/rulesets", dependencies=allow(*RULE_READ))
-def list_rulesets() -> dict:
-    by_id, errors = scoring.bundled()
-    return {"rulesets": [rs.summary() for versions in by_id.values() for rs in versions.values()],
-            "invalid_files": errors}
+def list_rulesets(session: SessionDep) -> dict:
+    """Every published version (law kind ``scoring``; publish with POST /v1/law/scoring), and the
+    bundled files that are invalid (not published)."""
+    _by_id, errors = scoring.bundled()
+    return {"rulesets": [rs.summary() for rs in published.every(session)], "invalid_files": errors}
 
 
 @router.get("/rulesets/{ruleset_id}", dependencies=allow(*RULE_READ))
-def get_ruleset(ruleset_id: str, version: str | None = None) -> dict:
+def get_ruleset(ruleset_id: str, session: SessionDep, version: str | None = None) -> dict:
+    """One rule set: the version named, else the one in force today."""
     try:
-        rs = scoring.get_ruleset(ruleset_id, version)
+        rs = published.get(session, ruleset_id, version, clock.today())
     except InputError as e:
         raise NotFound(str(e)) from None
-    except scoring.ScoringRuleSetInvalid as e:
-        raise HTTPException(500, str(e)) from None
     return {**rs.describe(), "documents": rs.documents, "notes": rs.notes}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
 
-from app.checks import proposal
+from app.checks import proposal, scoring
 from app.checks.parks.evaluation import reevaluate
+from app.checks.scoring import published
 from app.checks.visibility import ALL, TaxView
 from app.core.errors import InputError, Problem
 from app.engine import Engine
@@ -52,18 +55,46 @@ def _replay_park_evaluation(session: Session, decision_id: str, stored: dict, en
             "verdict": again["verdict"], "evaluation": again}
 
 
-def replay(session: Session, decision_id: str, engine: Engine, view: TaxView = ALL) -> dict:
+# A scoring run's rule set by the digest its decision pinned (the law-document store).
+ScoringRuleSetByDigest = Callable[[Session, str], scoring.ScoringRuleSet]
+
+
+def replay_scoring(session: Session, stored: dict, engine: Engine,
+                   by_digest: ScoringRuleSetByDigest = published.by_digest) -> dict:
+    """Recompute a scoring run from its stored request under the rule set it pinned, and compare
+    every figure of every enterprise (differences name the enterprise: ``results.<id>.…``)."""
+    doc = json.loads(scoring.get_run(session, stored["run_id"]))
+    pins = stored.get("law") or doc.get("law") or []
+    digest = pins[0]["digest"] if pins else stored["ruleset"]["digest"]
+    rs = by_digest(session, digest)
+    again = scoring.evaluate(scoring.from_run(doc, rs), engine)
+    differences = _diff({k: doc.get(k) for k in SCORING_COMPARED}, {k: again.get(k) for k in SCORING_COMPARED})
+    was = {r["id"]: r for r in doc["results"]}
+    now = {r["id"]: r for r in again["results"]}
+    for eid in sorted(set(was) | set(now)):
+        differences += [{**d, "enterprise": eid} for d in _diff(was.get(eid), now.get(eid), f"results.{eid}")]
+    return {"decision_id": stored["decision_id"], "kind": "scoring", "run_id": stored["run_id"], "year": doc["year"],
+            "identical": not differences, "differences": differences, "engine": engine.name,
+            "stored_engine": stored.get("engine"), "law": pins, "ruleset": rs.summary(),
+            "verdict": again["verdict"], "counts": again["counts"], "class_counts": again["class_counts"]}
+
+
+# Everything of a run that its rule set and request decide (not its id, time or engine).
+SCORING_COMPARED = ("verdict", "year", "ruleset", "request_digest", "counts", "class_counts", "notes")
+
+
+def replay(session: Session, decision_id: str, engine: Engine, view: TaxView = ALL,
+           scoring_by_digest: ScoringRuleSetByDigest = published.by_digest) -> dict:
     """The decision computed again under what it pinned; ``view``: the tax rows the caller may see
     (a park evaluation is recomputed for the view it was stored with, which must be within it)."""
     stored = decisions.get(session, decision_id)
     if stored["kind"] == "park_evaluation":
         return _replay_park_evaluation(session, decision_id, stored, engine, view)
+    if stored["kind"] == "scoring":
+        return replay_scoring(session, {**stored, "decision_id": decision_id}, engine, scoring_by_digest)
     if stored["kind"] != "proposal":
-        # Other kinds are recomputed from the stored events by their own GET (performance);
-        # proposal and park evaluation decisions carry everything a replay needs.
-        raise InputError([Problem("decision_id", f"只能重放方案预审与园区评价决定 (replay supports proposal and park "
-                                                 f"evaluation decisions only; "
-                                                 f"this one is a {stored['kind']} decision)")])
+        raise InputError([Problem("decision_id", f"不能重放此类决定：{stored['kind']} (replay does not support "
+                                                 f"{stored['kind']} decisions)")])
     req = ProposalRequest.model_validate(stored["request"])
     again = proposal.evaluate(req, rulesets.registry(session), engine,
                               known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["pinned"])

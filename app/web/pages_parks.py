@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app.access import auth, scope
 from app.access.auth import Caller, require
@@ -28,6 +29,7 @@ from app.checks.parks.evaluation import run_evaluation
 from app.checks.parks.ledger import flat_ledger
 from app.checks.parks.ledger import ledger as park_ledger
 from app.checks.parks.registry import park_view
+from app.checks.scoring import published
 from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
@@ -76,9 +78,15 @@ def parks_list(request: Request, session: SessionDep) -> HTMLResponse:
 
 # ---------------------------------------------------------------- scoring runs (before /parks/{park_id})
 
-def _rulesets() -> list[scoring.ScoringRuleSet]:
-    by_id, _errors = scoring.bundled()
-    return [rs for versions in by_id.values() for rs in versions.values()]
+def _rulesets(session: Session) -> list[scoring.ScoringRuleSet]:
+    return published.every(session)
+
+
+def _ruleset(session: Session, rid: str, version: str | None) -> scoring.ScoringRuleSet | None:
+    try:
+        return published.get(session, rid, version, _today())
+    except InputError:
+        return None                   # parse_request reports the unknown rule set at its path
 
 
 def _header_key(cell: str, rs: scoring.ScoringRuleSet | None) -> str | None:
@@ -98,7 +106,8 @@ def _split(line: str) -> list[str]:
     return line.split("\t") if "\t" in line else re.split(r"[,，]", line)
 
 
-def scoring_body(ruleset: str, year: str, table: str) -> tuple[dict, list[Problem], list[int], list[str]]:
+def scoring_body(session: Session, ruleset: str, year: str,
+                 table: str) -> tuple[dict, list[Problem], list[int], list[str]]:
     """The ``POST /v1/scoring/runs`` body from the form: the rule set ``id@version``, the year
     and a pasted table (header row: id, name, one column per indicator key or label).
     Returns (body, table problems, the line number of each enterprise, the header keys)."""
@@ -108,10 +117,7 @@ def scoring_body(ruleset: str, year: str, table: str) -> tuple[dict, list[Proble
                             "year": int(y) if y.isascii() and y.isdigit() else y or None}
     if version:
         body["ruleset_version"] = version
-    try:
-        rs = scoring.get_ruleset(body["ruleset"], version or None)
-    except InputError:
-        rs = None                     # parse_request reports the unknown rule set at its path
+    rs = _ruleset(session, body["ruleset"], version or None)
     problems: list[Problem] = []
     lines = [(n, line) for n, line in enumerate(table.splitlines(), start=1) if line.strip()]
     if not lines:
@@ -153,19 +159,19 @@ def _by_line(p: Problem, line_numbers: list[int], labels: dict[str, str]) -> Pro
     return Problem("enterprises", f"第 {line_numbers[int(m.group(1))]} 行{('“' + column + '”') if column else ''}：{p.msg}")
 
 
-def _scoring_form(request: Request, values: dict, errors: dict | None = None, summary: list | None = None,
-                  status_code: int = 200) -> HTMLResponse:
-    sets = _rulesets()
+def _scoring_form(request: Request, session: Session, values: dict, errors: dict | None = None,
+                  summary: list | None = None, status_code: int = 200) -> HTMLResponse:
+    sets = _rulesets(session)
     return render(request, "parks/scoring_form.html",
                   {**SECTION, "rulesets": sets, "values": values, "errors": errors or {}, "summary": summary or []},
                   status_code=status_code)
 
 
 @router.get("/parks/scoring", response_class=HTMLResponse, dependencies=[RULE_READ])
-def scoring_form(request: Request) -> HTMLResponse:
-    default = scoring.get_ruleset(scoring.DEFAULT_RULESET)
-    return _scoring_form(request, {"ruleset": f"{default.id}@{default.version}", "year": str(_today().year - 1),
-                                   "enterprises": ""})
+def scoring_form(request: Request, session: SessionDep) -> HTMLResponse:
+    default = _ruleset(session, scoring.DEFAULT_RULESET, None)
+    return _scoring_form(request, session, {"ruleset": f"{default.id}@{default.version}" if default else "",
+                                            "year": str(_today().year - 1), "enterprises": ""})
 
 
 @router.post("/parks/scoring", dependencies=[WRITE])
@@ -173,17 +179,14 @@ async def scoring_submit(request: Request, session: SessionDep, engine: EngineDe
     """Score the pasted population (stored with its decision, as the API does), then show the run."""
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("ruleset", "year", "enterprises")}
-    body, table_problems, lines, _keys = scoring_body(values["ruleset"], values["year"], values["enterprises"])
+    body, table_problems, lines, _keys = scoring_body(session, values["ruleset"], values["year"], values["enterprises"])
     problems = list(table_problems)
     with gc_paused():
         try:
-            req = scoring.parse_request(body)
+            req = scoring.parse_request(body, resolve=published.resolver(session, _today()))
         except InputError as e:
-            try:
-                rs = scoring.get_ruleset(body["ruleset"], body.get("ruleset_version"))
-                labels = {i.key: i.label for i in rs.indicators} | {"id": "企业标识", "name": "企业名称"}
-            except InputError:
-                labels = {}
+            rs = _ruleset(session, body["ruleset"], body.get("ruleset_version"))
+            labels = {i.key: i.label for i in rs.indicators} | {"id": "企业标识", "name": "企业名称"} if rs else {}
             # With a malformed table its own problems say more than "the population is empty".
             problems += [Problem("ruleset", p.msg) if p.path == "ruleset_version" else _by_line(p, lines, labels)
                          for p in e.problems if not (table_problems and p.path.startswith("enterprises"))]
@@ -191,7 +194,7 @@ async def scoring_submit(request: Request, session: SessionDep, engine: EngineDe
             doc = json.loads(scoring.run(session, req, engine))
     if problems:
         errors, summary = field_errors(problems, ["ruleset", "year", "enterprises"])
-        return _scoring_form(request, values, errors, summary, status_code=422)
+        return _scoring_form(request, session, values, errors, summary, status_code=422)
     return RedirectResponse(f"/parks/scoring/runs/{doc['run_id']}", status_code=303)
 
 
