@@ -19,7 +19,6 @@ from app.access import scope_writes
 from app.access.auth import WRITE, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
-from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal
 from app.core.config import settings
 from app.core.errors import InputError, Problem, TooLarge
@@ -28,6 +27,7 @@ from app.engine import Engine
 from app.formats import excel, workbook
 from app.observability import metrics
 from app.schemas.proposal import ProposalRequest
+from app.schemas.responses.proposal import BatchResult, ProposalVerdict
 from app.store import proposal_batches
 from app.store.db import get_engine
 

@@ -14,6 +14,8 @@ from app.access.deps import EngineDep, SessionDep, inline_defs
 from app.checks import scoring
 from app.core.errors import InputError, NotFound
 from app.core.gc import gc_paused
+from app.schemas.responses.common import OUT
+from app.schemas.responses.scoring import ScoringRuleSet, ScoringRuleSets, ScoringRun, ScoringTable
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring"])
 
@@ -55,7 +57,7 @@ def _json(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-@router.post("/runs", status_code=201, openapi_extra=_BODY,
+@router.post("/runs", status_code=201, openapi_extra=_BODY, response_model=ScoringRun,
              responses={201: {"description": "the stored run: every enterprise with every sub-score, rank, "
                                              "percentile and class; the decision id"},
                         422: {"description": "invalid input: every problem with its path; nothing stored"}})
@@ -75,7 +77,7 @@ def post_run(session: SessionDep, engine: EngineDep, caller: Annotated[Caller, D
     return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False), 201)
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=ScoringRun)
 def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     """A stored run.  A key with a jurisdiction sees only the enterprises whose region is under it
     (the reporting authority of their tax rows, default the USCC's registering authority; ranks stay
@@ -86,21 +88,21 @@ def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False))
 
 
-@router.get("/runs/{run_id}/table")
+@router.get("/runs/{run_id}/table", response_model=ScoringTable, **OUT)
 def get_table(run_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """The run as one flat table (columns, rows in rank order), for spreadsheets; filtered by
     jurisdiction as GET /runs/{id}."""
     return scoring.table(scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller))
 
 
-@router.get("/rulesets", dependencies=allow(*RULE_READ))
+@router.get("/rulesets", response_model=ScoringRuleSets, dependencies=allow(*RULE_READ), **OUT)
 def list_rulesets() -> dict:
     by_id, errors = scoring.bundled()
     return {"rulesets": [rs.summary() for versions in by_id.values() for rs in versions.values()],
             "invalid_files": errors}
 
 
-@router.get("/rulesets/{ruleset_id}", dependencies=allow(*RULE_READ))
+@router.get("/rulesets/{ruleset_id}", response_model=ScoringRuleSet, dependencies=allow(*RULE_READ), **OUT)
 def get_ruleset(ruleset_id: str, version: str | None = None) -> dict:
     try:
         rs = scoring.get_ruleset(ruleset_id, version)
