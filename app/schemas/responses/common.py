@@ -141,8 +141,6 @@ class DecisionFields(Out):
     """What the decision log adds to every stored result (``app.store.decisions``), after the
     result's own fields: a model lists it FIRST among its bases (``class X(DecisionFields, XBody)``),
     since pydantic orders the fields of the last base first."""
-    engine: str
-    engine_version: str
     decision_id: str
     seq: int
     created_at: str

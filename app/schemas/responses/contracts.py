@@ -157,6 +157,9 @@ class ContractFinding(InOrder, Out):
     party: str | None = None
     missing: list[str] | None = None
     year: int | None = None
+    withheld: bool | None = Field(None, description="the year's tax rows were reported outside the key's jurisdiction")
+    government_delay_recorded: list[str] | None = None
+    note: str | None = None
 
 
 class PenaltyNote(Out):
@@ -186,6 +189,9 @@ class PerformanceBody(Out):
     findings: list[Annotated[IdleLandFinding | ContractFinding, Field(union_mode="left_to_right")]]
     amount_total: str
     amount_label: str
+    amount_total_complete: bool | None = Field(None, description="false: years withheld from the key are not in the total")
+    withheld_years: list[int] | None = None
+    amount_total_note: str | None = None
     tax_regions: list[str]
     state: ContractState
     events_used: list[str]

@@ -101,6 +101,7 @@ class TaxPerMu(InOrder, Out):
     value: Quantity | None
     formula: str | None = None
     message: str | None = None
+    note: str | None = None
     tax_basis: TaxBasis
     area_basis: Labelled
     allocation: Labelled

@@ -140,6 +140,11 @@ class Assessment(Out):
     low_efficiency: CategoryStatus
 
 
+class RuleSetId(Out):
+    """A rule set named by the park but not in force on the date."""
+    id: str
+
+
 class CategoryStatus(Category):
     """A category's assessment: ``status`` in / not in / not decidable, with the predicates."""
     category: str | None = None       # type: ignore[assignment]
@@ -147,6 +152,7 @@ class CategoryStatus(Category):
     label: str | None = None          # type: ignore[assignment]
     as_of: str | None = None          # type: ignore[assignment]
     status: str
+    ruleset: RuleSetInForce | RuleSetId | None = None
     excluded_because: str | None = None
     excludes_idle_source: dict[str, str | None] | None = None
 

@@ -44,6 +44,8 @@ class ProposalBody(Out):
     industry: Industry | None = None
     findings: list[Finding]
     warnings: list[str]
+    engine: str
+    engine_version: str
     pinned: list[str] = Field(description="digests of every rule-set layer the check used")
 
 
