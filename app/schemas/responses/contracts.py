@@ -132,8 +132,9 @@ class IdleLandFinding(InOrder, Out):
     formula: str | None
     proposals: list[str]
     status: str
-    state: str
+    state: str | None
     inputs: dict[str, Any] = Field(description="open: the dates and figures this state was derived from")
+    missing: list[str] | None = None
     cause: IdleCause | None = None
     fee: str | None = None
     cite: Cite | None = None
@@ -159,6 +160,7 @@ class ContractFinding(InOrder, Out):
     year: int | None = None
     withheld: bool | None = Field(None, description="the year's tax rows were reported outside the key's jurisdiction")
     government_delay_recorded: list[str] | None = None
+    counted_in: str | None = Field(None, description="the finding whose penalty includes this one's (merged items)")
     note: str | None = None
 
 
