@@ -17,8 +17,8 @@ from app.schemas.responses.park_assessment import (
 
 class DatedName(Out):
     name: str
-    valid_from: str
-    valid_to: str | None
+    valid_from: str | None = Field(description="null: since the park's beginning")
+    valid_to: str | None = Field(description="exclusive; null: still valid")
 
 
 class ParkSummary(Out):
@@ -131,6 +131,7 @@ class Registration(InOrder, Out):
     approval: dict[str, str | None] | None = None
     contract_no: str | None = None
     supervision_no: str | None = None
+    note: str | None = None
 
 
 class Assessment(Out):
