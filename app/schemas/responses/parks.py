@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from app.schemas.responses.common import CountArea, InOrder, Out, Quantity, RuleSetInForce
-from app.schemas.responses.park_assessment import (
-    Category,
-    ParcelBasics,
-    PlanCause,
-    PlanDocument,
-    PlanVersion,
-    Predicate,
-)
+from app.schemas.responses.park_assessment import Category, ParcelBasics, PlanCause, PlanVersion
 
 
 class DatedName(Out):
@@ -166,7 +161,7 @@ class ParcelTax(Out):
     park_average: Quantity | None
     park_average_status: str
     park_average_basis: str | None
-    inputs: dict[str, object] = Field(description="open: the tax rows and areas the figure was computed from")
+    inputs: dict[str, Any] = Field(description="open: the tax rows and areas the figure was computed from")
 
 
 class ParcelView(ParcelSummary):
@@ -215,5 +210,3 @@ class Ledger(Out):
     engine: str
     engine_version: str
 
-
-__all__ = ["Ledger", "ParcelView", "PlanDocument", "Predicate"]
