@@ -134,6 +134,11 @@ def test_rule_set_answers(client):
     _same(client, "GET", "/v1/rulesets/resolve",
           client.get("/v1/rulesets/resolve", params={"as_of": "2024-03-01", "jurisdiction": "411200", "industry": "32"}))
     _same(client, "GET", "/v1/scoring/rulesets", client.get("/v1/scoring/rulesets"))
+    listed = client.get("/v1/law")
+    _same(client, "GET", "/v1/law", listed)
+    first = listed.json()[0]
+    _same(client, "GET", "/v1/law/{kind}/{doc_id}/{version}",
+          client.get(f"/v1/law/{first['kind']}/{first['id']}/{first['version']}"))
     rid = client.get("/v1/scoring/rulesets").json()["rulesets"][0]["id"]
     _same(client, "GET", "/v1/scoring/rulesets/{ruleset_id}", client.get(f"/v1/scoring/rulesets/{rid}"))
 
