@@ -84,7 +84,7 @@ class CountArea(Out):
     area: Quantity
 
 
-class Cite(InOrder, Out):
+class Cite(Out):
     """Where a number or rule comes from: a document id and article (docs/law-documents.md)."""
     doc: str | None = None
     article: str | None = None

@@ -164,11 +164,19 @@ class ContractFinding(InOrder, Out):
     note: str | None = None
 
 
+class StatuteCite(Out):
+    """A statute named by its title and article (the 民法典 on excessive penalties)."""
+    title: str
+    article: str
+    number: str | None
+    url: str | None
+
+
 class PenaltyNote(Out):
     code: str
     penalty_total: str
     land_price: str
-    cite: Cite
+    cite: StatuteCite
     message: str
 
 

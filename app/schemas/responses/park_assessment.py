@@ -4,16 +4,16 @@ parcel view."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from app.schemas.responses.common import Industry as IndustryRef
-from app.schemas.responses.common import InOrder, Open, Out, Quantity, RuleSetInForce, Transferee
+from app.schemas.responses.common import Open, Out, Quantity, RuleSetInForce, Transferee
 from app.schemas.responses.contracts import IdleLandFinding
 
 
-class Source(InOrder, Out):
+class Source(Out):
     """Where a predicate's parameter comes from, and how sure the rule set is of it."""
     doc: str
     article: str | None
@@ -24,38 +24,74 @@ class Source(InOrder, Out):
     note: str | None
 
 
-class Gate(InOrder, Out):
+class Gate(Out):
     """When a low-efficiency predicate starts to apply (years after completion)."""
     after_completion_years: int
     completed_on: str | None
     from_: str | None = Field(None, alias="from")
 
 
-class Predicate(InOrder, Out):
-    """One test behind a category: its value, operator, threshold and whether it holds
-    (``holds`` null: not decidable, e.g. missing data — missing is never zero)."""
+# The tests behind a category, one shape per kind (each written in its own fixed key order).
+# ``holds`` null: not decidable, e.g. missing data — missing is never zero.
+
+
+class LowEfficiencyPredicate(Out):
+    """A predicate of the park's low-efficiency rule set (rules/parks)."""
     predicate: str
-    label: str | None = None
-    measure: str | None = None
-    value: str | None = None
-    op: str | None = None
-    parameter: Quantity | None = None
-    threshold: str | None = None
+    label: str
+    measure: str
+    op: str
+    parameter: Quantity
+    status: str
+    holds: bool | None
+    value: str | None
+    threshold: str | None
+    formula: str | None
+    inputs: dict[str, Any] = Field(description="open: per predicate, the figures it was computed from")
+    source: Source
+    confidence: str
+    set_by: str | None
+    example: bool
+    message: str
+    missing: list[str] | None = None
+    gate: Gate | None = None
+
+
+class DatePredicate(Out):
+    """An idle-land (53号令) date test: days past a deadline against 0."""
+    predicate: str
+    value: str | None
+    op: str
+    threshold: str | None
     holds: bool | None
     status: str
-    formula: str | None = None
-    inputs: dict[str, Any] | None = Field(None, description="open: per predicate, the figures it was computed from")
-    source: Source | None = None
-    confidence: str | None = None
-    set_by: str | None = None
-    example: bool | None = None
+
+
+class ApprovalPredicate(Out):
+    """批而未供: approved by the date, not supplied by then."""
+    predicate: str
+    holds: bool | None
+    status: str
+    value: str | None
+    op: str
+    threshold: str | None
     document: str | None = None
-    message: str | None = None
-    gate: Gate | None = None
-    missing: list[str] | None = None
+    message: str
 
 
-class Category(InOrder, Out):
+class UndecidedPredicate(Out):
+    """A predicate that cannot be assessed (no data)."""
+    predicate: str
+    status: str
+    holds: bool | None
+    message: str
+
+
+Predicate = Annotated[LowEfficiencyPredicate | DatePredicate | ApprovalPredicate | UndecidedPredicate,
+                      Field(union_mode="left_to_right")]
+
+
+class Category(Out):
     """A category the parcel is in on ``as_of``."""
     category: str
     code: str
@@ -64,11 +100,11 @@ class Category(InOrder, Out):
     state: str | None = None
     predicates: list[Predicate]
     finding: IdleLandFinding | None = None
+    ruleset: RuleSetInForce | None = None
+    tax_year: int | None = None
     message: str
     cause: str | None = None
     days_since_approval: int | None = None
-    ruleset: RuleSetInForce | None = None
-    tax_year: int | None = None
 
 
 class Approval(Out):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.schemas.responses.common import CountArea, DecisionFields, InOrder, Out, Quantity, RuleSetInForce
+from app.schemas.responses.common import CountArea, DecisionFields, Out, Quantity, RuleSetInForce
 
 
 class CategoryLand(Out):
@@ -36,7 +36,7 @@ class Land(Out):
     planned_not_registered: Quantity | None = None
 
 
-class BasisSource(InOrder, Out):
+class BasisSource(Out):
     """The rule-set layer that declares the tax basis."""
     kind: str | None = None
     id: str
@@ -49,7 +49,7 @@ class BasisSource(InOrder, Out):
     example: bool | None = None
 
 
-class TaxBasis(InOrder, Out):
+class TaxBasis(Out):
     """Which taxes count and over which period (from the park's tax rule set)."""
     status: str
     includes: list[str] | None = None
@@ -81,7 +81,7 @@ class CountedParcel(Out):
     inputs: dict[str, Any] = Field(description="open: the tax row and the allocation behind the figure")
 
 
-class ZeroParcel(InOrder, Out):
+class ZeroParcel(Out):
     """A parcel counted with no tax (or missing data), and why."""
     code: str
     area: Quantity
@@ -94,7 +94,7 @@ class ZeroParcel(InOrder, Out):
     status: str | None = None
 
 
-class TaxPerMu(InOrder, Out):
+class TaxPerMu(Out):
     """The park's 亩均税收: Σ counted tax ÷ the area of all supplied industrial land."""
     year: int
     status: str
@@ -117,7 +117,7 @@ class TaxPerMu(InOrder, Out):
     parcels_withheld: list[ZeroParcel] = []
 
 
-class Target(InOrder, Out):
+class Target(Out):
     value: Quantity | None
     source: str | None = None
     status: str | None = None
@@ -154,7 +154,7 @@ class PreviousArea(Out):
     in_scope: Quantity | None
 
 
-class YearOverYear(InOrder, Out):
+class YearOverYear(Out):
     previous_year: int
     previous: Quantity | None = None
     current: Quantity | None = None

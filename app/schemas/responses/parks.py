@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from app.schemas.responses.common import CountArea, InOrder, Out, Quantity, RuleSetInForce
-from app.schemas.responses.park_assessment import Category, ParcelBasics, PlanCause, PlanVersion
+from app.schemas.responses.contracts import IdleLandFinding
+from app.schemas.responses.park_assessment import Category, ParcelBasics, PlanCause, PlanVersion, Predicate
 
 
 class DatedName(Out):
@@ -141,14 +142,18 @@ class RuleSetId(Out):
     id: str
 
 
-class CategoryStatus(Category):
-    """A category's assessment: ``status`` in / not in / not decidable, with the predicates."""
-    category: str | None = None       # type: ignore[assignment]
-    code: str | None = None           # type: ignore[assignment]
-    label: str | None = None          # type: ignore[assignment]
-    as_of: str | None = None          # type: ignore[assignment]
+class CategoryStatus(InOrder, Out):
+    """A category's assessment: ``status`` in / not in / not decidable, with the predicates (keys in
+    the order each category writes them)."""
     status: str
+    state: str | None = None
+    predicates: list[Predicate]
+    finding: IdleLandFinding | None = None
     ruleset: RuleSetInForce | RuleSetId | None = None
+    tax_year: int | None = None
+    message: str
+    cause: str | None = None
+    days_since_approval: int | None = None
     excluded_because: str | None = None
     excludes_idle_source: dict[str, str | None] | None = None
 

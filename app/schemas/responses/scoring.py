@@ -10,6 +10,10 @@ from pydantic import Field
 from app.schemas.responses.common import Cite, InOrder, Out
 
 
+class ScoringCite(InOrder, Cite):
+    """A citation as the run stored it (sorted keys) or the rule set describes it."""
+
+
 class SubScore(Out):
     benchmark: str
     note: str | None
@@ -47,14 +51,14 @@ class Band(InOrder, Out):
 class Classes(InOrder, Out):
     bands: list[Band]
     basis: str
-    cite: Cite | None
+    cite: ScoringCite | None
     inclusive: bool
 
 
 class ScoringIndicator(InOrder, Out):
     benchmark: str
     cap: str | None
-    cite: Cite | None
+    cite: ScoringCite | None
     key: str
     label: str
     missing_policy: str
@@ -65,7 +69,7 @@ class ScoringIndicator(InOrder, Out):
 
 
 class Population(InOrder, Out):
-    cite: Cite | None
+    cite: ScoringCite | None
     key: str
     label: str
 
