@@ -6,8 +6,12 @@ disappearing from the response (FastAPI filters a returned dict through the resp
 The published schema leaves objects open (no ``additionalProperties: false``): docs/verdicts.md
 allows fields to be added, and clients must ignore what they do not know.
 
-``InOrder``: keys written in the order the service built them (pydantic writes declared fields
-in declaration order, then extra ones), for shapes whose key order varies.
+Key order: pydantic writes a model's fields in declaration order, so each model declares them in
+the order the service writes them (the answers stay byte for byte what they were).  ``InOrder``
+keeps the incoming order instead, for the few shapes whose order varies with their kind (findings,
+a parcel's category assessments, stored documents with sorted keys); it costs a Python call per
+object, which is why the numerous shapes (a park's predicates: one fixed-order model per kind)
+do without it.
 
 ``Open``: a part that is genuinely open-ended (a stored document written by whichever version
 made it, the per-kind ``inputs`` of a finding); each use says why in its docstring.
