@@ -21,7 +21,6 @@ from app.access import scope_writes
 from app.access.auth import WRITE, allow
 from app.access.deps import EngineDep, SessionDep
 from app.access.scope_writes import WriteCaller
-from app.api.schemas import BatchResult, ProposalVerdict
 from app.checks import proposal, proposal_batch
 from app.core.config import settings
 from app.core.errors import InputError, Problem, TooLarge
@@ -30,6 +29,7 @@ from app.engine import Engine
 from app.formats import excel, workbook
 from app.observability import metrics
 from app.schemas.proposal import ProposalRequest, proposal_problems
+from app.schemas.responses.proposal import BatchResult, ProposalVerdict
 from app.store.db import get_engine
 
 

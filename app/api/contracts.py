@@ -15,20 +15,29 @@ from app.checks import contracts_register
 from app.checks.visibility import TaxView
 from app.core import clock
 from app.schemas.contract import ContractRequest, EventBatch
+from app.schemas.responses.common import OUT
+from app.schemas.responses.contracts import (
+    ContractCheck,
+    ContractEvents,
+    ContractRegistration,
+    ContractView,
+    EventsAppended,
+    Performance,
+)
 from app.store import contracts as store
 
 router = APIRouter(tags=["contracts"])
 
 
-@router.post("/v1/checks/contract", dependencies=allow(*WRITE))
+@router.post("/v1/checks/contract", response_model=ContractCheck, dependencies=allow(*WRITE), **OUT)
 def check_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, caller: WriteCaller) -> dict:
     """Clause-by-clause check before signing; the decision is stored, the contract is not."""
     scope_writes.contract_body(session, caller, req)
     return contract_check.run(session, req, engine)
 
 
-@router.post("/v1/contracts", status_code=201, dependencies=allow(*WRITE),
-             responses={200: {"description": "identical contract already registered"},
+@router.post("/v1/contracts", status_code=201, response_model=ContractRegistration, dependencies=allow(*WRITE), **OUT,
+             responses={200: {"model": ContractRegistration, "description": "identical contract already registered"},
                         409: {"description": "same contract number, different content"}})
 def register_contract(req: ContractRequest, session: SessionDep, engine: EngineDep, response: Response,
                       caller: WriteCaller) -> dict:
@@ -41,13 +50,14 @@ def register_contract(req: ContractRequest, session: SessionDep, engine: EngineD
     return answer
 
 
-@router.get("/v1/contracts/{contract_no}", dependencies=allow(*READ))
+@router.get("/v1/contracts/{contract_no}", response_model=ContractView, dependencies=allow(*READ), **OUT)
 def get_contract(contract_no: str, session: SessionDep) -> dict:
     row, document = store.get(session, contract_no)
     return {**store.summary(row), "contract": document, "events": store.events(session, contract_no)}
 
 
-@router.post("/v1/contracts/{contract_no}/events", status_code=201, dependencies=allow(*WRITE))
+@router.post("/v1/contracts/{contract_no}/events", status_code=201, response_model=EventsAppended,
+             dependencies=allow(*WRITE), **OUT)
 def post_events(contract_no: str, batch: EventBatch, session: SessionDep, caller: WriteCaller) -> dict:
     """Append lifecycle events (one or many, one transaction).  An event may correct an earlier one."""
     scope_writes.contract(session, caller, contract_no)
@@ -55,7 +65,7 @@ def post_events(contract_no: str, batch: EventBatch, session: SessionDep, caller
     return {"contract_no": contract_no, "count": len(stored), "events": stored}
 
 
-@router.get("/v1/contracts/{contract_no}/events", dependencies=allow(*READ))
+@router.get("/v1/contracts/{contract_no}/events", response_model=ContractEvents, dependencies=allow(*READ), **OUT)
 def get_events(contract_no: str, session: SessionDep) -> dict:
     store.get(session, contract_no)
     return {"contract_no": contract_no, "events": store.events(session, contract_no)}
@@ -65,7 +75,7 @@ def _as_of(as_of: dt.date | None) -> dt.date:
     return as_of or clock.today()
 
 
-@router.get("/v1/contracts/{contract_no}/performance")
+@router.get("/v1/contracts/{contract_no}/performance", response_model=Performance, **OUT)
 def performance(contract_no: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                 as_of: dt.date | None = Query(None, description="the date to assess; default today")) -> dict:
     """Where the contract stands on ``as_of``.  It holds the transferee's tax records (亩均税收

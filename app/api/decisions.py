@@ -7,20 +7,21 @@ from fastapi import APIRouter
 from app.access import scope
 from app.access.auth import READ, ReadCaller, allow
 from app.access.deps import EngineDep, SessionDep
-from app.api.schemas import ChainReport, Replay
 from app.checks.replay import replay
 from app.checks.visibility import TaxView
+from app.schemas.responses.common import OUT
+from app.schemas.responses.proposal import ChainReport, Decision, Replay
 from app.store import decisions
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-@router.get("/verify", response_model=ChainReport, dependencies=allow(*READ))
+@router.get("/verify", response_model=ChainReport, dependencies=allow(*READ), **OUT)
 def verify(session: SessionDep) -> dict:
     return decisions.verify(session)
 
 
-@router.get("/{decision_id}")
+@router.get("/{decision_id}", response_model=Decision, **OUT)
 def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """A stored decision.  A key with a jurisdiction gets 403 for a performance or park evaluation
     decision outside it: those hold tax records (``app.access.scope.decision``)."""
@@ -28,7 +29,7 @@ def get_decision(decision_id: str, session: SessionDep, caller: ReadCaller) -> d
     return decisions.get(session, decision_id)
 
 
-@router.post("/{decision_id}/replay", response_model=Replay)
+@router.post("/{decision_id}/replay", response_model=Replay, **OUT)
 def replay_decision(decision_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller) -> dict:
     """Re-run a stored decision with the rules and law documents pinned then; the same jurisdiction
     rule as GET.  A park evaluation is recomputed for the tax view it was stored with (which must be

@@ -21,6 +21,21 @@ from app.core import clock
 from app.core.errors import InputError
 from app.formats import excel
 from app.schemas.parks import DatedName, ParcelIn, ParkIn, PlanIn
+from app.schemas.responses.common import OUT
+from app.schemas.responses.park_evaluation import ParkEvaluation
+from app.schemas.responses.parks import (
+    Ledger,
+    ParcelRegistration,
+    ParcelsImported,
+    ParcelView,
+    Park,
+    ParkImportResult,
+    ParkNames,
+    ParkRegistration,
+    PlanHistory,
+    PlanVersion,
+    PlanWritten,
+)
 from app.store import parks as parks_store
 
 router = APIRouter(tags=["parks"])
@@ -30,6 +45,11 @@ _CREATED = {200: {"description": "identical registration already stored: nothing
             422: {"description": "invalid input: every problem with its path"}}
 
 
+def _created(model: type) -> dict:
+    """``_CREATED`` with the 200 answer's model (the same shape as the 201 one)."""
+    return {**_CREATED, 200: {**_CREATED[200], "model": model}}
+
+
 def _as_of(as_of: dt.date | None) -> dt.date:
     return as_of or clock.today()
 
@@ -37,7 +57,8 @@ def _as_of(as_of: dt.date | None) -> dt.date:
 AS_OF = Query(None, description="the date to assess (the law date); default today")
 
 
-@router.post("/v1/parks", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
+@router.post("/v1/parks", status_code=201, response_model=ParkRegistration, responses=_created(ParkRegistration),
+             dependencies=allow(*WRITE), **OUT)
 def register_park(req: ParkIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Register a park: id, name(s) with validity dates, jurisdiction, planned area, the target
     亩均税收 with its source, its low-efficiency rule set (rules/parks).  A key with a jurisdiction
@@ -54,7 +75,8 @@ class ParkImport(BaseModel):
     parcels: list[ParcelIn] = Field(default_factory=list, max_length=10_000)
 
 
-@router.post("/v1/parks:import", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
+@router.post("/v1/parks:import", status_code=201, response_model=ParkImportResult, responses=_created(ParkImportResult),
+             dependencies=allow(*WRITE), **OUT)
 def import_park(req: ParkImport, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """A park with its parcels in one transaction, all or nothing (for spreadsheet imports).
     The park, each parcel's park and each parcel's contract must be inside the key's jurisdiction (403)."""
@@ -65,14 +87,14 @@ def import_park(req: ParkImport, session: SessionDep, response: Response, caller
     return out
 
 
-@router.get("/v1/parks/{park_id}", dependencies=allow(*READ))
+@router.get("/v1/parks/{park_id}", response_model=Park, dependencies=allow(*READ), **OUT)
 def get_park(park_id: str, session: SessionDep, as_of: dt.date | None = AS_OF) -> dict:
     """The park with the name valid on ``as_of`` and every dated name."""
     return registry.park_view(session, park_id, _as_of(as_of))
 
 
-@router.post("/v1/parks/{park_id}/names", status_code=201, dependencies=allow(*WRITE),
-             responses={200: {"description": "this dated name was already recorded"},
+@router.post("/v1/parks/{park_id}/names", status_code=201, response_model=ParkNames, dependencies=allow(*WRITE), **OUT,
+             responses={200: {"model": ParkNames, "description": "this dated name was already recorded"},
                         422: {"description": "the period overlaps another name"}})
 def add_name(park_id: str, req: DatedName, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Add a dated name (e.g. the 2021 renaming of an 产业集聚区 as a 开发区); the open-ended
@@ -83,7 +105,7 @@ def add_name(park_id: str, req: DatedName, session: SessionDep, response: Respon
     return {**out, "created": created}
 
 
-@router.get("/v1/parks/{park_id}/ledger")
+@router.get("/v1/parks/{park_id}/ledger", response_model=Ledger, **OUT)
 def ledger(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
            as_of: dt.date | None = AS_OF) -> dict:
     """一宗一策 ledger: each problem parcel with basic data, categories and its latest plan.
@@ -92,7 +114,7 @@ def ledger(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCal
     return park_ledger(session, park_id, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
-@router.get("/v1/parks/{park_id}/evaluation")
+@router.get("/v1/parks/{park_id}/evaluation", response_model=ParkEvaluation, **OUT)
 def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                year: int = Query(..., ge=1990, le=2100, description="the evaluated (calendar) year")) -> dict:
     """Yearly evaluation: land by category, park 亩均税收 (tax and area basis stated), distance to
@@ -102,7 +124,8 @@ def evaluation(park_id: str, session: SessionDep, engine: EngineDep, caller: Rea
     return run_evaluation(session, park_id, year, engine, view=TaxView.of(caller))
 
 
-@router.post("/v1/parcels", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
+@router.post("/v1/parcels", status_code=201, response_model=ParcelRegistration, responses=_created(ParcelRegistration),
+             dependencies=allow(*WRITE), **OUT)
 def register_parcel(req: ParcelIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
     """Register a parcel (宗地代码 / 不动产单元代码) in a park.  Its park and its contract must be
     inside the key's jurisdiction (403)."""
@@ -112,7 +135,7 @@ def register_parcel(req: ParcelIn, session: SessionDep, response: Response, call
     return {**summary, "created": created}
 
 
-@router.get("/v1/parcels/{code}")
+@router.get("/v1/parcels/{code}", response_model=ParcelView, **OUT)
 def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCaller,
                as_of: dt.date | None = AS_OF) -> dict:
     """The parcel, its basic data and its ``categories`` on ``as_of`` with the predicate results
@@ -121,8 +144,8 @@ def get_parcel(code: str, session: SessionDep, engine: EngineDep, caller: ReadCa
     return classify.parcel_view(session, code, _as_of(as_of), engine, view=TaxView.of(caller))
 
 
-@router.put("/v1/parcels/{code}/plan", status_code=201, dependencies=allow(*WRITE),
-            responses={200: {"description": "same content as the latest version: no new version"},
+@router.put("/v1/parcels/{code}/plan", status_code=201, response_model=PlanWritten, dependencies=allow(*WRITE), **OUT,
+            responses={200: {"model": PlanWritten, "description": "same content as the latest version: no new version"},
                        409: {"description": "expected_version is not the latest version"},
                        422: {"description": "invalid plan (measure outside the list, deadline beyond a statutory cap …)"}})
 def put_plan(code: str, req: PlanIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
@@ -133,12 +156,12 @@ def put_plan(code: str, req: PlanIn, session: SessionDep, response: Response, ca
     return {**out, "created": created}
 
 
-@router.get("/v1/parcels/{code}/plan", dependencies=allow(*READ))
+@router.get("/v1/parcels/{code}/plan", response_model=PlanVersion, dependencies=allow(*READ), **OUT)
 def get_plan(code: str, session: SessionDep) -> dict:
     return plans.latest_plan(session, code)
 
 
-@router.get("/v1/parcels/{code}/plan/history", dependencies=allow(*READ))
+@router.get("/v1/parcels/{code}/plan/history", response_model=PlanHistory, dependencies=allow(*READ), **OUT)
 def plan_history(code: str, session: SessionDep) -> dict:
     """Every version of the plan, oldest first, with the fields each one changed."""
     return plans.plan_history(session, code)
@@ -147,7 +170,8 @@ def plan_history(code: str, session: SessionDep) -> dict:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, responses=_CREATED, dependencies=allow(*WRITE))
+@router.post("/v1/parks/{park_id}/parcels:xlsx", status_code=201, response_model=ParcelsImported,
+             responses=_created(ParcelsImported), dependencies=allow(*WRITE), **OUT)
 async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Response, caller: WriteCaller,
                               file: UploadFile = File(...)) -> dict:
     """Parcels of a registered park from an .xlsx sheet (宗地代码, 面积（亩）, 用途, 供应状态, 批准文号 …).
@@ -169,7 +193,8 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
             "unchanged": sum(not p["created"] for p in out["parcels"]), "warnings": out["warnings"]}
 
 
-@router.get("/v1/parks/{park_id}/parcels.xlsx", dependencies=allow(*READ))
+@router.get("/v1/parks/{park_id}/parcels.xlsx", response_class=Response, dependencies=allow(*READ),
+            responses={200: {"content": {XLSX: {}}, "description": "the .xlsx file"}})
 def export_parcels_xlsx(park_id: str, session: SessionDep) -> Response:
     """The park's registered parcels as a sheet that the import reads back unchanged."""
     row = parks_store.get_park(session, park_id)

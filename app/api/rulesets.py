@@ -11,15 +11,16 @@ from app.access import scope_writes
 from app.access.auth import PUBLISH, RULE_READ, allow
 from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
-from app.api.schemas import Published
 from app.checks import rulesets as reading
+from app.schemas.responses.common import OUT
+from app.schemas.responses.rulesets import Published, Resolved, RuleSetDiff, RuleSetSummary, RuleSetVersion
 from app.store import rulesets as store
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 
 
-@router.post("", response_model=Published, status_code=201, dependencies=allow(*PUBLISH),
-             responses={200: {"description": "identical version already published"},
+@router.post("", response_model=Published, status_code=201, dependencies=allow(*PUBLISH), **OUT,
+             responses={200: {"model": Published, "description": "identical version already published"},
                         409: {"description": "same id and version, different content"},
                         422: {"description": "validation errors, each with a path"}})
 def publish(session: SessionDep, response: Response, caller: PublishCaller,
@@ -32,12 +33,12 @@ def publish(session: SessionDep, response: Response, caller: PublishCaller,
     return summary
 
 
-@router.get("", dependencies=allow(*RULE_READ))
+@router.get("", response_model=list[RuleSetSummary], dependencies=allow(*RULE_READ), **OUT)
 def list_rulesets(session: SessionDep, jurisdiction: str | None = Query(None, pattern=r"^\d{6}$")) -> list[dict]:
     return reading.list_rulesets(session, jurisdiction)
 
 
-@router.get("/resolve", dependencies=allow(*RULE_READ))
+@router.get("/resolve", response_model=Resolved, dependencies=allow(*RULE_READ), **OUT)
 def resolve(session: SessionDep,
             as_of: dt.date = Query(..., description="law date (proposal date, signing date …)"),
             jurisdiction: str | None = Query(None, pattern=r"^\d{6}$"),
@@ -55,17 +56,17 @@ def resolve(session: SessionDep,
                            industry=industry, classification=classification, parcel=parcel, park=park)
 
 
-@router.get("/{rid}", dependencies=allow(*RULE_READ))
+@router.get("/{rid}", response_model=RuleSetSummary, dependencies=allow(*RULE_READ), **OUT)
 def get_ruleset(session: SessionDep, rid: str) -> dict:
     return reading.get_ruleset(session, rid)
 
 
-@router.get("/{rid}/versions/{version}", dependencies=allow(*RULE_READ))
+@router.get("/{rid}/versions/{version}", response_model=RuleSetVersion, dependencies=allow(*RULE_READ), **OUT)
 def get_version(session: SessionDep, rid: str, version: str) -> dict:
     return reading.get_version(session, rid, version)
 
 
-@router.get("/{rid}/diff", dependencies=allow(*RULE_READ))
+@router.get("/{rid}/diff", response_model=RuleSetDiff, dependencies=allow(*RULE_READ), **OUT)
 def diff_versions(session: SessionDep, rid: str,
                   from_: str = Query(..., alias="from", max_length=32),
                   to: str = Query(..., max_length=32)) -> dict:

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.access import scope
 from app.access.auth import RULE_READ, WRITE, Caller, ReadCaller, allow, require
 from app.access.deps import EngineDep, SessionDep, inline_defs
-from app.checks import scoring
+from app.checks import scoring, scoring_runs
 from app.checks.scoring import published
 from app.core import clock
 from app.core.errors import InputError, NotFound
 from app.core.gc import gc_paused
+from app.schemas.responses.common import OUT
+from app.schemas.responses.scoring import ScoringRuleSet, ScoringRuleSets, ScoringRun, ScoringTable
 
 router = APIRouter(prefix="/v1/scoring", tags=["scoring"])
 
@@ -58,7 +60,7 @@ def _json(text: str, status: int = 200) -> Response:
     return Response(text, status_code=status, media_type="application/json")
 
 
-@router.post("/runs", status_code=201, openapi_extra=_BODY,
+@router.post("/runs", status_code=201, openapi_extra=_BODY, response_model=ScoringRun,
              responses={201: {"description": "the stored run: every enterprise with every sub-score, rank, "
                                              "percentile and class; the decision id"},
                         422: {"description": "invalid input: every problem with its path; nothing stored"}})
@@ -69,14 +71,13 @@ def post_run(session: SessionDep, engine: EngineDep, caller: Annotated[Caller, D
     named, else the one in force today); stored with a decision that pins the rule set's digest.
     The answer is filtered by jurisdiction as GET /runs/{id}."""
     with gc_paused():       # shared with tax batches: no cyclic GC rescanning a large population
-        req = scoring.parse_request(body, resolve=published.resolver(session, clock.today()))
-        text = scoring.run(session, req, engine)
+        text = scoring_runs.run_text(session, body, engine)
     if caller.jurisdiction is None:
         return _json(text, 201)
     return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False), 201)
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", response_model=ScoringRun)
 def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     """A stored run.  A key with a jurisdiction sees only the enterprises whose region is under it
     (the reporting authority of their tax rows, default the USCC's registering authority; ranks stay
@@ -87,14 +88,14 @@ def get_run(run_id: str, session: SessionDep, caller: ReadCaller) -> Response:
     return _json(json.dumps(scope.scoring_run(session, json.loads(text), caller), ensure_ascii=False))
 
 
-@router.get("/runs/{run_id}/table")
+@router.get("/runs/{run_id}/table", response_model=ScoringTable, **OUT)
 def get_table(run_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """The run as one flat table (columns, rows in rank order), for spreadsheets; filtered by
     jurisdiction as GET /runs/{id}."""
     return scoring.table(scope.scoring_run(session, json.loads(scoring.get_run(session, run_id)), caller))
 
 
-@router.get("/rulesets", dependencies=allow(*RULE_READ))
+@router.get("/rulesets", response_model=ScoringRuleSets, dependencies=allow(*RULE_READ), **OUT)
 def list_rulesets(session: SessionDep) -> dict:
     """Every published version (law kind ``scoring``; publish with POST /v1/law/scoring), and the
     bundled files that are invalid (not published)."""
@@ -102,7 +103,7 @@ def list_rulesets(session: SessionDep) -> dict:
     return {"rulesets": [rs.summary() for rs in published.every(session)], "invalid_files": errors}
 
 
-@router.get("/rulesets/{ruleset_id}", dependencies=allow(*RULE_READ))
+@router.get("/rulesets/{ruleset_id}", response_model=ScoringRuleSet, dependencies=allow(*RULE_READ), **OUT)
 def get_ruleset(ruleset_id: str, session: SessionDep, version: str | None = None) -> dict:
     """One rule set: the version named, else the one in force today."""
     try:

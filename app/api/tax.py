@@ -23,6 +23,8 @@ from app.core.gc import gc_paused
 from app.formats import excel
 from app.observability import metrics
 from app.schemas import tax as tax_in
+from app.schemas.responses.common import OUT
+from app.schemas.responses.tax import TaxBatchSummary, TaxHistory
 from app.store import tax
 
 router = APIRouter(prefix="/v1/tax-records", tags=["tax"])
@@ -49,8 +51,8 @@ def _refuse_outside(problems: list[Problem]) -> None:
         raise HTTPException(403, [p.as_dict() for p in problems])
 
 
-@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA,
-             responses={200: {"description": "the same batch was stored before: its stored summary"},
+@router.post("", status_code=201, openapi_extra=_BODY_SCHEMA, response_model=TaxBatchSummary,
+             responses={200: {"model": TaxBatchSummary, "description": "the same batch was stored before: its stored summary"},
                         403: {"description": "records whose tax_region is outside the key's jurisdiction, each "
                                              "with its path; nothing stored"},
                         409: {"description": "the batch id was used for other content"},
@@ -72,8 +74,9 @@ def post_batch(session: SessionDep, caller: PosterCaller, body: Annotated[bytes,
     return _json(summary, 201 if created else 200)
 
 
-@router.post(":xlsx", status_code=201,
-             responses={200: {"description": "the same batch was stored before"}, 409: {"description": "batch id reused"},
+@router.post(":xlsx", status_code=201, response_model=TaxBatchSummary,
+             responses={200: {"model": TaxBatchSummary, "description": "the same batch was stored before"},
+                        409: {"description": "batch id reused"},
                         403: {"description": "rows whose region is outside the key's jurisdiction; nothing stored"},
                         422: {"description": "bad rows, each with its row number; nothing stored"}})
 async def post_batch_xlsx(session: SessionDep, caller: PosterCaller,
@@ -104,7 +107,7 @@ def _scoped(summary: dict) -> dict:
     return {k: summary[k] for k in ("unknown_enterprises", "invalid_check_characters")}
 
 
-@router.get("/batches/{batch_id}")
+@router.get("/batches/{batch_id}", response_model=TaxBatchSummary, **OUT)
 def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     """A batch's summary: counts and the codes it could not match, no amounts.  A key with a
     jurisdiction sees in each list only the USCCs with a row reported by a region inside it, and
@@ -114,7 +117,7 @@ def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller) -> dict:
     return tax.batch_summary(session, batch_id, None if view.unlimited else view.sees)
 
 
-@router.get("")
+@router.get("", response_model=TaxHistory, **OUT)
 def get_history(session: SessionDep, caller: ReadCaller,
                 uscc: Annotated[str, Query(min_length=1, max_length=64, description="统一社会信用代码")],
                 year: Annotated[int | None, Query(ge=tax_in.MIN_YEAR, le=tax_in.MAX_YEAR)] = None) -> dict:

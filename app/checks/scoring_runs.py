@@ -10,13 +10,22 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app.checks import scoring
+from app.checks.scoring import published
+from app.core import clock
 from app.engine import Engine
 from app.store import scoring_runs
 
 
+def run_text(session: Session, body: bytes | str | dict, engine: Engine) -> str:
+    """Validate, score and store a run (with its decision) under the scoring rule set the body names,
+    as published (its ``ruleset_version``, else the version in force today); the stored document's JSON."""
+    req = scoring.parse_request(body, resolve=published.resolver(session, clock.today()))
+    return scoring.run(session, req, engine)
+
+
 def post(session: Session, body: bytes | str | dict, engine: Engine) -> dict:
-    """Validate, score and store a run (with its decision); the stored document."""
-    return json.loads(scoring.run(session, scoring.parse_request(body), engine))
+    """``run_text`` as a dict."""
+    return json.loads(run_text(session, body, engine))
 
 
 def _same_values(result: dict, values: dict) -> bool:
