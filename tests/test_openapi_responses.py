@@ -1,5 +1,5 @@
 """Typed responses (issue 12 item 5): every /v1 route's 2xx answer has a schema in the OpenAPI
-document, and the answers of the main routes — on the demo park (app/demo.py) and a proposal —
+document, and the answers of the main routes — on the demo park (app/demo/) and a proposal —
 are exactly what their declared models describe: validated by the model (closed shapes forbid
 unknown fields) and written back unchanged (no field dropped or coerced, same key order)."""
 
@@ -11,10 +11,9 @@ import typing
 import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
-from sqlmodel import Session
 
 from app import demo
-from tests.conftest import proposal
+from tests.conftest import load_demo, proposal
 
 SPEC = demo.Spec(parcels=40, years=5, seed=11, last_year=2025)
 Y = SPEC.last_year
@@ -107,11 +106,7 @@ def _same(client, method: str, path: str, response) -> None:
 
 @pytest.fixture(scope="module")
 def loaded(client) -> dict:
-    from app.engine import selected
-    from app.store.db import get_engine
-
-    with Session(get_engine()) as session:
-        return demo.load(session, demo.generate(SPEC), selected(), client)
+    return load_demo(client, SPEC)[1]
 
 
 def test_proposal_answers(client):

@@ -77,6 +77,15 @@ class Open(InOrder):
 OUT: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
+class LawPin(InOrder, Out):
+    """A law document a decision used (``app.checks.law.pin``): replay reads this version back.
+    (Keys in the order stored: sorted in a scoring run's canonical document.)"""
+    kind: str
+    id: str
+    version: str | None
+    digest: str
+
+
 class Quantity(Out):
     """A decimal string with its unit (``{"value": "12.50", "unit": "万元/亩"}``)."""
     value: str

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.schemas.responses.common import CountArea, DecisionFields, Out, Quantity, RuleSetInForce
+from app.schemas.responses.common import CountArea, DecisionFields, LawPin, Out, Quantity, RuleSetInForce
 
 
 class CategoryLand(Out):
@@ -170,6 +170,11 @@ class YearOverYear(Out):
     same_tax_basis: bool | None = None
 
 
+class TaxViewUsed(Out):
+    """The tax rows the evaluation was computed with: those of this jurisdiction (null: all)."""
+    jurisdiction: str | None
+
+
 class EvaluationBody(Out):
     kind: Literal["park_evaluation"]
     verdict: str
@@ -180,6 +185,8 @@ class EvaluationBody(Out):
     as_of: str
     ruleset: RuleSetInForce | None
     example: bool
+    law: list[LawPin] = Field(description="the law documents used: every low-efficiency version, the 53号令 version")
+    tax_view: TaxViewUsed
     land: Land
     tax_per_mu: TaxPerMu
     target: Target

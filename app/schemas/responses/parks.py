@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from app.schemas.responses.common import CountArea, InOrder, Out, Quantity, RuleSetInForce
+from app.schemas.responses.common import CountArea, InOrder, LawPin, Out, Quantity, RuleSetInForce
 from app.schemas.responses.contracts import IdleLandFinding
 from app.schemas.responses.park_assessment import Category, ParcelBasics, PlanCause, PlanVersion, Predicate
 
@@ -179,6 +179,7 @@ class ParcelView(ParcelSummary):
     assessment: Assessment
     tax: ParcelTax
     plan: PlanVersion | None
+    law: list[LawPin]
     engine: str
     engine_version: str
 
@@ -212,6 +213,7 @@ class Ledger(Out):
     totals: dict[str, CountArea] = Field(description="per category code: parcels and area")
     measures: dict[str, str] = Field(description="disposal measure code → label")
     rows: list[LedgerRow]
+    law: list[LawPin]
     engine: str
     engine_version: str
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.schemas.responses.common import Cite, InOrder, Out
+from app.schemas.responses.common import Cite, InOrder, LawPin, Out
 
 
 class ScoringCite(InOrder, Cite):
@@ -89,6 +89,8 @@ class ScoringRuleSetUsed(Out):
     """The scoring rule set the run used, as stored with it."""
     classes: Classes
     digest: str
+    effective_from: str | None = None
+    effective_to: str | None = None
     formula: str | None = None
     id: str
     indicators: list[ScoringIndicator]
@@ -126,6 +128,7 @@ class ScoringRun(Out):
     created_at: str
     engine: EngineRef
     kind: Literal["scoring"]
+    law: list[LawPin] | None = None
     notes: list[str]
     request_digest: str
     results: list[ScoredEnterprise]
@@ -169,6 +172,8 @@ class ScoringRuleSetSummary(Out):
     status: str
     title: str
     jurisdiction: str
+    effective_from: str | None = None
+    effective_to: str | None = None
 
 
 class ScoringRuleSets(Out):
@@ -191,6 +196,8 @@ class ScoringRuleSet(InOrder, Out):
     status: str
     title: str
     jurisdiction: str
+    effective_from: str | None = None
+    effective_to: str | None = None
     formula: str | None = None
     population: Population
     indicators: list[ScoringIndicator]
