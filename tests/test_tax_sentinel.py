@@ -153,7 +153,8 @@ def routes() -> list[tuple[str, str, list[tuple[str, bool]], bool]]:
 def _path_values(w: dict) -> dict[str, list[str]]:
     return {"contract_no": w["contracts"], "park_id": [w["park"]], "code": w["codes"], "decision_id": w["decisions"],
             "run_id": [w["run"]], "batch_id": [w["batch"]], "rid": [w["ruleset"]], "version": [w["version"]],
-            "ruleset_id": ["huangyan-2022-example"]}
+            "ruleset_id": ["huangyan-2022-example"], "kind": ["low_efficiency", "scoring"],
+            "doc_id": ["henan-park-low-efficiency-example"]}
 
 
 def _query_values(w: dict) -> dict[str, list]:

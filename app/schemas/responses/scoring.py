@@ -94,7 +94,7 @@ class ScoringRuleSetUsed(Out):
     formula: str | None = None
     id: str
     indicators: list[ScoringIndicator]
-    jurisdiction: str
+    jurisdiction: str | None
     population: Population
     ranking: Ranking
     status: str
@@ -115,7 +115,7 @@ class EngineRef(Out):
 
 class Scope(Out):
     """What a key with a jurisdiction was shown of the run."""
-    jurisdiction: str
+    jurisdiction: str | None
     hidden: int
     note: str
 
@@ -171,7 +171,7 @@ class ScoringRuleSetSummary(Out):
     digest: str
     status: str
     title: str
-    jurisdiction: str
+    jurisdiction: str | None
     effective_from: str | None = None
     effective_to: str | None = None
 
@@ -195,7 +195,7 @@ class ScoringRuleSet(InOrder, Out):
     digest: str
     status: str
     title: str
-    jurisdiction: str
+    jurisdiction: str | None
     effective_from: str | None = None
     effective_to: str | None = None
     formula: str | None = None
