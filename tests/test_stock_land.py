@@ -211,3 +211,40 @@ def test_an_unconfirmed_parameter_must_be_labelled_as_an_example(client, uid):
     assert _paths(r) == {"linkage", "priority.older_than_years"}
     ok = {**raw, "id": f"stock-{uid}"}
     assert client.post("/v1/law/stock_land", json=ok).status_code == 201
+
+
+def test_park_ledger_uses_the_same_disposed_rule(client):
+    """The 一宗一策 ledger's ``disposal`` of a park parcel: an idle parcel whose completed plan is a
+    temporary use is not disposed; once its contract records the start of development, it is."""
+    from app.checks.parks.ledger import flat_ledger
+    from tests.contract_factory import base_contract, register
+
+    uid = uuid.uuid4().hex[:8]
+    pid = f"disp-{uid}"
+    r = client.post("/v1/parks", json={"id": pid, "name": "处置测试园区", "name_valid_from": "2010-01-01",
+                                       "jurisdiction": "411202", "planned_area": mu(1000)})
+    assert r.status_code == 201, r.text
+    no = register(client, base_contract(uid, 1, parcel_code=None))     # start due 2023-03-01, never started
+    code = f"411202{uuid.uuid4().int % 10**6:06d}GB00001"
+    r = client.post("/v1/parcels", json={"code": code, "park": pid, "area": mu(30), "supply_status": "transferred",
+                                         "contract_no": no})
+    assert r.status_code == 201, r.text
+    r = client.put(f"/v1/parcels/{code}/plan", json={
+        "as_of": "2024-07-01", "categories": ["idle"], "cause": {"type": "enterprise", "detail": "资金不足"},
+        "measure": "temporary_use", "cap_from": "2024-07-01", "deadline": "2025-06-30",
+        "responsible": {"lead_unit": "湖滨区自然资源局"}, "progress": {"status": "completed", "updated_on": "2024-07-01"}})
+    assert r.status_code == 201, r.text
+
+    def row(as_of: str) -> dict:
+        led = client.get(f"/v1/parks/{pid}/ledger", params={"as_of": as_of}).json()
+        (x,) = [x for x in led["rows"] if x["parcel"]["code"] == code]
+        return x, {f["宗地代码"]: f for f in flat_ledger(led)}[code]
+
+    x, flat = row("2024-08-01")
+    assert x["disposal"]["disposed"] is False and x["disposal"]["ignored"] == ["temporary_use"], x["disposal"]
+    assert "仅临时使用" in flat["处置认定"]
+    r = client.post(f"/v1/contracts/{no}/events", json={"events": [{"type": "started", "on": "2024-09-01"}]})
+    assert r.status_code == 201, r.text
+    x, flat = row("2024-10-01")
+    assert (x["disposal"]["disposed"], x["disposal"]["on"], x["disposal"]["by"]) == (True, "2024-09-01", ["started"])
+    assert "已动工开发" in flat["处置认定"]
