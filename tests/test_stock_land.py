@@ -248,3 +248,20 @@ def test_park_ledger_uses_the_same_disposed_rule(client):
     x, flat = row("2024-10-01")
     assert (x["disposal"]["disposed"], x["disposal"]["on"], x["disposal"]["by"]) == (True, "2024-09-01", ["started"])
     assert "已动工开发" in flat["处置认定"]
+
+
+def test_a_retried_event_is_not_stored_twice(client, batch):
+    """A partial supply of 5 亩 sent twice with the same id counts once: P2 30 − 5 = 25 亩 left."""
+    ev = {"id": "sup-p2-1", "type": "supplied", "parcel": "P2", "on": "2022-04-01", "area": mu(5), "method": "allocation"}
+    first = _events(client, batch["id"], ev)
+    assert len(first["appended"]) == 1 and first["unchanged"] == []
+    again = _events(client, batch["id"], ev)
+    assert again["appended"] == [] and [e["id"] for e in again["unchanged"]] == ["sup-p2-1"]
+    r = client.post(f"/v1/stock/batches/{batch['id']}/events", json={"events": [{**ev, "area": mu(6)}]})
+    assert r.status_code == 409, r.text
+    # a refused event's path is its place in the request, also after a repeated one
+    r = client.post(f"/v1/stock/batches/{batch['id']}/events", json={"events": [ev, {**ev, "id": None, "area": mu(26)}]})
+    assert _paths(r) == {"events.1.area"}
+    p2 = next(x for x in client.get(f"/v1/stock/batches/{batch['id']}", params={"as_of": "2022-12-31"}).json()["parcels"]
+              if x["code"] == "P2")
+    assert p2["supplied"]["value"] == "5" and p2["unsupplied"]["value"] == "25"

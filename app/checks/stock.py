@@ -208,13 +208,15 @@ _NEED = {"supplied": ("method",), "cleared": ("reason",), "reclaimed": ("decisio
          "used_before_supply": ("route", "used_since", "user"), "rectification_step": ("step",)}
 
 
-def _check(session: Session, row: ApprovalBatch, stored: list[dict], new: list[dict], reqs: list[EventIn]) -> None:
-    """Every problem of the new events with its path; fills in the default areas of ``new``."""
+def _check(session: Session, row: ApprovalBatch, stored: list[dict], new: list[dict], reqs: list[EventIn],
+           index: list[int]) -> None:
+    """Every problem of the new events with its path (``index``: their places in the request);
+    fills in the default areas of ``new``."""
     doc = store.batch_document(row)
     parcels = {p["code"]: p for p in doc.get("parcels", [])}
     problems: list[Problem] = []
     seen = list(stored)
-    for i, (e, req) in enumerate(zip(new, reqs, strict=True)):
+    for i, e, req in zip(index, new, reqs, strict=True):
         path = f"events.{i}"
         code = e["parcel"]
         before = len(problems)
@@ -292,9 +294,15 @@ def append_events(session: Session, batch_id: str, req: EventsIn) -> dict:
         e = r.model_dump(mode="json", exclude_none=True)
         e.pop("area", None)
         e["parcel"] = r.parcel.strip().upper()
+        if r.area is not None:          # the requested area, exact in 亩 (a bad one is reported by _check)
+            a = _area(r.area, "", [])
+            if a is not None:
+                e["area_mu"] = dec_str(a)
         new.append(e)
-    out = store.append_events(session, batch_id, new, lambda row, stored, n: _check(session, row, stored, n, req.events))
-    return {"batch": batch_id, "appended": out}
+    pos = {id(e): (i, r) for i, (e, r) in enumerate(zip(new, req.events, strict=True))}
+    out, repeated = store.append_events(session, batch_id, new, lambda row, stored, n: _check(
+        session, row, stored, n, [pos[id(e)][1] for e in n], [pos[id(e)][0] for e in n]))
+    return {"batch": batch_id, "appended": out, "unchanged": repeated}
 
 
 # ------------------------------------------------------------------ 已批未供即用 rectification ledger

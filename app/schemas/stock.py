@@ -55,6 +55,8 @@ class EventIn(_Strict):
     """One event of a batch parcel.  ``area`` (supply, clearing) defaults to all the parcel's
     remaining 批而未供 area; partial supply gives it."""
 
+    id: str | None = Field(default=None, pattern=BATCH_ID,
+                           description="the client's id of the event: a retry with the same id and content is not stored twice")
     type: EventType
     parcel: str = Field(min_length=1, max_length=64)
     on: dt.date

@@ -83,16 +83,30 @@ def events(session: Session, batch_ids: list[str]) -> dict[str, list[dict]]:
 
 
 def append_events(session: Session, batch_id: str, new: list[dict],
-                  check: Callable[[ApprovalBatch, list[dict], list[dict]], None]) -> list[dict]:
+                  check: Callable[[ApprovalBatch, list[dict], list[dict]], None]) -> tuple[list[dict], list[dict]]:
     """Append ``new`` (plain dicts with type, parcel, on) after ``check(batch, stored, new)``
-    passed, all or nothing, under the batch row's lock."""
+    passed, all or nothing, under the batch row's lock.  An event whose ``id`` is stored already
+    with the same content is not stored again (returned second); with other content: Conflict."""
     begin_write(session)
     try:
         row = session.exec(select(ApprovalBatch).where(ApprovalBatch.id == batch_id).with_for_update()).first()
         if row is None:
             raise NotFound(f"批次 {batch_id} 未登记 (batch {batch_id} not found)")
         stored = events(session, [batch_id])[batch_id]
-        check(row, stored, new)
+        by_id = {e["id"]: e for e in stored if e.get("id")}
+        fresh, repeated = [], []
+        for e in new:
+            old = by_id.get(e.get("id")) if e.get("id") else None
+            if old is None:
+                fresh.append(e)
+            elif not set(old) - set(e) - {"seq", "area_mu"} and all(old.get(k) == v for k, v in e.items()):
+                repeated.append(old)          # a retry of a stored event: not stored twice
+            else:
+                raise Conflict(f"事件 {e['id']} 已记录且内容不同 (event {e['id']} already recorded with other content)")
+        if len({e["id"] for e in fresh if e.get("id")}) != sum(1 for e in fresh if e.get("id")):
+            raise Conflict("同一请求中事件 id 重复 (an event id twice in one request)")
+        check(row, stored, fresh)
+        new = fresh
         seq = max((e["seq"] for e in stored), default=0)
         now = clock.utcnow()
         out = []
@@ -108,4 +122,4 @@ def append_events(session: Session, batch_id: str, new: list[dict],
     except BaseException:
         session.rollback()
         raise
-    return out
+    return out, repeated
