@@ -193,6 +193,21 @@ def test_linkage_per_county_recomputed_by_hand(client):
     # document starts on 2021-02-10): the quota is not computed rather than computed from a later rule
     (c,) = out["counties"]
     assert c["disposed_area"]["value"] == "12" and c["quota"] is None and c["missing_law"] is True
+    # a county document is more specific than the city's: published for this county with ratio 0.8 for
+    # supply, the 2021 quota becomes 63 × 0.8 = 50.4 亩 (18 × 0.8 = 14.4, 45 × 0.8 = 36)
+    import json
+
+    from app.core import safe_yaml
+    from rules import RULES_DIR
+
+    raw = json.loads(json.dumps(safe_yaml.load((RULES_DIR / "stock" / "stock-land-example.yaml").read_text(
+        encoding="utf-8")), default=str))
+    mine = {**raw, "id": f"county-{county}-{a}", "jurisdiction": county, "effective_from": "2021-01-01",
+            "linkage": {**raw["linkage"], "ratios": {**raw["linkage"]["ratios"], "supplied": "0.8"}}}
+    assert client.post("/v1/law/stock_land", json=mine).status_code == 201
+    (c,) = client.get("/v1/stock/linkage", params={"year": 2021, "jurisdiction": county}).json()["counties"]
+    assert c["quota"]["value"] == "50.4" and c["law"]["id"] == mine["id"]
+    assert sorted(p["quota"]["value"] for p in c["parcels"]) == ["14.4", "36"]
     b_view = client.get(f"/v1/stock/batches/{b}", params={"as_of": "2021-12-31"}).json()
     assert b_view["approved_area"]["value"] == "225" and b_view["approved_unsupplied"]["value"] == "180"  # 225 − 45
 
