@@ -87,6 +87,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/stock/batches/{batch_id}/events"): {OF},
     ("GET", "/v1/stock/rectification"): READERS,
     ("GET", "/v1/stock/linkage"): READERS,
+    ("GET", "/v1/stock/batches.xlsx"): READERS,
+    ("GET", "/v1/stock/rectification.xlsx"): READERS,
 }
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs")
 cli_runner = CliRunner()

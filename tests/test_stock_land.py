@@ -7,6 +7,7 @@ deadlines 2021-12-31, industrial cut-off 2018-12-31, township cut-off 2020-01-01
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -280,3 +281,33 @@ def test_a_retried_event_is_not_stored_twice(client, batch):
     p2 = next(x for x in client.get(f"/v1/stock/batches/{batch['id']}", params={"as_of": "2022-12-31"}).json()["parcels"]
               if x["code"] == "P2")
     assert p2["supplied"]["value"] == "5" and p2["unsupplied"]["value"] == "25"
+
+
+def test_workbooks_equal_the_json(client, batch):
+    import io
+
+    import openpyxl
+
+    from app.checks.stock import BATCH_COLUMNS, RECT_COLUMNS, flat_batches, flat_rectification
+
+    for path, columns, flat_of in (("/v1/stock/batches", BATCH_COLUMNS, flat_batches),
+                                   ("/v1/stock/rectification", RECT_COLUMNS, flat_rectification)):
+        params = {"as_of": "2022-01-10", "jurisdiction": "411202"}
+        flat = flat_of(client.get(path, params=params).json())
+        r = client.get(f"{path}.xlsx", params=params)
+        assert r.status_code == 200, r.text
+        rows = [list(x) for x in openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)]
+        assert rows[1] == columns and "2022-01-10" in rows[0][0]
+        body = rows[2:2 + len(flat)]
+        for got, want in zip(body, flat, strict=True):
+            for i, h in enumerate(columns):
+                w, g = want[h], got[i]
+                if isinstance(g, int | float) and isinstance(w, str):      # an area: a number cell, exact
+                    assert Decimal(str(g)) == Decimal(w), (h, g, w)
+                else:
+                    assert g == w, (h, g, w)
+        total = rows[2 + len(flat)]
+        assert total[0] == "合计" and total[1] == f"共 {len(flat)} 项"
+    # this test's batch is in the sheet with its own figures: 100 − 30 − 10 = 60 亩 on 2022-01-10
+    flat = {f["批次"]: f for f in flat_batches(client.get("/v1/stock/batches", params={"as_of": "2022-01-10"}).json())}
+    assert flat[batch["id"]]["批而未供面积（亩）"] == "60" and flat[batch["id"]]["消化优先"] == "是"

@@ -8,6 +8,7 @@ hold only the batches inside it."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
@@ -17,6 +18,7 @@ from app.access.deps import SessionDep
 from app.access.scope_writes import WriteCaller
 from app.checks import stock
 from app.core import clock
+from app.formats import excel
 from app.schemas.stock import BatchIn, EventsIn
 from app.store import stock as store
 
@@ -58,6 +60,45 @@ def list_batches(session: SessionDep, caller: ReadCaller, as_of: dt.date | None 
                  jurisdiction: str | None = JUR) -> dict:
     """Every batch in scope with its 批而未供 area, age and 消化 priority on ``as_of``."""
     return stock.batch_list(session, as_of or clock.today(), _prefix(caller, jurisdiction))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSX = {200: {"content": {XLSX: {}}, "description": "the .xlsx file"}}
+_AREA_COLUMNS = ("面积", "批准面积", "已供面积", "批文清理面积", "批而未供面积", "未供面积")
+
+
+def _sheet(title: str, sheet: str, columns: list[str], flat: list[dict], notes: list[str], filename: str) -> Response:
+    cols = [excel.split_header(h) for h in columns]
+    area = [i for i, (h, u) in enumerate(cols) if u == "亩" and h in _AREA_COLUMNS]
+    rows = [[Decimal(r[h]) if i in area and r[h] is not None else r[h] for i, h in enumerate(columns)] for r in flat]
+    totals: dict[int, object] = {1: f"共 {len(rows)} 项"}
+    for i in area:
+        totals[i] = sum((r[i] for r in rows if r[i] is not None), Decimal(0))
+    data = excel.write_table(title, cols, rows, totals=totals, sheet=sheet, notes=notes)
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/v1/stock/batches.xlsx", dependencies=allow(*READ), response_class=Response, responses=_XLSX)
+def batches_xlsx(session: SessionDep, caller: ReadCaller, as_of: dt.date | None = AS_OF,
+                 jurisdiction: str | None = JUR) -> Response:
+    """The batch list as a printable sheet (the same figures as ``GET /v1/stock/batches``)."""
+    on = as_of or clock.today()
+    listing = stock.batch_list(session, on, _prefix(caller, jurisdiction))
+    notes = ["批而未供 = 批准面积 − 已供面积 − 批文清理面积（未划分地块的面积计入批而未供）；批准年限按民法典期间规则计整年。",
+             "消化优先的年限取自存量土地参数文件（示例值时已在文件中标注）。"]
+    return _sheet(f"批而未供批次台账（截至 {on}）", "批次台账", stock.BATCH_COLUMNS, stock.flat_batches(listing), notes,
+                  f"stock-batches-{on}.xlsx")
+
+
+@router.get("/v1/stock/rectification.xlsx", dependencies=allow(*READ), response_class=Response, responses=_XLSX)
+def rectification_xlsx(session: SessionDep, caller: ReadCaller, as_of: dt.date | None = AS_OF,
+                       jurisdiction: str | None = JUR) -> Response:
+    """The 已批未供即用 rectification ledger as a printable sheet (as ``GET /v1/stock/rectification``)."""
+    on = as_of or clock.today()
+    led = stock.rectification(session, on, _prefix(caller, jurisdiction))
+    notes = [f"逾期未完成 {led['overdue_count']} 宗；完成时限取自各宗地列入台账时生效的存量土地参数文件。"]
+    return _sheet(f"已批未供即用整改台账（截至 {on}）", "整改台账", stock.RECT_COLUMNS, stock.flat_rectification(led), notes,
+                  f"stock-rectification-{on}.xlsx")
 
 
 @router.get("/v1/stock/batches/{batch_id}", dependencies=allow(*READ))

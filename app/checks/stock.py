@@ -388,3 +388,36 @@ def linkage(session: Session, year: int, prefix: str | None) -> dict:
         out.append({**c, "disposed_area": mu(area), "quota": None if c["missing_law"] else mu(quota),
                     "formula": "新增建设用地计划指标 = Σ（当年处置面积 × 该处置方式的挂钩比例）"})
     return {"year": year, "counties": out}
+
+
+# ------------------------------------------------------------------ flat rows (workbooks)
+
+BATCH_COLUMNS = ["批次", "批准文号", "批准日期", "县（市、区）", "批准面积（亩）", "已供面积（亩）", "批文清理面积（亩）",
+                 "批而未供面积（亩）", "供地率", "批准年限（年）", "消化优先", "参数文件"]
+RECT_COLUMNS = ["批次", "批准文号", "地块", "用途", "面积（亩）", "使用单位", "使用起始", "整改路径", "完成时限",
+                "已完成步骤", "下一步骤", "状态", "逾期天数", "未供面积（亩）"]
+
+
+def flat_batches(listing: dict) -> list[dict]:
+    """The batch list as flat rows with Chinese column names (``BATCH_COLUMNS``)."""
+    out = []
+    for b in listing["batches"]:
+        law_ = b.get("law") or {}
+        prio = None if b["priority"] is None else ("是" if b["priority"] else "否")
+        out.append(dict(zip(BATCH_COLUMNS, [
+            b["id"], b["document"], b["approved_on"], b["jurisdiction"], b["approved_area"]["value"],
+            b["supplied"]["value"], b["cleared"]["value"], b["approved_unsupplied"]["value"], b["supply_rate"],
+            b["age_years"], prio, f"{law_.get('id')} {law_.get('version')}" if law_ else None], strict=True)))
+    return out
+
+
+def flat_rectification(ledger_: dict) -> list[dict]:
+    """The rectification ledger as flat rows with Chinese column names (``RECT_COLUMNS``)."""
+    out = []
+    for i in ledger_["items"]:
+        done = "、".join(f"{s['label']}（{s['done_on']}）" for s in i["steps"] if s["done_on"])
+        out.append(dict(zip(RECT_COLUMNS, [
+            i["batch"], i["approval_document"], i["parcel"], USE_LABELS.get(i["use"], i["use"]), i["area"]["value"],
+            i["user"], i["used_since"], i["route_label"], i["deadline"], done or None, i["next_step"], i["status_label"],
+            i["days_overdue"], i["unsupplied"]["value"]], strict=True)))
+    return out
