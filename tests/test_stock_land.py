@@ -143,7 +143,20 @@ def test_rectification_ledger_routes_status_and_overdue(client):
              "decision": {"number": "湖划〔2021〕15号"}},
             {"type": "rectification_step", "parcel": "T1", "on": "2022-02-15", "step": "contract_signed",
              "decision": {"number": "HB-2022-004"}})
-    # steps in order: 完善用地手续 before 省厅备案 is refused
+    # the allocation decision needs its number; a parcel already wholly supplied is not 已批未供即用
+    r = client.post("/v1/stock/batches", json={"id": (full := _id("f")), "document": "豫政土〔2017〕4号",
+                                               "approved_on": "2017-03-01", "jurisdiction": "411202", "area": mu(10),
+                                               "parcels": [{"code": "S9", "area": mu(10), "use": "public_service"}]})
+    assert r.status_code == 201, r.text
+    _events(client, full, {"type": "supplied", "parcel": "S9", "on": "2021-02-20", "method": "allocation"})
+    r = client.post(f"/v1/stock/batches/{full}/events", json={"events": [
+        {"type": "used_before_supply", "parcel": "S9", "on": "2021-03-01", "route": "public_allocation",
+         "user": "湖滨区教育局", "used_since": "2016-09-01"}]})
+    assert _paths(r) == {"events.0.parcel"}
+    r = client.post(f"/v1/stock/batches/{bid}/events", json={"events": [
+        {"type": "rectification_step", "parcel": "S1", "on": "2021-10-08", "step": "allocation_decision"}]})
+    assert "events.0.decision" in _paths(r)
+        # steps in order: 完善用地手续 before 省厅备案 is refused
     r = client.post(f"/v1/stock/batches/{bid}/events", json={"events": [
         {"type": "rectification_step", "parcel": "I1", "on": "2022-01-05", "step": "procedures_completed"}]})
     assert _paths(r) == {"events.0.step"} and "报省自然资源厅备案" in r.json()["detail"][0]["msg"]

@@ -248,6 +248,9 @@ def _check(session: Session, row: ApprovalBatch, stored: list[dict], new: list[d
         if req.type == "used_before_supply" and req.route is not None:
             if any(x["type"] == "used_before_supply" for x in mine):
                 problems.append(Problem(f"{path}.type", f"地块 {code} 已列入整改台账 (already on the ledger)"))
+            if left <= 0:
+                problems.append(Problem(f"{path}.parcel",
+                                        f"地块 {code} 已无未供面积，不属已批未供即用 (nothing left unsupplied)"))
             found = rules_for(session, row.jurisdiction, req.on)
             if found is None:
                 problems.append(Problem(f"{path}.on",
@@ -276,6 +279,9 @@ def _check(session: Session, row: ApprovalBatch, stored: list[dict], new: list[d
                 found = rules_for(session, row.jurisdiction, dt.date.fromisoformat(reg["on"]))
                 steps = found.value.route(reg["route"]).steps if found else []
                 done = [x["step"] for x in mine if x["type"] == "rectification_step"]
+                if req.step in ("allocation_decision", "contract_signed") and req.decision is None:
+                    problems.append(Problem(f"{path}.decision", f"{STEP_LABELS[req.step]}须填写文书编号 "
+                                                                f"(the allocation decision or contract number)"))
                 if req.step not in steps:
                     problems.append(Problem(f"{path}.step", f"该整改路径的步骤为 {'、'.join(steps)} (not a step of the route)"))
                 elif req.step in done:
