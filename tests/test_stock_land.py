@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.contract_factory import m2, mu
+from tests.test_openapi_responses import _same
 
 
 def _id(prefix: str) -> str:
@@ -21,6 +22,7 @@ def _id(prefix: str) -> str:
 def _events(client, batch: str, *events: dict, status: int = 201):
     r = client.post(f"/v1/stock/batches/{batch}/events", json={"events": list(events)})
     assert r.status_code == status, r.text
+    _same(client, "POST", "/v1/stock/batches/{batch_id}/events", r)      # the answer is its declared model
     return r.json()
 
 
@@ -39,6 +41,7 @@ def batch(client) -> dict:
                                          {"code": "P3", "area": mu(10)}, {"code": "P4", "area": mu(5)}]}
     r = client.post("/v1/stock/batches", json=body)
     assert r.status_code == 201, r.text
+    _same(client, "POST", "/v1/stock/batches", r)
     assert r.json()["area"] == {"value": "100", "unit": "亩"} and r.json()["parcels"] == 4
     assert client.post("/v1/stock/batches", json=body).status_code == 200          # identical: no-op
     assert client.post("/v1/stock/batches", json={**body, "area": mu(101)}).status_code == 409
@@ -57,7 +60,9 @@ def batch(client) -> dict:
 def test_partially_supplied_batch_reports_its_remaining_unsupplied_area(client, batch):
     # 2021-05-10: supplied 12 (P1, 2020-03-01), cleared 10 (P3) → 批而未供 = 100 − 12 − 10 = 78 亩.
     # Two full years after 2019-05-10 end on 2021-05-10 (counted from the next day): age 1, no priority yet.
-    b = client.get(f"/v1/stock/batches/{batch['id']}", params={"as_of": "2021-05-10"}).json()
+    r = client.get(f"/v1/stock/batches/{batch['id']}", params={"as_of": "2021-05-10"})
+    _same(client, "GET", "/v1/stock/batches/{batch_id}", r)
+    b = r.json()
     assert b["approved_unsupplied"] == {"value": "78", "unit": "亩"}
     assert (b["supplied"]["value"], b["cleared"]["value"], b["carved_out"]["value"], b["not_carved_out"]["value"]) == \
         ("12", "10", "75", "25")
@@ -162,7 +167,9 @@ def test_rectification_ledger_routes_status_and_overdue(client):
     assert _paths(r) == {"events.0.step"} and "报省自然资源厅备案" in r.json()["detail"][0]["msg"]
 
     def ledger(as_of: str) -> tuple[dict, dict]:
-        out = client.get("/v1/stock/rectification", params={"as_of": as_of, "jurisdiction": "411202"}).json()
+        r = client.get("/v1/stock/rectification", params={"as_of": as_of, "jurisdiction": "411202"})
+        _same(client, "GET", "/v1/stock/rectification", r)
+        out = r.json()
         return out, {i["parcel"]: i for i in out["items"] if i["batch"] == bid}
 
     out, items = ledger("2021-12-31")                                    # the deadline day itself: not overdue
@@ -196,8 +203,9 @@ def test_linkage_per_county_recomputed_by_hand(client):
     _events(client, b, {"type": "supplied", "parcel": "Q1", "on": "2021-09-01", "method": "allocation"},
             {"type": "temporary_use", "parcel": "Q2", "on": "2021-02-01", "until": "2022-02-01"},
             {"type": "started", "parcel": "Q3", "on": "2021-04-01"})
-    out = client.get("/v1/stock/linkage", params={"year": 2021, "jurisdiction": county}).json()
-    (c,) = out["counties"]
+    r = client.get("/v1/stock/linkage", params={"year": 2021, "jurisdiction": county})
+    _same(client, "GET", "/v1/stock/linkage", r)
+    (c,) = r.json()["counties"]
     assert c["jurisdiction"] == county and c["disposed_area"]["value"] == "63" and c["quota"]["value"] == "31.5"
     assert sorted((p["parcel"], p["area"]["value"], p["ratio"], p["quota"]["value"]) for p in c["parcels"]) == \
         [("A1", "18", "0.5", "9"), ("Q1", "45", "0.5", "22.5")]
@@ -306,7 +314,9 @@ def test_workbooks_equal_the_json(client, batch):
     for path, columns, flat_of in (("/v1/stock/batches", BATCH_COLUMNS, flat_batches),
                                    ("/v1/stock/rectification", RECT_COLUMNS, flat_rectification)):
         params = {"as_of": "2022-01-10", "jurisdiction": "411202"}
-        flat = flat_of(client.get(path, params=params).json())
+        answer = client.get(path, params=params)
+        _same(client, "GET", path, answer)
+        flat = flat_of(answer.json())
         r = client.get(f"{path}.xlsx", params=params)
         assert r.status_code == 200, r.text
         rows = [list(x) for x in openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)]

@@ -19,6 +19,8 @@ from app.access.scope_writes import WriteCaller
 from app.checks import stock
 from app.core import clock
 from app.formats import excel
+from app.schemas.responses.common import OUT
+from app.schemas.responses.stock import BatchFigures, BatchList, BatchRegistration, EventsResult, Linkage, Rectification
 from app.schemas.stock import BatchIn, EventsIn
 from app.store import stock as store
 
@@ -40,8 +42,8 @@ def _prefix(caller, jurisdiction: str | None) -> str | None:
     return asked or mine
 
 
-@router.post("/v1/stock/batches", status_code=201, dependencies=allow(*WRITE),
-             responses={200: {"description": "identical batch already registered"},
+@router.post("/v1/stock/batches", status_code=201, dependencies=allow(*WRITE), response_model=BatchRegistration, **OUT,
+             responses={200: {"model": BatchRegistration, "description": "identical batch already registered"},
                         409: {"description": "same id with other content"},
                         422: {"description": "invalid input: every problem with its path"}})
 def register_batch(req: BatchIn, session: SessionDep, response: Response, caller: WriteCaller) -> dict:
@@ -55,7 +57,7 @@ def register_batch(req: BatchIn, session: SessionDep, response: Response, caller
     return {**out, "created": created}
 
 
-@router.get("/v1/stock/batches", dependencies=allow(*READ))
+@router.get("/v1/stock/batches", dependencies=allow(*READ), response_model=BatchList, **OUT)
 def list_batches(session: SessionDep, caller: ReadCaller, as_of: dt.date | None = AS_OF,
                  jurisdiction: str | None = JUR) -> dict:
     """Every batch in scope with its 批而未供 area, age and 消化 priority on ``as_of``."""
@@ -101,7 +103,7 @@ def rectification_xlsx(session: SessionDep, caller: ReadCaller, as_of: dt.date |
                   f"stock-rectification-{on}.xlsx")
 
 
-@router.get("/v1/stock/batches/{batch_id}", dependencies=allow(*READ))
+@router.get("/v1/stock/batches/{batch_id}", dependencies=allow(*READ), response_model=BatchFigures, **OUT)
 def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller, as_of: dt.date | None = AS_OF) -> dict:
     """One batch: supply parcel by parcel (partial supply included), 批文清理, 批而未供 and its age."""
     row = store.get_batch(session, batch_id)
@@ -112,6 +114,7 @@ def get_batch(batch_id: str, session: SessionDep, caller: ReadCaller, as_of: dt.
 
 
 @router.post("/v1/stock/batches/{batch_id}/events", status_code=201, dependencies=allow(*WRITE),
+             response_model=EventsResult, **OUT,
              responses={422: {"description": "invalid events (more supplied than approved, a step out of order …)"}})
 def post_events(batch_id: str, req: EventsIn, session: SessionDep, caller: WriteCaller) -> dict:
     """Append events of the batch's parcels: supplied (出让/划拨, full or partial), cleared (批文清理,
@@ -123,14 +126,14 @@ def post_events(batch_id: str, req: EventsIn, session: SessionDep, caller: Write
     return stock.append_events(session, batch_id, req)
 
 
-@router.get("/v1/stock/rectification", dependencies=allow(*READ))
+@router.get("/v1/stock/rectification", dependencies=allow(*READ), response_model=Rectification, **OUT)
 def rectification(session: SessionDep, caller: ReadCaller, as_of: dt.date | None = AS_OF,
                   jurisdiction: str | None = JUR) -> dict:
     """已批未供即用 rectification ledger: route, deadline, steps and status per parcel; overdue items."""
     return stock.rectification(session, as_of or clock.today(), _prefix(caller, jurisdiction))
 
 
-@router.get("/v1/stock/linkage", dependencies=allow(*READ))
+@router.get("/v1/stock/linkage", dependencies=allow(*READ), response_model=Linkage, **OUT)
 def linkage(session: SessionDep, caller: ReadCaller, year: int = Query(..., ge=1990, le=2100),
             jurisdiction: str | None = JUR) -> dict:
     """增存挂钩: per county, the quota earned by the stock disposed of in ``year``, with the parcels."""
