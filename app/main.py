@@ -15,6 +15,7 @@ from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
 from app.api import law as law_api
+from app.api import stock as stock_api
 from app.checks import law
 from app.core.errors import Conflict, InputError, NotFound, TooLarge, clip
 from app.engine import selected
@@ -138,6 +139,7 @@ app.include_router(parks.router)
 app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{id}.xlsx
 app.include_router(scoring.router)
 app.include_router(law_api.router)
+app.include_router(stock_api.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)

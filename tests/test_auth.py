@@ -81,6 +81,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/scoring/runs/{run_id}/table"): READERS,
     ("GET", "/v1/scoring/rulesets"): RULE_READERS,
     ("GET", "/v1/scoring/rulesets/{ruleset_id}"): RULE_READERS,
+    ("POST", "/v1/stock/batches"): {OF},
+    ("GET", "/v1/stock/batches"): READERS,
+    ("GET", "/v1/stock/batches/{batch_id}"): READERS,
+    ("POST", "/v1/stock/batches/{batch_id}/events"): {OF},
+    ("GET", "/v1/stock/rectification"): READERS,
+    ("GET", "/v1/stock/linkage"): READERS,
+    ("GET", "/v1/stock/batches.xlsx"): READERS,
+    ("GET", "/v1/stock/rectification.xlsx"): READERS,
 }
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs")
 cli_runner = CliRunner()

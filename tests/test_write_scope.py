@@ -91,6 +91,10 @@ def land(http, keys) -> dict:
     transferee = {"name": "陕州企业", "uscc": synthetic_uscc(OTHER, f"{uid[:7]}3".upper())}
     ok(call(http, admin, "POST", "/v1/contracts",
             json=base_contract(uid, 3, jurisdiction=OTHER, parcel_code=None, transferee=transferee)))
+    out["batch"] = f"batch-{uid}"
+    ok(call(http, admin, "POST", "/v1/stock/batches", json={
+        "id": out["batch"], "document": "豫政土〔2019〕12号", "approved_on": "2019-05-10", "jurisdiction": OWN,
+        "area": mu(100), "parcels": [{"code": "X1", "area": mu(100)}]}))
     out["parcel"] = code(1)
     ok(call(http, admin, "POST", "/v1/parcels", json={"code": out["parcel"], "park": out["park"], "area": mu(30),
                                                        "supply_status": "transferred", "contract_no": out["contract"]}))
@@ -175,6 +179,13 @@ CASES: dict[tuple[str, str], tuple[str, Callable[[dict], Request], str]] = {
     ("POST", "/v1/checks/proposal:xlsx"): ("officer", lambda L: (
         "POST", "/v1/checks/proposal:xlsx", {"files": {"file": ("p.xlsx", proposals_sheet(), XLSX)}}), "proposal"),
     ("POST", "/v1/rulesets"): ("rule_admin", lambda L: ("POST", "/v1/rulesets", {"json": ruleset_doc()}), "rule set"),
+    ("POST", "/v1/stock/batches"): ("officer", lambda L: ("POST", "/v1/stock/batches", {"json": {
+        "id": f"b-{uuid.uuid4().hex[:8]}", "document": "豫政土〔2020〕1号", "approved_on": "2020-01-10",
+        "jurisdiction": OWN, "area": mu(10)}}), "batch"),
+    ("POST", "/v1/stock/batches/{batch_id}/events"): ("officer", lambda L: (
+        "POST", f"/v1/stock/batches/{L['batch']}/events", {"json": {"events": [
+            {"type": "supplied", "parcel": "X1", "on": "2021-01-01", "area": mu(1), "method": "allocation"}]}}),
+        "batch"),
     ("POST", "/v1/law/{kind}"): ("rule_admin", lambda L: (
         "POST", "/v1/law/low_efficiency", {"json": low_efficiency_doc()}), "law document"),
 }
@@ -217,6 +228,21 @@ def test_write_outside_the_key_is_refused_and_inside_succeeds(http, keys, land, 
         method, url, kw = make(land)
         r = call(http, keys[role][who], method, url, **kw)
         assert r.status_code in (200, 201), (who, r.status_code, r.text)
+
+
+def test_stock_reads_stay_inside_the_key(http, keys, land):
+    """A batch of 411202: a 411203 key is refused it (403) and does not see it in lists; a 411202 key does."""
+    own, other = keys["officer"]["own"], keys["officer"]["other"]
+    r = call(http, other, "GET", f"/v1/stock/batches/{land['batch']}")
+    assert r.status_code == 403 and OTHER in r.json()["detail"], r.text
+    assert call(http, other, "GET", "/v1/stock/batches", params={"jurisdiction": OWN}).status_code == 403
+    for path in ("/v1/stock/batches", "/v1/stock/rectification"):
+        assert call(http, other, "GET", path).status_code == 200
+    assert land["batch"] not in {b["id"] for b in ok(call(http, other, "GET", "/v1/stock/batches"))["batches"]}
+    assert land["batch"] in {b["id"] for b in ok(call(http, own, "GET", "/v1/stock/batches"))["batches"]}
+    assert ok(call(http, own, "GET", f"/v1/stock/batches/{land['batch']}"))["jurisdiction"] == OWN
+    linked = ok(call(http, other, "GET", "/v1/stock/linkage", params={"year": 2021}))
+    assert all(c["jurisdiction"].startswith(OTHER) for c in linked["counties"])
 
 
 # ---------------------------------------------------------------- linking across counties

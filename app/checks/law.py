@@ -1,6 +1,6 @@
 """The one loader and lifecycle of the legal documents other than standard-land rule sets.
 
-Four kinds, each a folder of bundled files and a parser that turns a document into what the
+Five kinds, each a folder of bundled files and a parser that turns a document into what the
 checks use (and refuses a bad one with every problem's path):
 
 =================  =====================================  ================================
@@ -10,6 +10,7 @@ scoring            亩均效益综合评价规则 (scoring rule set)  rules/scor
 low_efficiency     低效工业用地认定条件                     rules/parks/
 contract_model     出让合同示范文本                         rules/contract-models/
 idle_land          闲置土地处置办法（53号令）参数            rules/lifecycle/
+stock_land         存量土地处置参数（批而未供、增存挂钩）    rules/stock/
 =================  =====================================  ================================
 
 Every document carries ``id``, ``version``, ``title``, ``status`` (example | official),
@@ -63,6 +64,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("low_efficiency", "低效工业用地认定条件", RULES_DIR / "parks", "app.checks.low_efficiency:parse"),
     Kind("contract_model", "出让合同示范文本", RULES_DIR / "contract-models", "app.lifecycle.law:parse_contract_model"),
     Kind("idle_land", "闲置土地处置办法参数", RULES_DIR / "lifecycle", "app.lifecycle.law:parse_idle_land_law"),
+    Kind("stock_land", "存量土地处置参数（批而未供、已批未供即用、增存挂钩）", RULES_DIR / "stock",
+         "app.checks.stock_rules:parse"),
 )}
 
 

@@ -230,3 +230,34 @@ class LawDocument(SQLModel, table=True):
     published_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     source: str = Field(default="api", max_length=16)        # "bundled" or "api"
     document: str = Field(sa_column=Column(Text, nullable=False))   # canonical JSON, what the digest covers
+
+
+class ApprovalBatch(SQLModel, table=True):
+    """An approval batch (批次) of construction land with the parcels carved out of it (in
+    ``document``); immutable like a parcel registration.  Its events are ``StockEvent`` rows."""
+
+    __tablename__ = "approval_batch"
+
+    id: str = Field(primary_key=True, max_length=64)
+    document_no: str = Field(max_length=200)
+    approved_on: dt.date
+    jurisdiction: str = Field(index=True, max_length=6)
+    area_mu: str = Field(max_length=40)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class StockEvent(SQLModel, table=True):
+    """Append-only events of a batch parcel: supply, 批文清理, disposal measures, rectification."""
+
+    __tablename__ = "stock_event"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+
+    pk: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(index=True, max_length=64)
+    seq: int
+    parcel_code: str = Field(max_length=64)
+    type: str = Field(max_length=32)
+    on: dt.date
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))

@@ -16,7 +16,34 @@ from app.checks.visibility import (
     TaxView,
 )
 from app.engine import Engine
+from app.lifecycle.disposal import disposal
 from app.store import parks as store
+
+# A completed plan measure as a disposal fact (``app.lifecycle.disposal``): reclaims and swaps
+# need a decision or agreement document; an extension or a temporary use never disposes.
+_PLAN_FACTS = {"extend_start": "extension", "temporary_use": "temporary_use", "negotiated_paid_reclaim": "reclaimed",
+               "free_reclaim": "reclaimed", "swap": "swapped", "complete_supply": "supplied"}
+_NEEDS_DOCUMENT = {"reclaimed", "swapped"}
+
+
+def parcel_disposal(rec, plan: dict | None, as_of: dt.date) -> dict:
+    """Whether the ledger parcel is disposed on ``as_of`` — the one rule (``app.lifecycle.disposal``)
+    over its contract's facts (started, approved extensions) and its completed plan measures."""
+    facts: list[dict] = []
+    st = rec.state(as_of)
+    if st is not None:
+        if st.started_on is not None:
+            facts.append({"type": "started", "on": st.started_on})
+        facts += [{"type": "extension", "on": e.on} for e in st.extensions]
+    if plan is not None and plan["progress"]["status"] == "completed":
+        fact = _PLAN_FACTS.get(plan["measure"])
+        on = dt.date.fromisoformat(plan["progress"].get("updated_on") or plan["as_of"])
+        has_doc = any(d["kind"] in ("decision", "agreement") for d in plan.get("documents") or [])
+        if fact is not None and (fact not in _NEEDS_DOCUMENT or has_doc):
+            facts.append({"type": fact, "on": on, "area": rec.area})
+    d = disposal(facts, rec.area, as_of, approved_unsupplied=rec.row.supply_status == "approved_unsupplied")
+    return {"disposed": d.disposed, "on": d.on.isoformat() if d.on else None, "reason": d.reason,
+            "by": [e["type"] for e in d.by], "ignored": [e["type"] for e in d.ignored]}
 
 
 def _suggested(cats: list[dict]) -> list[str]:
@@ -67,6 +94,7 @@ def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine, *, vi
                      "cause": p["plan"]["cause"] if p else None, "measure": p["plan"]["measure"] if p else None,
                      "deadline": p["plan"]["deadline"] if p else None, "plan": p, "plan_status": plan_status,
                      "plan_versions": plan[1] if plan else 0, "suggested_measures": _suggested(c["categories"]),
+                     "disposal": parcel_disposal(rec, p["plan"] if p else None, as_of),
                      "history": f"/v1/parcels/{rec.code}/plan/history"})
     return {"park": data.park.id, "park_name": data.name_on(as_of), "as_of": as_of.isoformat(),
             "count": len(rows), "without_plan": without_plan,
@@ -78,7 +106,7 @@ def ledger(session: Session, park_id: str, as_of: dt.date, engine: Engine, *, vi
 
 LEDGER_COLUMNS = ["台账编号", "宗地代码", "园区名称", "面积（亩）", "用途", "供地状态", "批准文号", "批准日期", "合同编号",
                   "受让人", "统一社会信用代码", "类型", "形成原因", "政府原因", "处置措施", "完成时限", "法定上限",
-                  "牵头单位", "配合单位", "责任人", "进度", "决定文书", "方案版本", "方案状态"]
+                  "牵头单位", "配合单位", "责任人", "进度", "决定文书", "方案版本", "方案状态", "处置认定"]
 
 
 def flat_ledger(led: dict) -> list[dict]:
@@ -98,6 +126,7 @@ def flat_ledger(led: dict) -> list[dict]:
             cause_labels.get((plan.get("cause") or {}).get("type")), (plan.get("cause") or {}).get("government_cause"),
             plan.get("measure_label"), plan.get("deadline"), cap.get("limit"), resp.get("lead_unit"),
             "、".join(resp.get("cooperating_units") or []), resp.get("person"), (plan.get("progress") or {}).get("status"),
-            "；".join(d["number"] for d in plan.get("documents") or []), row["plan_versions"], row["plan_status"]],
+            "；".join(d["number"] for d in plan.get("documents") or []), row["plan_versions"], row["plan_status"],
+            row["disposal"]["reason"]],
             strict=True)))
     return out

@@ -187,6 +187,15 @@ class ParcelView(ParcelSummary):
 # ------------------------------------------------------------------ the ledger
 
 
+class LedgerDisposal(Out):
+    """Whether the parcel is disposed (the one rule, ``app.lifecycle.disposal``; docs/stock-land.md §3)."""
+    disposed: bool
+    on: str | None
+    reason: str
+    by: list[str]
+    ignored: list[str] = Field(description="facts that are no disposal: extension, temporary use …")
+
+
 class LedgerRow(Out):
     ledger_id: str
     parcel: ParcelBasics
@@ -199,6 +208,7 @@ class LedgerRow(Out):
     plan_status: str
     plan_versions: int
     suggested_measures: list[str]
+    disposal: LedgerDisposal
     history: str = Field(description="the path of the parcel's plan history")
 
 
