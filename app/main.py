@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
+from app.api import indicators as indicators_api
 from app.api import law as law_api
 from app.api import stock as stock_api
 from app.checks import law
@@ -41,8 +42,8 @@ def startup() -> None:
     obs_metrics.watch_pool()
     obs_metrics.forget_dead_workers()
     with startup_lock(engine), Session(engine) as session:
-        errors = ruleset_store.load_bundled(session)
-        errors += law.load_bundled(session)
+        errors = law.load_bundled(session)        # the indicator catalog before the rule sets using it
+        errors += ruleset_store.load_bundled(session)
         ruleset_store.registry(session)
     log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
              database_url().split("@")[-1], selected().name, len(errors))
@@ -140,6 +141,7 @@ app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{i
 app.include_router(scoring.router)
 app.include_router(law_api.router)
 app.include_router(stock_api.router)
+app.include_router(indicators_api.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)

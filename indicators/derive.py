@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from indicators.catalog import load_catalog
+from indicators import formula as fx
+from indicators.catalog import Catalog, load_catalog
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,6 @@ def physical_floor_area(site: Site) -> Fraction | None:
     return site.measures.get("total_floor_area")
 
 
-def _per_area(measure: str) -> Callable[[Site], Fraction | None]:
-    def f(site: Site) -> Fraction | None:
-        v = site.measures.get(measure)
-        return None if v is None else v / site.land_area
-    return f
-
-
 def plot_ratio(site: Site) -> Fraction | None:
     area = counted_floor_area(site)
     return None if area is None else area / site.land_area
@@ -89,25 +83,6 @@ def admin_floor_share(site: Site) -> Fraction | None:
     return admin / total * 100
 
 
-def green_ratio(site: Site) -> Fraction | None:
-    g = site.measures.get("green_area")
-    return None if g is None else g / site.land_area * 100
-
-
-def rd_share(site: Site) -> Fraction | None:
-    rd, rev = site.measures.get("rd_spending"), site.measures.get("revenue")
-    if rd is None or not rev:
-        return None
-    return rd / rev * 100
-
-
-def _ratio(num: str, den: str) -> Callable[[Site], Fraction | None]:
-    def f(site: Site) -> Fraction | None:
-        a, b = site.measures.get(num), site.measures.get(den)
-        return None if a is None or not b else a / b
-    return f
-
-
 def industry_admitted(site: Site) -> Fraction | None:
     if site.admitted_industries is None or site.industry_code is None:
         return None
@@ -115,24 +90,23 @@ def industry_admitted(site: Site) -> Fraction | None:
     return Fraction(int(ok))
 
 
-FORMULAS: dict[str, Callable[[Site], Fraction | None]] = {
-    "investment_intensity": _per_area("fixed_asset_investment"),
-    "tax_per_mu": _per_area("annual_tax"),
-    "output_per_mu": _per_area("annual_output"),
+# The built-in derivations a catalog document may name (``builtin:``): the ones that need code.
+BUILTINS: dict[str, Callable[[Site], Fraction | None]] = {
     "plot_ratio": plot_ratio,
     "building_coefficient": building_coefficient,
     "admin_land_share": admin_land_share,
     "admin_floor_share": admin_floor_share,
-    "green_ratio": green_ratio,
-    "rd_share": rd_share,
-    "energy_efficiency": _ratio("value_added", "energy_use"),
-    "emission_efficiency": _ratio("value_added", "emissions"),
     "industry_admitted": industry_admitted,
 }
 
 
-def derive(indicator_id: str, site: Site) -> Fraction | None:
-    ind = load_catalog().indicators[indicator_id]
-    if ind.formula is None:
-        return None
-    return FORMULAS[ind.formula](site)
+def derive(indicator_id: str, site: Site, catalog: Catalog | None = None) -> Fraction | None:
+    """The indicator's value from the site's measures under ``catalog`` (default: the base)."""
+    ind = (catalog or load_catalog()).indicators[indicator_id]
+    if ind.expr is not None:
+        env = dict(site.measures)
+        env["land_area"] = site.land_area
+        return fx.evaluate(ind.expr, env)
+    if ind.builtin is not None:
+        return BUILTINS[ind.builtin](site)
+    return None

@@ -96,3 +96,21 @@ def from_canonical(value: Fraction, unit: str, kind: str) -> Fraction:
     if u.kind != kind:
         raise UnitError(f"unit {unit!r} is not a {kind} unit")
     return value / u.factor
+
+
+def conflict(symbol: str, kind: str, factor: Fraction) -> str | None:
+    """Why ``symbol`` cannot mean (kind, factor): it already means something else."""
+    u = UNITS.get(symbol.strip())
+    if u is not None and (u.kind != kind or u.factor != factor):
+        return f"单位 {symbol} 已定义为 {u.kind} ×{u.factor} (unit {symbol!r} already means {u.kind} × {u.factor})"
+    return None
+
+
+def register(symbols: tuple[str, ...], kind: str, factor: Fraction, canonical: bool) -> None:
+    """Add a unit declared by an indicator-catalog document (exact factor to its kind's canonical
+    unit).  Units are process-wide: a symbol keeps one meaning (``conflict`` is checked at publish)."""
+    unit = Unit(symbols[0], kind, factor)
+    for s in symbols:
+        UNITS.setdefault(s.strip(), unit)
+    if canonical:
+        CANONICAL.setdefault(kind, symbols[0])

@@ -28,7 +28,7 @@ def publish(session: SessionDep, response: Response, caller: PublishCaller,
     """Publish a rule-set version.  A rule_admin key with a jurisdiction publishes only rule sets
     for jurisdictions inside it (403)."""
     scope_writes.ruleset(caller, document)
-    summary, created = store.publish(session, document)
+    summary, created = reading.publish(session, document)
     response.status_code = 201 if created else 200
     return summary
 

@@ -32,6 +32,7 @@ from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import Published, Registry
 from app.schemas.proposal import ProposalRequest
 from app.store.rulesets import RULES_DIR, bundled_files, load_yaml
+from indicators.catalog import bundled_in_force
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -101,7 +102,8 @@ def run_case(path: Path, case: dict, registry: Registry, engines: list[Engine], 
     results = []
     for engine in engines:
         try:
-            results.append(proposal.evaluate(req, registry, engine, known_at=clock.utcnow()))
+            results.append(proposal.evaluate(req, registry, engine, known_at=clock.utcnow(),
+                                             catalog=(bundled_in_force(req.as_of), [])))
         except InputError as e:
             return _invalid(res, expected, [f"{p.path}: {p.msg}" for p in e.problems])
     first = results[0]

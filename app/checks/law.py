@@ -11,6 +11,7 @@ low_efficiency     低效工业用地认定条件                     rules/park
 contract_model     出让合同示范文本                         rules/contract-models/
 idle_land          闲置土地处置办法（53号令）参数            rules/lifecycle/
 stock_land         存量土地处置参数（批而未供、增存挂钩）    rules/stock/
+indicator_catalog  指标目录 (indicator catalog)            indicators/catalogs/
 =================  =====================================  ================================
 
 Every document carries ``id``, ``version``, ``title``, ``status`` (example | official),
@@ -41,6 +42,7 @@ from app.core import safe_yaml
 from app.core.errors import Conflict, InputError, NotFound, Problem, pydantic_problems
 from app.store import law as store
 from app.store.models import LawDocument
+from indicators.catalog import BASE_FILE
 from rules import RULES_DIR
 
 log = logging.getLogger("standard_land.law")
@@ -66,7 +68,10 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("idle_land", "闲置土地处置办法参数", RULES_DIR / "lifecycle", "app.lifecycle.law:parse_idle_land_law"),
     Kind("stock_land", "存量土地处置参数（批而未供、已批未供即用、增存挂钩）", RULES_DIR / "stock",
          "app.checks.stock_rules:parse"),
+    Kind("indicator_catalog", "指标目录", BASE_FILE.parent, "app.checks.indicator_catalog:parse"),
 )}
+# Versions published by this process, per kind: caches of what is in force read again when it moves.
+PUBLISHED: dict[str, int] = {}
 
 
 class Meta(BaseModel):
@@ -194,6 +199,8 @@ def publish(session: Session, key: str, raw: Any, source: str = "api") -> tuple[
                            title=meta.title, jurisdiction=meta.jurisdiction, effective_from=meta.effective_from,
                            effective_to=meta.effective_to, document=text)
     row, created = store.publish(session, new, source)
+    if created:
+        PUBLISHED[key] = PUBLISHED.get(key, 0) + 1
     return store.summary(row), created
 
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.checks import indicator_catalog
 from app.checks.proposal_findings import finding, overall, precision_of, warnings
 from app.checks.proposal_normalise import Normalised, normalise
 from app.core import clock
@@ -27,6 +28,7 @@ from app.rulesets.layering import map_industry
 from app.rulesets.resolve import EffectiveRule, Registry, Resolution
 from app.schemas.proposal import ProposalRequest
 from app.store import decisions, rulesets
+from indicators.catalog import Catalog, load_catalog
 
 # ---------------------------------------------------------------- evaluation
 
@@ -67,11 +69,15 @@ def _compiled(resolution: Resolution, waived: frozenset) -> tuple[Compiled[int],
 
 
 def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_at: dt.datetime,
-             pinned: list[str] | None = None, cache: dict | None = None) -> dict:
+             pinned: list[str] | None = None, cache: dict | None = None,
+             catalog: tuple[Catalog, list[dict]] | None = None) -> dict:
     """The verdict for one proposal (no storage).  Raises InputError on bad input.
 
-    ``cache`` (optional) memoises resolutions across the items of one batch."""
-    norm = normalise(req)
+    ``cache`` (optional) memoises resolutions across the items of one batch.  ``catalog``: the
+    indicator catalog in force on ``as_of`` and the pins of its documents (``indicator_catalog.in_force``;
+    default the bundled base), recorded under ``law``."""
+    cat, law_pins = catalog if catalog is not None else (load_catalog(), [indicator_catalog.base_pin()])
+    norm = normalise(req, cat)
     industry = req.industry.model_dump() if req.industry else None
     key = (req.ruleset, req.jurisdiction, req.as_of, known_at, tuple(pinned or ()),
            tuple(sorted(industry.items())) if industry else None, req.parcel, req.park)
@@ -110,6 +116,7 @@ def evaluate(req: ProposalRequest, registry: Registry, engine: Engine, *, known_
         "engine": engine.name,
         "engine_version": engine.version,
         "pinned": list(pinned_digests),
+        "law": list(law_pins),
     }
 
 
@@ -159,8 +166,9 @@ def run(session: Session, req: ProposalRequest, engine: Engine) -> dict:
     """Check one proposal and store the decision."""
     known_at = req.known_at or clock.utcnow()
     registry = rulesets.registry(session)
+    catalog = indicator_catalog.in_force(session, req.as_of)
     session.rollback()      # hand the connection back to the pool while the engine works
-    result = evaluate(req, registry, engine, known_at=known_at)
+    result = evaluate(req, registry, engine, known_at=known_at, catalog=catalog)
     return decisions.append(session, [_record(req, result)])[0]
 
 
@@ -171,6 +179,7 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
     ``also`` writes rows that belong with the batch in that transaction (``decisions.append``)."""
     now = clock.utcnow()
     reg = rulesets.registry(session)
+    catalogs = {d: indicator_catalog.in_force(session, d) for d in {r.as_of for r in reqs}}
     session.rollback()
     cache: dict = {}
     results, problems = [], []
@@ -179,7 +188,8 @@ def run_batch(session: Session, reqs: list[ProposalRequest], engine: Engine,
     with gc_paused():
         for i, req in enumerate(reqs):
             try:
-                results.append(_record(req, evaluate(req, reg, engine, known_at=req.known_at or now, cache=cache)))
+                results.append(_record(req, evaluate(req, reg, engine, known_at=req.known_at or now, cache=cache,
+                                                       catalog=catalogs[req.as_of])))
             except InputError as e:
                 problems.extend(Problem(f"items.{i}.{p.path}".rstrip("."), p.msg) for p in e.problems)
         if problems:

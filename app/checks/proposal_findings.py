@@ -10,7 +10,7 @@ from typing import Any
 from app.checks.proposal_normalise import Normalised
 from app.core.numbers import STRICT_PLACES, ceil_to, dec_str, fixed, floor_to, round_half_up
 from app.rulesets.resolve import EffectiveRule, Resolution
-from indicators.catalog import load_catalog
+from indicators.catalog import indicator
 
 STATUSES = ("pass", "fail", "missing", "not_required", "not_covered", "waived")
 OP_ZH = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "between": "介于", "in": "属于", "is_true": "为是"}
@@ -66,7 +66,7 @@ def _plan(er: EffectiveRule) -> dict:
     text of its messages — computed once per effective rule (effective rules are cached per
     rule-set chain and industry), so a check only fills in its value, status and margin."""
     if er.static is None:
-        ind = load_catalog().indicators[er.rule.indicator]
+        ind = indicator(er.rule.indicator)
         doc = er.layer.doc
         ref = doc.documents[er.rule.cite.doc]
         mode, places = precision_of(er)

@@ -9,9 +9,9 @@ from fractions import Fraction
 from typing import Any
 
 from app.core.errors import InputError, Problem
-from app.schemas.proposal import ProposalRequest, industry_problems
+from app.schemas.proposal import ProposalRequest, industry_problems, unknown_field
 from indicators import units
-from indicators.catalog import load_catalog
+from indicators.catalog import Catalog, load_catalog
 from indicators.derive import Site, Storey, derive
 
 
@@ -29,10 +29,21 @@ class Normalised:
         return None, None
 
 
-def normalise(req: ProposalRequest) -> Normalised:
-    """Convert every quantity to canonical units and check bounds; collect every problem."""
-    cat = load_catalog()
+def normalise(req: ProposalRequest, catalog: Catalog | None = None) -> Normalised:
+    """Convert every quantity to canonical units and check bounds; collect every problem.
+
+    ``catalog``: the indicator catalog in force on the proposal's date.  Without one (the extra
+    checks of a request pydantic already refused) the base catalog, and fields of catalog additions
+    are left for the evaluation to check."""
+    cat = catalog if catalog is not None else load_catalog()
     problems: list[Problem] = []
+    m_extra = req.measures.model_extra or {}
+    i_extra = req.indicators.model_extra or {}
+    # Fields of catalog additions: declared by the catalog in force on as_of, or refused at their path
+    # (without a catalog, ``proposal_problems`` checks them against every catalog known).
+    if (m_extra or i_extra) and catalog is not None:
+        for name, extra, known in (("measures", m_extra, cat.measures), ("indicators", i_extra, cat.indicators)):
+            problems += [Problem(f"{name}.{key}", unknown_field(name, key)) for key in extra if key not in known]
 
     def conv(q: Any, kind: str, path: str, bounds=None) -> Fraction | None:
         factor = _FACTORS.get((q.unit, kind))
@@ -53,8 +64,10 @@ def normalise(req: ProposalRequest) -> Normalised:
 
     measures: dict[str, Fraction] = {}
     for mid, m in cat.measures.items():
-        q = getattr(req.measures, mid)
-        if q is not None:
+        q = getattr(req.measures, mid, None)
+        if q is not None and not hasattr(q, "unit"):
+            problems.append(Problem(f"measures.{mid}", "应为带单位的数值 {value, unit} (a quantity)"))
+        elif q is not None:
             v = conv(q, m.kind, f"measures.{mid}", m.bounds)
             if v is not None:
                 measures[mid] = v
@@ -76,8 +89,12 @@ def normalise(req: ProposalRequest) -> Normalised:
 
     given: dict[str, Fraction] = {}
     for iid, ind in cat.indicators.items():
-        q = getattr(req.indicators, iid)
+        q = getattr(req.indicators, iid, None)
         if q is None:
+            continue
+        if ind.is_boolean != (not hasattr(q, "unit")):
+            problems.append(Problem(f"indicators.{iid}", "布尔指标应为 {value: true|false}，数值指标应为 {value, unit} "
+                                                         "(a flag for a boolean indicator, a quantity otherwise)"))
             continue
         if ind.is_boolean:
             given[iid] = Fraction(int(q.value))
@@ -100,7 +117,7 @@ def normalise(req: ProposalRequest) -> Normalised:
         for iid, ind in cat.indicators.items():
             if iid in given:
                 continue
-            v = derive(iid, site)
+            v = derive(iid, site, cat)
             if v is None:
                 continue
             if not ind.is_boolean and not _within(ind.bounds, v) and (why := ind.bounds.violation(v)):

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks import proposal, scoring
+from app.checks import indicator_catalog, proposal, scoring
 from app.checks.parks.evaluation import reevaluate
 from app.checks.scoring import published
 from app.checks.visibility import ALL, TaxView
@@ -96,10 +96,15 @@ def replay(session: Session, decision_id: str, engine: Engine, view: TaxView = A
         raise InputError([Problem("decision_id", f"不能重放此类决定：{stored['kind']} (replay does not support "
                                                  f"{stored['kind']} decisions)")])
     req = ProposalRequest.model_validate(stored["request"])
+    # The indicator catalog the decision pinned (decisions stored before catalogs were documents
+    # pinned none: the base catalog, which is what they used).
+    law_pins = stored.get("law") or []
+    catalog = (indicator_catalog.pinned(session, law_pins), law_pins or [indicator_catalog.base_pin()])
     again = proposal.evaluate(req, rulesets.registry(session), engine,
-                              known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["pinned"])
+                              known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["pinned"],
+                              catalog=catalog)
     differences = _diff({"verdict": stored["verdict"], "findings": stored["findings"]},
                         {"verdict": again["verdict"], "findings": again["findings"]})
     return {"decision_id": decision_id, "identical": not differences, "differences": differences,
             "engine": engine.name, "stored_engine": stored.get("engine"), "pinned": stored["pinned"],
-            "verdict": again["verdict"], "findings": again["findings"]}
+            "law": law_pins, "verdict": again["verdict"], "findings": again["findings"]}

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from app.checks import indicator_catalog
 from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
 from app.core.numbers import dec_str
@@ -16,7 +17,7 @@ from app.rulesets.diff import diff
 from app.rulesets.document import RuleSetDoc, validate_document
 from app.store import rulesets as store
 from app.store.models import RuleSetVersion
-from indicators.catalog import load_catalog
+from indicators.catalog import indicator
 
 
 def _version_summary(row: RuleSetVersion) -> dict:
@@ -109,19 +110,32 @@ def resolve(session, *, as_of: dt.date, known_at: dt.datetime | None = None, rul
     ind = {"code": industry, "classification": classification} if industry else None
     res = store.registry(session).resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known,
                                           industry=ind, parcel=parcel, park=park)
-    cat = load_catalog()
     rules = []
     for er in res.rules:
         t = er.concrete.threshold
         rules.append({
-            "rule": er.rule.id, "indicator": er.rule.indicator, "label": cat.indicators[er.rule.indicator].label,
+            "rule": er.rule.id, "indicator": er.rule.indicator, "label": indicator(er.rule.indicator).label,
             "role": er.rule.role, "op": er.rule.op, "required": er.rule.required,
             "threshold": t if t is None or isinstance(t, bool) else
             [dec_str(x) for x in t] if isinstance(t, tuple) else dec_str(t),
-            "unit": cat.indicators[er.rule.indicator].unit or None,
+            "unit": indicator(er.rule.indicator).unit or None,
             "status": er.concrete.status or "applies", "message": er.concrete.message,
             "layer": er.layer.id, "layer_version": er.layer.version, "cite": er.rule.cite.model_dump(),
             "supersedes": er.supersedes, "relaxation": er.note,
             "example": er.layer.doc.status == "example" or bool(er.rule.example)})
     return {"ruleset": res.ref(), "as_of": as_of.isoformat(), "known_at": known.isoformat(),
             "industry": ind, "rules": rules}
+
+
+def publish(session, raw: dict, source: str = "api") -> tuple[dict, bool]:
+    """Publish a rule-set version, its indicators checked against the catalog documents in force on
+    its ``effective_from`` (a date that does not parse is reported by the validation itself)."""
+    catalog = None
+    frm = raw.get("effective_from") if isinstance(raw, dict) else None
+    try:
+        on = frm if isinstance(frm, dt.date) else dt.date.fromisoformat(str(frm)) if frm is not None else None
+    except ValueError:
+        on = None
+    if on is not None:
+        catalog, _ = indicator_catalog.in_force(session, on)
+    return store.publish(session, raw, source, catalog=catalog)

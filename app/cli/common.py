@@ -31,8 +31,8 @@ def open_session():
     from app.store.db import get_engine
 
     s = Session(get_engine())
+    law.load_bundled(s)             # the indicator catalog before the rule sets using it
     rulesets.load_bundled(s)
-    law.load_bundled(s)
     return s
 
 

@@ -111,7 +111,7 @@ def rules_diff(a: str, b: str) -> None:
 @rules_cli.command("publish")
 def rules_publish(file: Path) -> None:
     """Publish a rule-set version (YAML or JSON) into the database."""
-    from app.store import rulesets
+    from app.checks import rulesets
 
     raw = read_document(file)
     session = open_session()

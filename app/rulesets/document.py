@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.core.errors import InputError, Problem, pydantic_problems
 from indicators import tables, units
-from indicators.catalog import load_catalog
+from indicators.catalog import Catalog, bundled_in_force
 
 OPS = (">=", "<=", ">", "<", "between", "in", "is_true")
 # Operators whose threshold is implied by the operator itself: a rule author may leave the
@@ -234,8 +234,11 @@ def url_problems(raw: dict) -> list[Problem]:
             for key, d in docs.items() if isinstance(d, dict) and isinstance(d.get("url"), str) and not web_url(d["url"])]
 
 
-def validate_document(raw: Any) -> RuleSetDoc:
-    """Parse and validate a rule-set document; raise InputError listing every problem."""
+def validate_document(raw: Any, catalog: Catalog | None = None) -> RuleSetDoc:
+    """Parse and validate a rule-set document; raise InputError listing every problem.
+
+    ``catalog``: the indicator catalog in force on its ``effective_from`` (the published documents,
+    given by the caller); without it, the bundled catalog documents in force on that date."""
     if not isinstance(raw, dict):
         raise InputError([Problem("", "规则集必须是对象 (a rule set is a mapping)")])
     urls = url_problems(raw)
@@ -243,7 +246,7 @@ def validate_document(raw: Any) -> RuleSetDoc:
         doc = RuleSetDoc.model_validate(raw)
     except ValidationError as e:
         raise InputError(pydantic_problems(e) + urls) from None
-    cat = load_catalog()
+    cat = catalog if catalog is not None else bundled_in_force(doc.effective_from)
     out: list[Problem] = list(urls)
     if not tables.valid_jurisdiction(doc.jurisdiction) and doc.jurisdiction != "100000":
         out.append(Problem("jurisdiction", f"不是有效的 6 位行政区划代码 (not a 6-digit GB/T 2260 code): {doc.jurisdiction!r}"))

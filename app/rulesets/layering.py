@@ -9,7 +9,7 @@ from typing import Any
 
 from app.rulesets.document import Rule, RuleSetDoc
 from indicators import tables, units
-from indicators.catalog import load_catalog
+from indicators.catalog import indicator
 
 SIDES = {">=": {"min"}, ">": {"min"}, "<=": {"max"}, "<": {"max"}, "between": {"min", "max"},
          "in": {"eq"}, "is_true": {"eq"}}
@@ -29,7 +29,7 @@ class Concrete:
 
 
 def _convert(value: Any, op: str, rule: Rule) -> Threshold:
-    kind = load_catalog().indicators[rule.indicator].kind
+    kind = indicator(rule.indicator).kind
     if op == "is_true":
         return True
     if op == "between":

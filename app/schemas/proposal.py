@@ -7,15 +7,17 @@ schema lists every id and an unknown one is refused (422) at its path.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator, model_validator
 
 from indicators import tables
-from indicators.catalog import load_catalog
+from indicators.catalog import known_keys, load_catalog
 
 MAX_ABS = Decimal("1e12")
+EXTRA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 MAX_PLACES = 12
 
 
@@ -85,6 +87,33 @@ class Waiver(BaseModel):
     doc: str | None = Field(default=None, max_length=200)
 
 
+MAX_EXTRA = 64     # measures or indicators of catalog additions in one request
+
+
+class _Extensible(BaseModel):
+    """Fields of catalog documents beyond the base: ``{"average_employees": {"value": 120, "unit": "人"}}``.
+    Their names are checked against the catalog in force on the proposal's date when it is evaluated
+    (an unknown one is refused there, at its path)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Flag | Quantity] = Field(init=False)  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _few(self) -> _Extensible:
+        extra = self.__pydantic_extra__ or {}
+        if len(extra) > MAX_EXTRA:
+            raise ValueError(f"附加项过多 (more than {MAX_EXTRA} fields beyond the base catalog)")
+        for k in extra:
+            if not EXTRA_KEY.match(k):
+                raise ValueError(f"无效名称 {k[:64]!r} (names are lower-case letters, digits and _)")
+        return self
+
+
+def unknown_field(name: str, key: str) -> str:
+    what = "计量项 (measure)" if name == "measures" else "指标 (indicator)"
+    return f"未知{what} {key[:64]}：不在生效的指标目录中 (not in the indicator catalog in force on as_of)"
+
+
 def _measures_model() -> type[BaseModel]:
     cat = load_catalog()
     fields: dict[str, Any] = {m: (Quantity | None, Field(default=None, description=f"{d.label} ({d.kind})"))
@@ -93,7 +122,7 @@ def _measures_model() -> type[BaseModel]:
                                                  description="层高与层数；层高超过 8 米的楼层按两倍计容"))
     fields["admitted_industries"] = (list[str] | None, Field(default=None, max_length=200,
                                                             description="宗地公布的准入产业代码（GB/T 4754）"))
-    return create_model("Measures", __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model("Measures", __base__=_Extensible, **fields)
 
 
 def _indicators_model() -> type[BaseModel]:
@@ -103,7 +132,7 @@ def _indicators_model() -> type[BaseModel]:
         typ = Flag if ind.is_boolean else Quantity
         desc = f"{ind.label} ({ind.unit or ('boolean' if ind.is_boolean else 'dimensionless')})"
         fields[iid] = (typ | None, Field(default=None, description=desc))
-    return create_model("Indicators", __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model("Indicators", __base__=_Extensible, **fields)
 
 
 Measures = _measures_model()
@@ -165,9 +194,18 @@ def proposal_problems(raw: Any, model: type[BaseModel], normalise) -> list:
 
     from pydantic import ValidationError
 
-    from app.core.errors import InputError, pydantic_problems
+    from app.core.errors import InputError, Problem, pydantic_problems
 
     problems: list = []
+    # Fields beyond the base catalog are allowed by the model and checked against the catalog in
+    # force when the request is evaluated; here (no database) against every catalog this process knows.
+    known_m, known_i = known_keys()
+    for name, known, fields in (("measures", known_m, Measures.model_fields),
+                                ("indicators", known_i, Indicators.model_fields)):
+        part = raw.get(name) if isinstance(raw, dict) else None
+        if isinstance(part, dict):
+            problems += [Problem(f"{name}.{k}", unknown_field(name, k)) for k in part
+                         if k not in fields and k not in known]
     body = copy.deepcopy(raw)
     for _ in range(3):
         try:

@@ -21,6 +21,7 @@ from app.rulesets.layering import ancestry_problems
 from app.rulesets.resolve import LEVEL_ZH, Published, Registry, conflicts, level
 from app.store.db import begin_write, is_sqlite
 from app.store.models import RuleSetVersion
+from indicators.catalog import Catalog
 from rules import RULES_DIR
 
 log = logging.getLogger("standard_land.rulesets")
@@ -138,11 +139,12 @@ def check_competitors(session: Session, doc: RuleSetDoc) -> None:
             f"another effective period, industries or applies_to)")
 
 
-def publish(session: Session, raw: dict, source: str = "api") -> tuple[dict, bool]:
+def publish(session: Session, raw: dict, source: str = "api", catalog: Catalog | None = None) -> tuple[dict, bool]:
     """Validate and store a version.  Returns (summary, created).  Identical
     re-publication is a no-op; the same id+version with other content is a Conflict, and
-    so is a set competing with another for the same jurisdiction, level, industries and dates."""
-    doc = validate_document(raw)
+    so is a set competing with another for the same jurisdiction, level, industries and dates.
+    ``catalog``: the indicator catalog in force on its effective_from (default: the bundled one)."""
+    doc = validate_document(raw, catalog)
     dig = digest(doc)
     begin_write(session)
     if not is_sqlite(session.get_bind()):

@@ -17,7 +17,6 @@ from app.checks import law
 from app.checks import rulesets as published
 from app.core import clock, safe_yaml
 from app.core.errors import Conflict, InputError, NotFound, Problem
-from app.store import rulesets as store
 from app.web.auth import PageRoute
 from app.web.common import plain_key, render, zh_message
 from indicators.catalog import load_catalog
@@ -165,7 +164,7 @@ def publish_text(session, text: str, caller: Caller) -> tuple[dict | None, bool,
     # The API receives JSON: dates as strings.  Round-trip so the digest is the same either way.
     raw = json.loads(json.dumps(raw, default=str, ensure_ascii=False))
     try:
-        summary, created = store.publish(session, raw, source="web")
+        summary, created = published.publish(session, raw, source="web")
     except InputError as e:
         return None, False, e.problems
     except Conflict as e:
