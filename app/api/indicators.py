@@ -14,9 +14,9 @@ from app.access import scope_writes
 from app.access.auth import RULE_READ, allow
 from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
-from app.api.law import LawVersion
-from app.checks import indicator_catalog, law
+from app.checks import indicator_catalog
 from app.core import clock
+from app.schemas.responses.law import LawVersion
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicator catalog"])
 
@@ -64,7 +64,7 @@ class CatalogInForce(BaseModel):
 def publish(session: SessionDep, response: Response, caller: PublishCaller, document: dict[str, Any] = Body(...)) -> dict:
     """Publish a version of an indicator-catalog document (docs/law-documents.md)."""
     scope_writes.law_document(caller, document)
-    summary, created = law.publish(session, indicator_catalog.KIND, document)
+    summary, created = indicator_catalog.publish(session, document)
     response.status_code = 201 if created else 200
     return summary
 

@@ -12,13 +12,13 @@ from app.access import scope_writes
 from app.access.auth import RULE_READ, allow
 from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
-from app.checks import law
+from app.checks import indicator_catalog, law
 from app.schemas.responses.common import OUT
 from app.schemas.responses.law import LawDocumentOut, LawListed, LawVersion
 
 router = APIRouter(prefix="/v1/law", tags=["law documents"])
 
-KIND = Path(..., description="scoring | low_efficiency | contract_model | idle_land", max_length=32)
+KIND = Path(..., description="scoring | low_efficiency | contract_model | idle_land | stock_land | indicator_catalog", max_length=32)
 
 
 @router.post("/{kind}", response_model=LawVersion, status_code=201, **OUT,
@@ -32,7 +32,10 @@ def publish(session: SessionDep, response: Response, caller: PublishCaller, kind
     without one): 403."""
     law.kind(kind)
     scope_writes.law_document(caller, document)
-    summary, created = law.publish(session, kind, document)
+    if kind == indicator_catalog.KIND:      # also checked against the catalogs in force with it
+        summary, created = indicator_catalog.publish(session, document)
+    else:
+        summary, created = law.publish(session, kind, document)
     response.status_code = 201 if created else 200
     return summary
 

@@ -93,11 +93,7 @@ def union(laws: list[law.Law]) -> Catalog:
 
 def in_force(session: Session, on: dt.date) -> tuple[Catalog, list[dict]]:
     """The catalog in force on ``on`` and the pins of the documents it is made of."""
-    groups: dict[str, list] = {}
-    for x in _rows(session):
-        groups.setdefault(x.id, []).append(x)
-    laws = [w for g in groups.values() if (w := law._in_force(g, on)) is not None]
-    laws.sort(key=lambda x: x.id)
+    laws = _in_force_laws(session, on)
     pins = [law.pin(x) for x in laws] if laws else [base_pin()]
     return union(laws), pins
 
@@ -128,3 +124,26 @@ def listing(session: Session, on: dt.date) -> dict:
         "measures": [{"key": k, "label": m.label, "kind": m.kind, "source": src(m.source)}
                      for k, m in cat.measures.items()],
     }
+
+
+def publish(session: Session, raw: object, source: str = "api") -> tuple[dict, bool]:
+    """Validate and store a catalog document (201/200/409/422 as every law document), refusing one
+    that declares a key another document in force on its ``effective_from`` already declares."""
+    meta, part, _text = law.validate(KIND, raw)
+    if meta.effective_from is not None:
+        others = [x for x in _in_force_laws(session, meta.effective_from) if x.id != meta.id]
+        try:
+            parts = [x.value for x in others] + [part]
+            if not any(p.land_area is not None for p in parts):
+                parts.insert(0, cat_mod.base_part())
+            cat_mod.merge(parts)
+        except CatalogError as e:
+            raise InputError([Problem(p, m) for p, m in e.problems]) from None
+    return law.publish(session, KIND, raw, source)
+
+
+def _in_force_laws(session: Session, on: dt.date) -> list[law.Law]:
+    groups: dict[str, list] = {}
+    for x in _rows(session):
+        groups.setdefault(x.id, []).append(x)
+    return sorted((w for g in groups.values() if (w := law._in_force(g, on)) is not None), key=lambda x: x.id)
