@@ -17,7 +17,8 @@ from app.api import checks, contracts, decisions, exports, health, limits, metri
 from app.api import indicators as indicators_api
 from app.api import law as law_api
 from app.api import stock as stock_api
-from app.checks import law
+from app.checks import indicator_catalog, law
+from app.core import clock
 from app.core.errors import Conflict, InputError, NotFound, TooLarge, clip
 from app.engine import selected
 from app.engine.durable import EngineError
@@ -44,6 +45,7 @@ def startup() -> None:
     with startup_lock(engine), Session(engine) as session:
         errors = law.load_bundled(session)        # the indicator catalog before the rule sets using it
         errors += ruleset_store.load_bundled(session)
+        indicator_catalog.in_force(session, clock.today())     # units and indicators of published catalogs
         ruleset_store.registry(session)
     log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
              database_url().split("@")[-1], selected().name, len(errors))

@@ -366,6 +366,16 @@ def remember(cat: Catalog) -> None:
         _KNOWN_MEASURES.setdefault(key, m)
 
 
+def remember_part(part: Part) -> None:
+    """A stored document's units and declarations, known process-wide (rules that passed publication
+    read their indicator's kind and label by key; a unit symbol has one meaning)."""
+    register_units(part)
+    for key, ind in part.indicators.items():
+        _KNOWN.setdefault(key, ind)
+    for key, m in part.measures.items():
+        _KNOWN_MEASURES.setdefault(key, m)
+
+
 def known_keys() -> tuple[set[str], set[str]]:
     """(measures, indicators) of the base and of every catalog seen in this process."""
     base = load_catalog()

@@ -124,6 +124,10 @@ def test_taizhou_example_published_after_its_catalog_and_checked(database_url, t
 
         r = c.post("/v1/rulesets", json=ruleset)
         assert r.status_code == 201, r.text
+        res = c.get("/v1/rulesets/resolve", params={"ruleset": ruleset["id"], "as_of": "2024-06-01", "industry": "34"})
+        assert res.status_code == 200, res.text
+        lp_rule = next(x for x in res.json()["rules"] if x["indicator"] == "labour_productivity")
+        assert (lp_rule["label"], lp_rule["unit"], lp_rule["threshold"]) == ("全员劳动生产率", "万元/人·年", "30")
 
         # an unknown field of a proposal is refused at its path
         body = {**cases[0]["input"], "ruleset": ruleset["id"]}

@@ -63,7 +63,9 @@ def _rows(session: Session) -> list[law.Law]:
         rows = []
         for r in law_store.versions(session, KIND):
             try:
-                rows.append(law._law(r))      # parsed once per digest (law's cache)
+                x = law._law(r)               # parsed once per digest (law's cache)
+                cat_mod.remember_part(x.value)
+                rows.append(x)
             except RuntimeError as e:         # altered in the database: never used
                 log.error("indicator catalog refused: %s", e)
         _ROWS.update(bind=bind, at=at, gen=gen, rows=rows)

@@ -108,6 +108,7 @@ def resolve(session, *, as_of: dt.date, known_at: dt.datetime | None = None, rul
     if known.tzinfo is None:
         known = known.replace(tzinfo=dt.UTC)
     ind = {"code": industry, "classification": classification} if industry else None
+    indicator_catalog.in_force(session, as_of)      # the catalog documents' units and labels known here
     res = store.registry(session).resolve(ruleset=ruleset, jurisdiction=jurisdiction, as_of=as_of, known_at=known,
                                           industry=ind, parcel=parcel, park=park)
     rules = []
