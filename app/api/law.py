@@ -18,7 +18,8 @@ from app.schemas.responses.law import LawDocumentOut, LawListed, LawVersion
 
 router = APIRouter(prefix="/v1/law", tags=["law documents"])
 
-KIND = Path(..., description="scoring | low_efficiency | contract_model | idle_land | stock_land | indicator_catalog", max_length=32)
+KIND = Path(..., description="scoring | low_efficiency | contract_model | idle_land | stock_land | indicator_catalog",
+            max_length=32)
 
 
 @router.post("/{kind}", response_model=LawVersion, status_code=201, **OUT,

@@ -14,7 +14,6 @@ from app.access.scope_writes import PublishCaller
 from app.checks import rulesets as reading
 from app.schemas.responses.common import OUT
 from app.schemas.responses.rulesets import Published, Resolved, RuleSetDiff, RuleSetSummary, RuleSetVersion
-from app.store import rulesets as store
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets"])
 

@@ -180,7 +180,7 @@ def _summary(row: RuleSetVersion) -> dict:
 
 
 # Folders of rules/ that hold other legal data than indicator rule sets.
-NOT_RULESETS = {"tests", "contract-models", "lifecycle", "scoring", "parks", "examples"}
+NOT_RULESETS = {"tests", "contract-models", "lifecycle", "scoring", "parks", "stock", "examples"}
 
 
 def bundled_files(root: Path = RULES_DIR) -> list[Path]:
