@@ -10,9 +10,10 @@ from typing import Any
 
 from app.core.errors import InputError, Problem
 from app.schemas.proposal import ProposalRequest, industry_problems, unknown_field
+from indicators import formula as fx
 from indicators import units
 from indicators.catalog import Catalog, load_catalog
-from indicators.derive import Site, Storey, derive
+from indicators.derive import BUILTINS, Site, Storey
 
 
 @dataclass
@@ -65,7 +66,7 @@ def normalise(req: ProposalRequest, catalog: Catalog | None = None) -> Normalise
     measures: dict[str, Fraction] = {}
     for mid, m in cat.measures.items():
         q = getattr(req.measures, mid, None)
-        if q is not None and not hasattr(q, "unit"):
+        if q is not None and mid in m_extra and not hasattr(q, "unit"):     # base fields are typed by the model
             problems.append(Problem(f"measures.{mid}", "应为带单位的数值 {value, unit} (a quantity)"))
         elif q is not None:
             v = conv(q, m.kind, f"measures.{mid}", m.bounds)
@@ -92,7 +93,7 @@ def normalise(req: ProposalRequest, catalog: Catalog | None = None) -> Normalise
         q = getattr(req.indicators, iid, None)
         if q is None:
             continue
-        if ind.is_boolean != (not hasattr(q, "unit")):
+        if iid in i_extra and ind.is_boolean != (not hasattr(q, "unit")):
             problems.append(Problem(f"indicators.{iid}", "布尔指标应为 {value: true|false}，数值指标应为 {value, unit} "
                                                          "(a flag for a boolean indicator, a quantity otherwise)"))
             continue
@@ -114,10 +115,11 @@ def normalise(req: ProposalRequest, catalog: Catalog | None = None) -> Normalise
                 admitted_industries=req.measures.admitted_industries)
     derived: dict[str, Fraction] = {}
     if land is not None:
+        env = {**measures, "land_area": land}       # what formulas read: one mapping per proposal
         for iid, ind in cat.indicators.items():
             if iid in given:
                 continue
-            v = derive(iid, site, cat)
+            v = fx.evaluate(ind.expr, env) if ind.expr is not None else BUILTINS[ind.builtin](site) if ind.builtin else None
             if v is None:
                 continue
             if not ind.is_boolean and not _within(ind.bounds, v) and (why := ind.bounds.violation(v)):
