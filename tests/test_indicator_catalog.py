@@ -164,3 +164,16 @@ def test_taizhou_example_published_after_its_catalog_and_checked(database_url, t
         again = c.post(f"/v1/decisions/{r['decision_id']}/replay").json()
         assert again["identical"], again
         assert again["law"] == pins
+
+        # a newer catalog version (a test-only change of the formula) decides new checks; the stored
+        # decision still replays identically under the version it pinned
+        v2 = copy.deepcopy(catalog)
+        v2["version"] = "2"
+        v2["indicators"]["labour_productivity"]["formula"] = "(value_added - 1000) ÷ average_employees"
+        assert c.post("/v1/indicators", json=v2).status_code == 201
+        now = c.post("/v1/checks/proposal", json={**at["input"], "ruleset": ruleset["id"]}).json()
+        lp2 = next(f for f in now["findings"] if f["rule"] == "labour_productivity_min")
+        assert (lp2["status"], lp2["actual"]) == ("fail", "25.00"), lp2          # 4999 ÷ 200 = 24.995 → 25.00
+        assert {p["id"]: p["version"] for p in now["law"]}["zhejiang-mujun-example"] == "2"
+        again = c.post(f"/v1/decisions/{r['decision_id']}/replay").json()
+        assert again["identical"] and again["law"] == pins, again
