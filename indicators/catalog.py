@@ -125,6 +125,7 @@ BUILTINS = ("plot_ratio", "building_coefficient", "admin_land_share", "admin_flo
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 DIRECTIONS = ("min", "max", "range", "true")
 ROLES = ("core", "n", "optional", "plus_one")
+RESERVED = frozenset({"land_area", "floors", "admitted_industries"})     # request fields that are not measures
 
 
 def _exact(x: object) -> Fraction:
@@ -202,6 +203,9 @@ def parse_document(raw: dict, source: str, base: Catalog | None = None) -> Part:
         p = f"measures.{mid}"
         if not KEY.match(mid):
             out.append((p, "名称只能用小写字母、数字、下划线 (lower-case key)"))
+            continue
+        if mid in RESERVED:
+            out.append((p, f"{mid} 是保留名称 (reserved: {sorted(RESERVED)})"))
             continue
         if not isinstance(m, dict) or not isinstance(m.get("label"), str) or m.get("kind") not in kinds:
             out.append((p, f"计量项须有 label 与已知 kind (label and a known kind: {sorted(kinds)})"))

@@ -66,6 +66,9 @@ def test_refused_at_publish_with_paths():
     assert "would need code" in p["indicators.c.formula"]
     assert "one measure" in p["indicators.d.formula"]
     assert "indicators.e.builtin" in p
+    raw = addition()
+    raw["measures"]["floors"] = {"label": "层", "kind": "area"}
+    assert "measures.floors" in problems(raw)
     # a guard (missing when zero) or min_exclusive makes the division acceptable
     ok = parse_document(addition(b=ind("value_added ÷ head", zero_guard=["head"])), "t@1", load_catalog())
     assert ok.indicators["b"].measures == ("head", "value_added")
@@ -112,6 +115,10 @@ def test_taizhou_example_published_after_its_catalog_and_checked(database_url, t
                  "indicators": {"va_per_mu": catalog["indicators"]["va_per_mu"]}}
         r = c.post("/v1/indicators", json=twice)
         assert r.status_code == 422 and "indicators.va_per_mu" in r.text, r.text
+        # … also when it would only take effect together with it later
+        early = {**twice, "effective_from": "2023-01-01"}
+        r = c.post("/v1/indicators", json=early)
+        assert r.status_code == 422 and "2024-01-01" in r.text, r.text
 
         listed = c.get("/v1/indicators", params={"on": "2024-06-01"}).json()
         by_key = {i["key"]: i for i in listed["indicators"]}

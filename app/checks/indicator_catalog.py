@@ -132,15 +132,20 @@ def publish(session: Session, raw: object, source: str = "api") -> tuple[dict, b
     """Validate and store a catalog document (201/200/409/422 as every law document), refusing one
     that declares a key another document in force on its ``effective_from`` already declares."""
     meta, part, _text = law.validate(KIND, raw)
-    if meta.effective_from is not None:
-        others = [x for x in _in_force_laws(session, meta.effective_from) if x.id != meta.id]
+    # Every day on which the set of documents in force with this one changes: its first day and each
+    # later effective_from of another document within its period.
+    days = {meta.effective_from} | {x.effective_from for x in _rows(session)
+                                    if x.effective_from > meta.effective_from
+                                    and (meta.effective_to is None or x.effective_from < meta.effective_to)}
+    for day in sorted(days):
+        others = [x for x in _in_force_laws(session, day) if x.id != meta.id]
+        parts = [x.value for x in others] + [part]
+        if not any(p.land_area is not None for p in parts):
+            parts.insert(0, cat_mod.base_part())
         try:
-            parts = [x.value for x in others] + [part]
-            if not any(p.land_area is not None for p in parts):
-                parts.insert(0, cat_mod.base_part())
             cat_mod.merge(parts)
         except CatalogError as e:
-            raise InputError([Problem(p, m) for p, m in e.problems]) from None
+            raise InputError([Problem(p, f"{m}（{day.isoformat()} 起 from {day.isoformat()}）") for p, m in e.problems]) from None
     return law.publish(session, KIND, raw, source)
 
 
