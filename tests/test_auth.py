@@ -41,6 +41,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/rulesets/{rid}/versions/{version}"): RULE_READERS,
     ("GET", "/v1/rulesets/{rid}/diff"): RULE_READERS,
     ("POST", "/v1/law/{kind}"): {R},
+    ("POST", "/v1/indicators"): {R},
+    ("GET", "/v1/indicators"): RULE_READERS,
     ("GET", "/v1/law"): RULE_READERS,
     ("GET", "/v1/law/{kind}/{doc_id}/{version}"): RULE_READERS,
     ("POST", "/v1/checks/proposal"): {OF},

@@ -132,6 +132,14 @@ def low_efficiency_doc() -> dict:
     return {**raw, "id": f"hubin-low-{uuid.uuid4().hex[:8]}", "jurisdiction": OWN, "title": "湖滨区低效用地认定（测试）"}
 
 
+def catalog_doc() -> dict:
+    """A 411202 indicator-catalog addition declaring one indicator of its own (a fresh key)."""
+    key = f"hubin_{uuid.uuid4().hex[:8]}"
+    return {"id": f"hubin-catalog-{key}", "version": "1", "title": "湖滨区指标目录补充（测试）", "status": "example",
+            "jurisdiction": OWN, "effective_from": "2030-01-01",
+            "indicators": {key: {"label": "湖滨区测试指标", "kind": "boolean", "direction": True, "role": "n"}}}
+
+
 def parcels_sheet(park: str) -> bytes:
     from app.formats import excel
 
@@ -188,6 +196,8 @@ CASES: dict[tuple[str, str], tuple[str, Callable[[dict], Request], str]] = {
         "batch"),
     ("POST", "/v1/law/{kind}"): ("rule_admin", lambda L: (
         "POST", "/v1/law/low_efficiency", {"json": low_efficiency_doc()}), "law document"),
+    ("POST", "/v1/indicators"): ("rule_admin", lambda L: (
+        "POST", "/v1/indicators", {"json": catalog_doc()}), "law document"),
 }
 # Write operations that write no land, and why.
 EXEMPT = {

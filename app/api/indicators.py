@@ -16,6 +16,7 @@ from app.access.deps import SessionDep
 from app.access.scope_writes import PublishCaller
 from app.checks import indicator_catalog
 from app.core import clock
+from app.schemas.responses.common import OUT
 from app.schemas.responses.law import LawVersion
 
 router = APIRouter(prefix="/v1/indicators", tags=["indicator catalog"])
@@ -57,8 +58,8 @@ class CatalogInForce(BaseModel):
     measures: list[MeasureOut]
 
 
-@router.post("", response_model=LawVersion, status_code=201,
-             responses={200: {"description": "identical version already published"},
+@router.post("", response_model=LawVersion, status_code=201, **OUT,
+             responses={200: {"model": LawVersion, "description": "identical version already published"},
                         409: {"description": "same id and version, different content"},
                         422: {"description": "validation errors, each with a path (e.g. indicators.x.formula)"}})
 def publish(session: SessionDep, response: Response, caller: PublishCaller, document: dict[str, Any] = Body(...)) -> dict:

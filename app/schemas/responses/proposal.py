@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.schemas.responses.common import Cite, DecisionFields, Industry, Open, Out, RuleSetRef
+from app.schemas.responses.common import Cite, DecisionFields, Industry, LawPin, Open, Out, RuleSetRef
 
 
 class Finding(Out):
@@ -47,6 +47,7 @@ class ProposalBody(Out):
     engine: str
     engine_version: str
     pinned: list[str] = Field(description="digests of every rule-set layer the check used")
+    law: list[LawPin] = Field(description="the indicator-catalog documents the check used")
 
 
 class ProposalVerdict(DecisionFields, ProposalBody):
