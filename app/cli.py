@@ -43,11 +43,13 @@ def _invalid(problems: list, code: int = 2) -> None:
 def _session():
     from sqlmodel import Session
 
+    from app.checks import law
     from app.store import rulesets
     from app.store.db import get_engine
 
     session = Session(get_engine())
     rulesets.load_bundled(session)
+    law.load_bundled(session)
     return session
 
 
@@ -572,3 +574,63 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+law_cli = typer.Typer(no_args_is_help=True,
+                      help="other law documents (scoring, low_efficiency, contract_model, idle_land): publish, list")
+cli.add_typer(law_cli, name="law")
+
+
+@law_cli.command("publish")
+def law_publish(kind: str, file: Path) -> None:
+    """Publish a version of a law document (YAML or JSON) of KIND into the database."""
+    from app.checks import law
+    from app.core.safe_yaml import YamlRefused, load
+
+    if not file.exists():
+        err.print(f"[red]file not found: {file}[/]")
+        raise typer.Exit(2)
+    try:
+        raw = load(file.read_text(encoding="utf-8"))
+    except YamlRefused as e:
+        err.print(f"invalid YAML: {file}: {e}", markup=False)
+        raise typer.Exit(2) from None
+    except (OSError, UnicodeDecodeError) as e:
+        err.print(f"unreadable: {file}: {e}", markup=False)
+        raise typer.Exit(2) from None
+    session = _session()
+    try:
+        summary, created = law.publish(session, kind, raw, source="cli")
+    except InputError as e:
+        _invalid(e.problems)
+    except Conflict as e:
+        err.print(f"[red]{e}[/]", markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        session.close()
+    out.print(f"{'published' if created else 'already published'} {kind} {summary['id']}@{summary['version']} "
+              f"{summary['digest']}", markup=False)
+
+
+@law_cli.command("list")
+def law_list(kind: Annotated[str | None, typer.Option(help="only this kind")] = None,
+             on: Annotated[str | None, typer.Option(help="only versions in force on this date (YYYY-MM-DD)")] = None
+             ) -> None:
+    """Every published version of the law documents, as JSON."""
+    import datetime as dt
+
+    from app.checks import law
+
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        err.print(f"--on: not a date: {on!r}", markup=False)
+        raise typer.Exit(2) from None
+    session = _session()
+    try:
+        rows = law.listing(session, kind, day)
+    except InputError as e:
+        _invalid(e.problems)
+    finally:
+        session.close()
+    out.print_json(json.dumps(rows, ensure_ascii=False))

@@ -14,7 +14,9 @@ from sqlmodel import Session
 from app import __version__, web
 from app.access.auth import check_startup as check_keys
 from app.api import checks, contracts, decisions, exports, health, limits, metrics, parks, rulesets, scoring, tax
+from app.api import law as law_api
 from app.api.checks import MAX_BATCH
+from app.checks import law
 from app.checks.proposal import normalise
 from app.core.errors import Conflict, InputError, NotFound, Problem, TooLarge, clip
 from app.engine import selected
@@ -42,6 +44,7 @@ def startup() -> None:
     obs_metrics.forget_dead_workers()
     with startup_lock(engine), Session(engine) as session:
         errors = ruleset_store.load_bundled(session)
+        errors += law.load_bundled(session)
         ruleset_store.registry(session)
     log.info("standard-land %s: database %s, engine %s, %d bundled rule-set problems", __version__,
              database_url().split("@")[-1], selected().name, len(errors))
@@ -148,6 +151,7 @@ app.include_router(tax.router)
 app.include_router(parks.router)
 app.include_router(exports.router)         # before scoring: /v1/scoring/runs/{id}.xlsx
 app.include_router(scoring.router)
+app.include_router(law_api.router)
 app.include_router(web.router)
 app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 web_security.install(app)  # headers on every response; cross-site posts refused (before the limits read the body)

@@ -131,9 +131,11 @@ def main() -> None:
         for bid, rows in zip((b for b, _ in batches), rows_of, strict=True):
             if dialect == "sqlite":
                 at = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-                data = [(bid, u, y, p, r, None, 1, 0, 1, at) for u, y, p, r in rows]
+                data = [(bid, u, y, p, r, None, 1, 0, 1, at, tax.record_region(rec)) for rec in rows
+                        for u, y, p, r, _ in [rec]]
             else:
-                data = [(bid, u, y, p, r, None, True, False, True, now) for u, y, p, r in rows]
+                data = [(bid, u, y, p, r, None, True, False, True, now, tax.record_region(rec)) for rec in rows
+                        for u, y, p, r, _ in [rec]]
             raw = engine.raw_connection()
             try:
                 gc.collect()

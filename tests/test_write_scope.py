@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html.parser
 import itertools
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -162,6 +163,16 @@ def ruleset_doc() -> dict:
                        "unit": "万元/亩", "cite": {"doc": "d"}}]}
 
 
+def low_efficiency_doc() -> dict:
+    """A 411202 low-efficiency rule set (the bundled Henan example under a fresh id)."""
+    from app.core import safe_yaml
+    from rules import RULES_DIR
+
+    raw = safe_yaml.load((RULES_DIR / "parks" / "low-efficiency-example-2020.2.yaml").read_text(encoding="utf-8"))
+    raw = json.loads(json.dumps(raw, default=str))          # dates as text, as a client sends them
+    return {**raw, "id": f"hubin-low-{uuid.uuid4().hex[:8]}", "jurisdiction": OWN, "title": "湖滨区低效用地认定（测试）"}
+
+
 def parcels_sheet(park: str) -> bytes:
     from app.formats import excel
 
@@ -209,6 +220,8 @@ CASES: dict[tuple[str, str], tuple[str, Callable[[dict], Request], str]] = {
     ("POST", "/v1/checks/proposal:xlsx"): ("officer", lambda L: (
         "POST", "/v1/checks/proposal:xlsx", {"files": {"file": ("p.xlsx", proposals_sheet(), XLSX)}}), "proposal"),
     ("POST", "/v1/rulesets"): ("rule_admin", lambda L: ("POST", "/v1/rulesets", {"json": ruleset_doc()}), "rule set"),
+    ("POST", "/v1/law/{kind}"): ("rule_admin", lambda L: (
+        "POST", "/v1/law/low_efficiency", {"json": low_efficiency_doc()}), "law document"),
 }
 # Write operations that write no land, and why.
 EXEMPT = {

@@ -187,3 +187,12 @@ def ruleset(caller: Caller, raw: Any) -> None:
         code = str(code)
     if isinstance(code, str):
         land(caller, code, f"rule set {raw.get('id')}")
+
+
+def law_document(caller: Caller, raw: Any) -> None:
+    """Like ``ruleset``; a document without a jurisdiction is national: only a key without one
+    (or covering the whole country) publishes it."""
+    if caller.jurisdiction is None or not isinstance(raw, dict):
+        return
+    code = raw.get("jurisdiction")
+    land(caller, str(code) if isinstance(code, int | str) else None, f"law document {raw.get('id')}")

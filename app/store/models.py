@@ -208,3 +208,25 @@ class ProposalBatchRecord(SQLModel, table=True):
     count: int
     created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     decision_ids: str = Field(sa_column=Column(Text, nullable=False))   # JSON list, in item order
+
+
+class LawDocument(SQLModel, table=True):
+    """A published version of a legal document other than a standard-land rule set (scoring and
+    low-efficiency rule sets, contract models, the 53号令 parameters): immutable, content addressed."""
+
+    __tablename__ = "law_document"
+    __table_args__ = (UniqueConstraint("kind", "doc_id", "version"), UniqueConstraint("kind", "digest"))
+
+    pk: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=32)
+    doc_id: str = Field(max_length=64)
+    version: str = Field(max_length=32)
+    digest: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    jurisdiction: str | None = Field(default=None, max_length=6)
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    published_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    source: str = Field(default="api", max_length=16)        # "bundled" or "api"
+    document: str = Field(sa_column=Column(Text, nullable=False))   # canonical JSON, what the digest covers

@@ -27,6 +27,7 @@ log = logging.getLogger("standard_land.rulesets")
 
 _REGISTRY = Registry()
 _REG_LOCK = threading.Lock()
+_REFUSED: set[str] = set()          # digests of stored versions whose text no longer matches
 # How stale the registry may be: a version published by another process (worker, CLI) is
 # seen by this one at most this many seconds later; one published by this process at once.
 # The count query it saves was 5 % of a single check's CPU (a round trip on PostgreSQL).
@@ -45,8 +46,14 @@ def registry(session: Session) -> Registry:
     if count != _LOADED["count"] or bind is not _LOADED["bind"]:
         with _REG_LOCK:
             for row in session.exec(select(RuleSetVersion)).all():
-                if row.digest not in _REGISTRY.by_digest:
+                if row.digest not in _REGISTRY.by_digest and row.digest not in _REFUSED:
                     doc = RuleSetDoc.model_validate(json.loads(row.document))
+                    if digest(doc) != row.digest:
+                        # Altered in the database after publication: never used, never resolved.
+                        _REFUSED.add(row.digest)
+                        log.error("rule set %s@%s refused: its stored text does not match its digest %s",
+                                  row.ruleset_id, row.version, row.digest)
+                        continue
                     _REGISTRY.add(Published(doc, row.digest, _aware(row.published_at)))
             _LOADED["count"] = count
     _LOADED["bind"], _LOADED["checked"] = bind, checked

@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from app.access import scope_writes
 from app.access.auth import PUBLISH, RULE_READ, Caller, require
 from app.access.deps import SessionDep
+from app.checks import law
 from app.checks import rulesets as published
-from app.core import safe_yaml
+from app.core import clock, safe_yaml
 from app.core.errors import Conflict, InputError, NotFound, Problem
 from app.store import rulesets as store
 from app.web.auth import PageRoute
@@ -27,7 +28,7 @@ router = APIRouter(route_class=PageRoute)
 MAX_YAML = 1024 * 1024
 ROLES = {"core": "核心（3）", "n": "N 项", "plus_one": "+1"}
 # Where a version came from (stored ``source``), as the pages show it.
-SOURCES = {"bundled": "随程序发布", "web": "网页上传", "api": "接口或命令行发布"}
+SOURCES = {"bundled": "随程序发布", "web": "网页上传", "api": "接口或命令行发布", "cli": "命令行发布"}
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "between": "介于", "in": "属于", "is_true": "须为“是”"}
 
 
@@ -50,9 +51,17 @@ def ruleset_list(request: Request, session: SessionDep, _caller=Depends(require(
         groups.setdefault(rs["jurisdiction"], []).append(rs)
     # National first, then by code: the order of the layers.
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] != "100000", kv[0]))
+    # The other law documents, by kind and document; the version in force today is marked.
+    today = clock.today()
+    current = {(r["kind"], r["id"], r["version"]) for r in law.listing(session, on=today)}
+    others: dict[tuple[str, str], list[dict]] = {}
+    for r in law.listing(session):
+        r["current"] = (r["kind"], r["id"], r["version"]) in current
+        others.setdefault((r["kind_label"], r["id"]), []).append(r)
     return render(request, "rulesets_list.html", {
         "section": "rulesets", "groups": [(code, jurisdiction_name(code), rows) for code, rows in ordered],
-        "sources": SOURCES})
+        "sources": SOURCES, "today": today,
+        "others": [(label, rid, rows) for (label, rid), rows in sorted(others.items())]})
 
 
 def _rule_rows(document: dict) -> list[dict]:
