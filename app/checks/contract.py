@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.checks import law
 from app.core import clock
-from app.core.errors import InputError
+from app.core.errors import InputError, NotFound
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
-from app.lifecycle.law import ContractModel, contract_models
+from app.lifecycle.law import ContractModel
 from app.lifecycle.terms import ContractTerms
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.schemas.contract import ContractRequest
@@ -83,9 +84,9 @@ def check_identifiers(req: ContractRequest) -> list[dict]:
     return out
 
 
-def check_model(req: ContractRequest, model: ContractModel | None) -> list[dict]:
+def check_model(req: ContractRequest, model: ContractModel | None, known_models: list[str]) -> list[dict]:
     if model is None:
-        known = "、".join(contract_models())
+        known = "、".join(known_models)
         return [_f("non_model", "model", f"合同文本 {req.model} 不是已知示范文本（已知：{known}），无法逐条核对", req.model)]
     out = [_f("pass", "model", f"采用示范文本 {model.title}", req.model)]
     if model.status != "official":
@@ -233,7 +234,10 @@ def check_consistency(terms: ContractTerms) -> list[dict]:
 
 # ---------------------------------------------------------------- the check
 
-def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
+def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None,
+             pinned: list[str] | None = None, law_pins: list[dict] | None = None) -> dict:
+    """Check ``req``.  For a replay, ``pinned`` (rule-set layer digests) and ``law_pins`` (the stored
+    decision's ``law``) fix the documents: exactly those are used, whatever was published since."""
     known_at = known_at or clock.utcnow()
     bad_industry = industry_problems(req.industry)
     if bad_industry:
@@ -242,9 +246,15 @@ def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at
     registry = rulesets.registry(session)
     resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.signed_on,
                                   known_at=known_at, industry=req.industry.model_dump(), parcel=req.parcel_code,
-                                  park=park_of_parcel(session, req.parcel_code))
-    model = contract_models().get(req.model)
-    findings = (check_model(req, model) + check_identifiers(req) + check_schedule(req)
+                                  park=park_of_parcel(session, req.parcel_code), pinned=pinned)
+    if law_pins is None:
+        model_doc = resolve_model(session, req.model, req.signed_on)
+    else:
+        model_doc = next((law.by_digest(session, "contract_model", p["digest"]) for p in law_pins
+                          if p["kind"] == "contract_model"), None)
+    model = model_doc.value if model_doc else None
+    known = sorted({d["id"] for d in law.listing(session, "contract_model")})
+    findings = (check_model(req, model, known) + check_identifiers(req) + check_schedule(req)
                 + check_commitments(terms, resolution, engine) + check_consistency(terms))
     verdict = "fail" if any(f["status"] in BLOCKING for f in findings) else "pass"
     return {
@@ -255,8 +265,24 @@ def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at
                    for s in ("pass", "missing", "weaker", "non_model", "invalid", "warning")},
         "engine": engine.name, "engine_version": engine.version,
         "pinned": [layer.digest for layer in resolution.layers],
+        "law": [law.pin(model_doc)] if model_doc else [],
         "request": req.model_dump(mode="json", exclude_none=True),
     }
+
+
+def resolve_model(session: Session, model_id: str, signed_on: dt.date) -> law.Law | None:
+    """The contract model a contract names, in the version in force on its signing date (a contract
+    is written on the model text of its day); signed before any version took effect, the latest
+    version (as before models were versioned).  None when no such model is published: the check
+    reports ``non_model``."""
+    try:
+        return law.resolve(session, "contract_model", model_id, signed_on)
+    except NotFound:
+        pass
+    try:
+        return law.latest(session, "contract_model", model_id)
+    except NotFound:
+        return None
 
 
 def run(session: Session, req: ContractRequest, engine: Engine) -> dict:

@@ -1,4 +1,4 @@
-"""Replay a stored decision under its pinned rule-set digests and compare."""
+"""Replay a stored decision under its pinned documents and compare."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.checks import proposal
+from app.checks import contract, performance, proposal
 from app.core.errors import InputError, Problem
 from app.engine import Engine
+from app.schemas.contract import ContractRequest
 from app.schemas.proposal import ProposalRequest
 from app.store import decisions, rulesets
 
@@ -28,18 +29,33 @@ def _diff(a: Any, b: Any, path: str = "") -> list[dict]:
     return [] if a == b else [{"path": path, "stored": a, "replayed": b}]
 
 
+REPLAYABLE = ("proposal", "contract", "performance")
+
+
 def replay(session: Session, decision_id: str, engine: Engine) -> dict:
+    """Recompute a stored decision with exactly the documents it pinned (rule-set layers, and the
+    law documents under ``law``) and the inputs it was computed from, and compare verdict and
+    findings.  Proposal and contract-check decisions carry their request; a performance decision
+    is recomputed from the registered contract, the events recorded by its ``known_at`` and the tax
+    figures and land it recorded."""
     stored = decisions.get(session, decision_id)
-    if stored["kind"] != "proposal":
-        # Other kinds are recomputed from the stored events by their own GET (performance,
-        # evaluation); only proposal decisions carry everything a replay needs.
-        raise InputError([Problem("decision_id", f"只能重放方案预审决定 (replay supports proposal decisions only; "
-                                                 f"this one is a {stored['kind']} decision)")])
-    req = ProposalRequest.model_validate(stored["request"])
-    again = proposal.evaluate(req, rulesets.registry(session), engine,
-                              known_at=dt.datetime.fromisoformat(stored["known_at"]), pinned=stored["pinned"])
+    kind = stored["kind"]
+    if kind not in REPLAYABLE or (kind == "performance" and "inputs" not in stored):
+        raise InputError([Problem("decision_id", f"只能重放方案预审、合同条款核查和履约核查决定 (replay supports "
+                                                 f"{', '.join(REPLAYABLE)} decisions — a performance decision from "
+                                                 f"before they recorded their inputs cannot be; this one is a {kind} "
+                                                 "decision)")])
+    known_at = dt.datetime.fromisoformat(stored["known_at"])
+    if kind == "proposal":
+        req = ProposalRequest.model_validate(stored["request"])
+        again = proposal.evaluate(req, rulesets.registry(session), engine, known_at=known_at, pinned=stored["pinned"])
+    elif kind == "contract":
+        again = contract.evaluate(ContractRequest.model_validate(stored["request"]), session, engine, known_at=known_at,
+                                  pinned=stored["pinned"], law_pins=stored.get("law", []))
+    else:
+        again = performance.replay(session, stored, engine)
     differences = _diff({"verdict": stored["verdict"], "findings": stored["findings"]},
                         {"verdict": again["verdict"], "findings": again["findings"]})
-    return {"decision_id": decision_id, "identical": not differences, "differences": differences,
-            "engine": engine.name, "stored_engine": stored.get("engine"), "pinned": stored["pinned"],
-            "verdict": again["verdict"], "findings": again["findings"]}
+    return {"decision_id": decision_id, "kind": kind, "identical": not differences, "differences": differences,
+            "engine": engine.name, "stored_engine": stored.get("engine"), "pinned": stored.get("pinned", []),
+            "law": stored.get("law", []), "verdict": again["verdict"], "findings": again["findings"]}

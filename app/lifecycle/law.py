@@ -68,6 +68,8 @@ class IdleLandLaw:
 
 # ---------------------------------------------------------------- parsing and validation
 
+# The id of the 53号令 parameter document (rules/lifecycle/idle-land-53.yaml): the audits resolve it by date.
+IDLE_LAND_ID = "idle-land-53"
 COMPARISONS = (">=", "<=")
 LATE_COMPLETION_BASES = ("total_price", "uncompleted_floor_share")
 DISPOSAL_MEASURES = ("extend_start", "change_use_or_planning", "temporary_use", "negotiated_paid_reclaim", "swap")

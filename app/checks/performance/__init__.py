@@ -18,7 +18,7 @@ F3, F8), ``completion`` (F4–F7), ``tax`` (亩均税收), ``contract_audit`` (t
 and totals, storing the decision).
 """
 
-from app.checks.performance.contract_audit import audit, evaluate, run
+from app.checks.performance.contract_audit import audit, evaluate, replay, run
 from app.checks.performance.findings import Audit
 
-__all__ = ["Audit", "audit", "evaluate", "run"]
+__all__ = ["Audit", "audit", "evaluate", "replay", "run"]

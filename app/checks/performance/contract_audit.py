@@ -5,21 +5,25 @@ verdict and totals are read from them."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from sqlmodel import Session
 
+from app.checks import law
 from app.checks import tax_per_mu as tpm
+from app.checks.contract import resolve_model
 from app.checks.performance.completion import completion_parts
 from app.checks.performance.dates import late_completion, late_delivery, late_payment, late_start
 from app.checks.performance.findings import ZERO, Audit
 from app.checks.performance.tax import tax_years
-from app.checks.visibility import WITHHELD_STATUS, WITHHELD_ZH, TaxView, screen
+from app.checks.visibility import WITHHELD, WITHHELD_STATUS, WITHHELD_ZH, TaxView, is_withheld, lookup, screen
 from app.core import clock
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.lifecycle import idle, penalties
-from app.lifecycle.law import ContractModel, IdleLandLaw, contract_models, idle_land_law
+from app.lifecycle.law import IDLE_LAND_ID, ContractModel, IdleLandLaw, contract_models, idle_land_law
 from app.lifecycle.state import fold
 from app.lifecycle.terms import ContractTerms, terms_of
 from app.rulesets.resolve import Registry
@@ -33,15 +37,63 @@ _BUNDLED = object()
 def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
              known_at: dt.datetime | None = None, *, view: TaxView) -> dict:
     """Load the contract, its events and the enterprise's tax records (screened by ``view``:
-    the caller's), then audit."""
+    the caller's), resolve the contract model (in force on the signing date) and 53号令 (in force
+    on ``as_of``), then audit.  The decision pins both documents and records the tax figures and
+    land it used (``inputs``), so that ``replay`` recomputes it from what it saw."""
     known_at = known_at or clock.utcnow()
     _, document = contracts.get(session, contract_no)
     c = ContractTerms.from_request(ContractRequest.model_validate(document))
     uscc = tax.normalise_uscc(c.uscc)
     records = screen({uscc: tax.current_records(session, uscc)}, view)[uscc]
-    return audit(c, contracts.events(session, contract_no), as_of, engine,
-                 tax_records=records, registry=rulesets.registry(session), known_at=known_at,
-                 park=park_of_parcel(session, c.parcel_code), land=tpm.enterprise_land(session, [uscc]).get(uscc, []))
+    model_doc = resolve_model(session, c.model, c.signed_on)
+    law_doc = law.resolve(session, "idle_land", IDLE_LAND_ID, as_of)
+    park = park_of_parcel(session, c.parcel_code)
+    land = tpm.enterprise_land(session, [uscc]).get(uscc, [])
+    result = audit(c, contracts.events(session, contract_no), as_of, engine,
+                   tax_records=records, registry=rulesets.registry(session), known_at=known_at, park=park, land=land,
+                   model=model_doc.value if model_doc else None, law=law_doc.value)
+    pins = ([law.pin(model_doc)] if model_doc else []) + [law.pin(law_doc)]
+    years = sorted({f["year"] for f in result["findings"] if f["kind"] == "tax_per_mu" and f.get("year")})
+    return {**result, "law": pins, "inputs": recorded_inputs({y: lookup(records, y) for y in years}, land, park)}
+
+
+def recorded_inputs(records: dict[int, Any], land: list[tpm.Holding], park: str | None) -> dict:
+    """What the audit read besides the contract and its events, as the decision keeps it: the tax
+    figures of the reviewed years as the caller saw them (a withheld year stays withheld; other
+    years are not kept, so the decision tells nothing more than its findings) and the land."""
+    return {"tax_records": {str(y): "withheld" if is_withheld(r) else
+                            {"tax_paid": str(r["tax_paid"]), "policy_refunds": None if r["policy_refunds"] is None
+                             else str(r["policy_refunds"]), "batch_id": r["batch_id"], "region": r.get("region")}
+                            for y, r in sorted(records.items()) if r is not None},
+            "land": [{"contract_no": h.contract_no, "parcel": h.parcel, "area": str(h.area),
+                      "supplied_on": h.supplied_on.isoformat() if h.supplied_on else None} for h in land],
+            "park": park}
+
+
+def read_inputs(inputs: dict) -> tuple[dict[int, Any], list[tpm.Holding], str | None]:
+    """``recorded_inputs`` read back (for replay)."""
+    records = {int(y): WITHHELD if r == "withheld" else
+               {"tax_paid": Decimal(r["tax_paid"]), "batch_id": r["batch_id"], "region": r["region"],
+                "policy_refunds": None if r["policy_refunds"] is None else Decimal(r["policy_refunds"])}
+               for y, r in inputs["tax_records"].items()}
+    land = [tpm.Holding(h["contract_no"], h["parcel"], Fraction(h["area"]),
+                        dt.date.fromisoformat(h["supplied_on"]) if h["supplied_on"] else None) for h in inputs["land"]]
+    return records, land, inputs["park"]
+
+
+def replay(session: Session, stored: dict, engine: Engine) -> dict:
+    """A stored performance decision recomputed: the registered contract, the events recorded by its
+    ``known_at``, the tax figures and land it recorded, and the documents it pinned."""
+    known_at = dt.datetime.fromisoformat(stored["known_at"])
+    _, document = contracts.get(session, stored["contract_no"])
+    events = [e for e in contracts.events(session, stored["contract_no"])
+              if dt.datetime.fromisoformat(e["recorded_at"]) <= known_at]
+    docs = {p["kind"]: law.by_digest(session, p["kind"], p["digest"]) for p in stored.get("law", [])}
+    records, land, park = read_inputs(stored["inputs"])
+    return audit(ContractRequest.model_validate(document), events, dt.date.fromisoformat(stored["as_of"]), engine,
+                 tax_records=records, registry=rulesets.registry(session), known_at=known_at, park=park, land=land,
+                 model=docs["contract_model"].value if "contract_model" in docs else None,
+                 law=docs["idle_land"].value)
 
 
 def audit(contract: ContractRequest | ContractTerms, stored_events: list[dict], as_of: dt.date, engine: Engine, *,
