@@ -451,7 +451,7 @@ def test_decisions_holding_tax_follow_the_jurisdiction(scene, scoped):
     ev = scene["evaluation_decision"]
     for who in ("all", "city"):
         assert scoped[who].get(f"/v1/decisions/{ev}").status_code == 200, who
-    # (replay itself supports proposal decisions only; the scope is checked before it runs)
+    # (replay of a park evaluation is refused; the scope is checked before that)
     assert scoped["luoyang"].get(f"/v1/decisions/{ev}").status_code == 403
     assert scoped["luoyang"].post(f"/v1/decisions/{ev}/replay").status_code == 403
     # a proposal check holds the applicant's own planned figures, not tax records

@@ -232,6 +232,9 @@ def _enterprise(base: dict, inputs_out: dict, state: str, price: Fraction | None
                 reclaim: bool | None = None) -> dict:
     reclaim = state == "idle_2y" if reclaim is None else reclaim
     share = law.idle_fee_share_of_price
+    if state in ("idle_1y", "idle_2y"):
+        # The full years the state stands for under this document (for labels: 闲置满一年 …).
+        base = {**base, "idle_years": law.reclaim_after_years if state == "idle_2y" else law.idle_fee_after_years}
     if reclaim:
         return {**base, "status": "fail", "state": state, "inputs": inputs_out, "cite": law.cite("第十四条（二）"),
                 "message": f"{why}：满{years_zh(law.reclaim_after_years)}年，报经批准后无偿收回国有建设用地使用权",
