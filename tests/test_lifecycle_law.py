@@ -61,3 +61,33 @@ def test_publishing_a_bad_53_document_is_422_with_paths(client, uid):
     r = client.post("/v1/law/idle_land", json=raw)
     assert r.status_code == 422, r.text
     assert "idle_fee_share_of_price" in {p["path"] for p in r.json()["detail"]}
+
+
+def test_the_extension_cap_after_a_government_delay_is_the_documents(client, uid):
+    """53号令 Art. 12(1) caps an extension agreed after a government-caused delay: the cap is the
+    ``cap_years`` of the version in force when the events happen (here a version from 2095 with two
+    years; the bundled one has one)."""
+    from tests.contract_factory import base_contract, post_events, register
+
+    raw = _doc("lifecycle/idle-land-53.yaml")
+    raw.update(version=f"2095.t{uid}", effective_from="2095-01-01",
+               disposal_options=[{**o, "cap_years": 2} if o["measure"] == "extend_start" else o
+                                 for o in raw["disposal_options"]])
+    assert client.post("/v1/law/idle_land", json=raw).status_code in (200, 201)
+    no = register(client, base_contract(uid))
+    post_events(client, no, {"type": "government_delay", "on": "2095-01-01", "cause": "plan_change",
+                             "new_start_by": "2095-06-01"})
+    post_events(client, no, {"type": "extension_approved", "on": "2095-05-01", "new_start_by": "2096-10-01"})
+    (problem,) = post_events(client, no, {"type": "extension_approved", "on": "2095-05-02",
+                                          "new_start_by": "2097-12-01"}, status=422)
+    assert problem["path"] == "events.0.new_start_by" and "24 个月" in problem["msg"], problem
+
+
+def test_an_audit_before_the_first_53_version_uses_it(client, uid):
+    from tests.contract_factory import base_contract, one, performance, register
+
+    no = register(client, base_contract(uid))
+    perf = performance(client, no, "2011-06-01")
+    (pin,) = [p for p in perf["law"] if p["kind"] == "idle_land"]
+    assert pin["version"] == "2012.1"
+    assert one(perf, "idle_land")["state"] == "not_idle"

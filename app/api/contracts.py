@@ -13,7 +13,6 @@ from app.access.scope_writes import WriteCaller
 from app.checks import contract as contract_check
 from app.checks.visibility import TaxView
 from app.core import clock
-from app.lifecycle.state import validate_new_events
 from app.schemas.contract import ContractRequest, EventBatch
 from app.store import contracts as store
 
@@ -60,7 +59,7 @@ def post_events(contract_no: str, batch: EventBatch, session: SessionDep, caller
     scope_writes.contract(session, caller, contract_no)
     _, document = store.get(session, contract_no)
     contract = ContractRequest.model_validate(document)
-    validate_new_events(contract, store.events(session, contract_no), batch.events)
+    contract_check.validate_events(session, contract, store.events(session, contract_no), batch.events)
     stored = store.append_events(session, contract_no, [e.model_dump(mode="json", exclude_none=True) for e in batch.events])
     return {"contract_no": contract_no, "count": len(stored), "events": stored}
 

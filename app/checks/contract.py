@@ -20,7 +20,8 @@ from app.core.errors import InputError, NotFound
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine import program as prog
-from app.lifecycle.law import ContractModel
+from app.lifecycle.law import IDLE_LAND_ID, ContractModel
+from app.lifecycle.state import validate_new_events
 from app.lifecycle.terms import ContractTerms
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.schemas.contract import ContractRequest
@@ -283,6 +284,29 @@ def resolve_model(session: Session, model_id: str, signed_on: dt.date) -> law.La
         return law.latest(session, "contract_model", model_id)
     except NotFound:
         return None
+
+
+def resolve_idle_law(session: Session, on: dt.date) -> law.Law:
+    """The 53号令 parameters in force on ``on``; on a date before the first version took effect
+    (2012-07-01), the earliest version, as audits answered before the parameters were dated."""
+    try:
+        return law.resolve(session, "idle_land", IDLE_LAND_ID, on)
+    except NotFound:
+        rows = [r for r in law.listing(session, "idle_land") if r["id"] == IDLE_LAND_ID]
+        if not rows:
+            raise
+        first = min(rows, key=lambda r: (r["effective_from"], law.version_key(r["version"])))
+        return law.by_version(session, "idle_land", IDLE_LAND_ID, first["version"])
+
+
+def validate_events(session: Session, contract: ContractRequest, stored: list[dict], new: list) -> None:
+    """``lifecycle.state.validate_new_events`` under the published documents: the contract's model
+    (in force on its signing date) and the 53号令 parameters in force on the latest new event's day."""
+    terms = ContractTerms.from_request(contract)
+    model_doc = resolve_model(session, terms.model, terms.signed_on)
+    on = max((ev.on for ev in new), default=clock.today())
+    idle_doc = resolve_idle_law(session, on)
+    validate_new_events(terms, stored, new, model=model_doc.value if model_doc else None, law=idle_doc.value)
 
 
 def run(session: Session, req: ContractRequest, engine: Engine) -> dict:

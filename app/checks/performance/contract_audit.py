@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.checks import law
 from app.checks import tax_per_mu as tpm
-from app.checks.contract import resolve_model
+from app.checks.contract import resolve_idle_law, resolve_model
 from app.checks.performance.completion import completion_parts
 from app.checks.performance.dates import late_completion, late_delivery, late_payment, late_start
 from app.checks.performance.findings import ZERO, Audit
@@ -23,7 +23,7 @@ from app.core import clock
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.lifecycle import idle, penalties
-from app.lifecycle.law import IDLE_LAND_ID, ContractModel, IdleLandLaw, contract_models, idle_land_law
+from app.lifecycle.law import ContractModel, IdleLandLaw, contract_models, idle_land_law
 from app.lifecycle.state import fold
 from app.lifecycle.terms import ContractTerms, terms_of
 from app.rulesets.resolve import Registry
@@ -46,7 +46,7 @@ def evaluate(session: Session, contract_no: str, as_of: dt.date, engine: Engine,
     uscc = tax.normalise_uscc(c.uscc)
     records = screen({uscc: tax.current_records(session, uscc)}, view)[uscc]
     model_doc = resolve_model(session, c.model, c.signed_on)
-    law_doc = law.resolve(session, "idle_land", IDLE_LAND_ID, as_of)
+    law_doc = resolve_idle_law(session, as_of)
     park = park_of_parcel(session, c.parcel_code)
     land = tpm.enterprise_land(session, [uscc]).get(uscc, [])
     result = audit(c, contracts.events(session, contract_no), as_of, engine,
