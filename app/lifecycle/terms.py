@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from app.core.errors import InputError, Problem
@@ -102,10 +103,12 @@ class ContractTerms:
             if value is None:
                 return None
             try:
-                return units.to_canonical(value, unit, kind)
+                fn, fd = _factor(unit, kind)
             except units.UnitError as e:
                 problems.append(Problem(f"{path}.unit", str(e)))
                 return None
+            n, d = value.as_integer_ratio()          # Decimal: exact, and no Fraction detour
+            return Fraction(n * fn, d * fd)
 
         def qty(q: Any, kind: str, path: str) -> Fraction | None:
             return None if q is None else conv(q.value, q.unit, kind, path)
@@ -147,6 +150,15 @@ class ContractTerms:
             extension_max_years=req.clauses.extension_max_years,
             request=req,
         )
+
+
+@lru_cache(maxsize=1024)           # units are user input: bounded
+def _factor(unit: str | None, kind: str) -> tuple[int, int]:
+    """``units.to_canonical`` is linear in the value and refuses a unit by unit and kind alone: one
+    call per pair gives the factor (as in ``app.checks.proposal``), a contract's figures then cost a
+    Fraction of two integers each (the parks code folds thousands of contracts)."""
+    f = units.to_canonical(1, unit, kind)
+    return f.numerator, f.denominator
 
 
 def terms_of(contract: ContractRequest | ContractTerms) -> ContractTerms:
