@@ -280,3 +280,46 @@ def test_idle_messages_state_the_documents_numbers(client, uid):
     assert f["inputs"]["share"] == "0.3"
     reclaim = one(performance(client, no, "2092-03-02"), "idle_land")
     assert reclaim["state"] == "idle_2y" and "满三年" in reclaim["message"], reclaim
+
+
+def test_recorded_inputs_read_back_exactly():
+    """What a performance decision keeps of its tax figures and land reads back to the same values
+    (a withheld year stays withheld; the figures stay exact)."""
+    import datetime as dt
+    import json as _json
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from app.checks.performance.contract_audit import read_inputs, recorded_inputs
+    from app.checks.tax_per_mu import Holding
+    from app.checks.visibility import WITHHELD
+
+    records = {2024: WITHHELD, 2025: {"tax_paid": Decimal("540.25"), "policy_refunds": Decimal("12.5"),
+                                      "batch_id": "B-1", "region": "411200", "pk": 7}}
+    land = [Holding("C-1", "P-1", Fraction(10, 3), dt.date(2020, 1, 2)), Holding("C-2", None, Fraction(30), None)]
+    stored = _json.loads(_json.dumps(recorded_inputs(records, land, "park-1")))       # as the decision log keeps it
+    again, land2, park = read_inputs(stored)
+    assert again[2024] is WITHHELD and park == "park-1" and land2 == land
+    assert again[2025] == {"tax_paid": Decimal("540.25"), "policy_refunds": Decimal("12.5"), "batch_id": "B-1",
+                           "region": "411200"}
+
+
+def test_a_performance_decision_without_recorded_inputs_is_refused_with_a_reason(client, uid):
+    """Performance decisions stored before they recorded their tax figures and land cannot be
+    recomputed from what they saw: 422, not a replay against today's data."""
+    from sqlmodel import Session
+
+    from app.store import decisions as store
+    from app.store.db import get_engine
+    from tests.contract_factory import base_contract, performance, register
+
+    no = register(client, base_contract(uid))
+    body = performance(client, no, "2024-01-01")
+    old = {k: v for k, v in body.items() if k not in ("inputs", "decision_id", "seq", "created_at", "prev_hash", "hash")}
+    with Session(get_engine()) as session:
+        (stored,) = store.append(session, [old])
+    r = client.post(f"/v1/decisions/{stored['decision_id']}/replay")
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["detail"]
+    assert problem["path"] == "decision_id" and "performance" in problem["msg"]
+    assert client.post(f"/v1/decisions/{body['decision_id']}/replay").json()["identical"] is True
