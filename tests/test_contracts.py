@@ -200,8 +200,10 @@ def test_unknown_model_is_non_model(client, uid):
     res = check(client, base_contract(uid, model="GF-1999-0000"))
     f = only(res, "model")
     assert (f["status"], f["contract_value"]) == ("non_model", "GF-1999-0000")
+    assert "GF-2008-2601、GF-2025-2601" in f["message"]          # the published models are named
     assert res["verdict"] == "fail"
     assert res["counts"]["non_model"] == 1
+    assert res["law"] == []                                      # no model document used, none pinned
 
 
 def test_apparent_2025_model_passes_with_a_warning(client, uid):

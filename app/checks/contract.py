@@ -254,7 +254,7 @@ def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at
         model_doc = next((law.by_digest(session, "contract_model", p["digest"]) for p in law_pins
                           if p["kind"] == "contract_model"), None)
     model = model_doc.value if model_doc else None
-    known = sorted({d["id"] for d in law.listing(session, "contract_model")})
+    known = [] if model else sorted({d["id"] for d in law.listing(session, "contract_model")})
     findings = (check_model(req, model, known) + check_identifiers(req) + check_schedule(req)
                 + check_commitments(terms, resolution, engine) + check_consistency(terms))
     verdict = "fail" if any(f["status"] in BLOCKING for f in findings) else "pass"
