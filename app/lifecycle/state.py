@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import TypeAdapter
@@ -207,9 +206,10 @@ def validate_new_events(contract: ContractRequest | ContractTerms, stored: list[
     # Without a known model no document sets the cap: one year, as both bundled models do.
     cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1  # type: ignore[union-attr]
     agreed = terms.extension_max_years
-    cap_months = int(round(min(Decimal(str(cap)), agreed) * 12)) if agreed is not None else int(round(Decimal(str(cap)) * 12))
+    years = Fraction(str(cap)) if agreed is None else min(Fraction(str(cap)), agreed)
+    cap_months = round(years * 12)
     # After a government-caused delay the extension agreed under 53号令 Art. 12(1) is capped by that article.
-    gov_months = int(round(Decimal(str(law.disposal("extend_start")["cap_years"])) * 12))
+    gov_months = round(Fraction(str(law.disposal("extend_start")["cap_years"])) * 12)
     # The cap runs from the contract's start date (its extension clause), or — after a government-caused
     # delay — from the start date agreed in the supplementary agreement (53号令 Art. 12(1): at most
     # ``cap_years`` from that date), whether that agreement is stored or earlier in this batch.

@@ -55,11 +55,11 @@ class Commitments:
 class Penalties:
     """The contract's blanks: ‰ rates (None: left blank) and the agreed choices."""
 
-    late_payment_permille: Decimal | None
-    late_start_permille: Decimal | None
-    late_completion_permille: Decimal | None
-    over_limit_permille: Decimal | None
-    late_delivery_permille: Decimal | None
+    late_payment_permille: Fraction | None
+    late_start_permille: Fraction | None
+    late_completion_permille: Fraction | None
+    over_limit_permille: Fraction | None
+    late_delivery_permille: Fraction | None
     shortfall_aggregate: str | None
     tax_shortfall: str | None
     over_limit_mode: str
@@ -88,7 +88,7 @@ class ContractTerms:
     schedule: Schedule
     penalties: Penalties
     extension_notice_days: int | None
-    extension_max_years: Decimal | None
+    extension_max_years: Fraction | None
     request: ContractRequest            # the text as agreed: for the clause check and for display
 
     @property
@@ -143,13 +143,18 @@ class ContractTerms:
                                     tax_from_year=c.tax_per_mu.from_year if c.tax_per_mu is not None else None,
                                     output_per_mu=values["output_per_mu"], intervals=intervals),
             schedule=Schedule(s.delivery_on, s.start_by, s.complete_by),
-            penalties=Penalties(p.late_payment_permille, p.late_start_permille, p.late_completion_permille,
-                                p.over_limit_permille, p.late_delivery_permille, p.shortfall_aggregate, p.tax_shortfall,
+            penalties=Penalties(_exact(p.late_payment_permille), _exact(p.late_start_permille),
+                                _exact(p.late_completion_permille), _exact(p.over_limit_permille),
+                                _exact(p.late_delivery_permille), p.shortfall_aggregate, p.tax_shortfall,
                                 p.over_limit_mode),
             extension_notice_days=req.clauses.extension_notice_days,
-            extension_max_years=req.clauses.extension_max_years,
+            extension_max_years=_exact(req.clauses.extension_max_years),
             request=req,
         )
+
+
+def _exact(v: Decimal | None) -> Fraction | None:
+    return None if v is None else Fraction(v)
 
 
 @lru_cache(maxsize=1024)           # units are user input: bounded
