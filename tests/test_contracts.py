@@ -200,8 +200,10 @@ def test_unknown_model_is_non_model(client, uid):
     res = check(client, base_contract(uid, model="GF-1999-0000"))
     f = only(res, "model")
     assert (f["status"], f["contract_value"]) == ("non_model", "GF-1999-0000")
+    assert "GF-2008-2601、GF-2025-2601" in f["message"]          # the published models are named
     assert res["verdict"] == "fail"
     assert res["counts"]["non_model"] == 1
+    assert res["law"] == []                                      # no model document used, none pinned
 
 
 def test_apparent_2025_model_passes_with_a_warning(client, uid):
@@ -445,6 +447,35 @@ def test_wrong_unit_is_422(client, uid):
     r = client.post("/v1/checks/contract", json=base_contract(uid, land_price={"value": 1200, "unit": "亩"}))
     assert r.status_code == 422
     assert "land_price.unit" in paths(r)
+
+
+def test_every_wrong_unit_is_named_at_once(client, uid):
+    """The contract's figures are converted once (app.lifecycle.terms.ContractTerms): every field whose
+    unit does not fit is reported in one answer — also a committed interval no rule of the rule set
+    checks (its figure would otherwise fail only later, in the performance audit)."""
+    body = base_contract(uid, land_price={"value": 1200, "unit": "亩"})
+    body["commitments"]["admin_floor_share"] = {"max": 15, "unit": "万元"}     # no rule of the set checks it
+    body["commitments"]["investment_intensity"] = {"value": 4500, "unit": "m2"}
+    r = client.post("/v1/contracts", json=body)
+    assert r.status_code == 422, r.text
+    assert set(paths(r)) == {"land_price.unit", "commitments.admin_floor_share.unit",
+                             "commitments.investment_intensity.unit"}
+
+
+def test_terms_are_exact_in_canonical_units(uid):
+    from fractions import Fraction
+
+    from app.lifecycle.terms import ContractTerms
+    from app.schemas.contract import ContractRequest
+
+    body = base_contract(uid, land_area={"value": 20000, "unit": "m2"})
+    t = ContractTerms.from_request(ContractRequest.model_validate(body))
+    assert t.area_mu == 30 and t.area_m2 == 20000                         # 20000 m² = 30 亩 exactly
+    assert t.price_wan == 1200 and t.commitments.fixed_asset_investment == 9000
+    assert t.commitments.investment_intensity == 300                      # 4500 元/m² = 300 万元/亩
+    assert t.commitments.intervals["plot_ratio"].min == Fraction(6, 5)
+    assert t.commitments.intervals["green_ratio"].max == 15 and t.commitments.intervals["green_ratio"].min is None
+    assert (t.commitments.tax_per_mu, t.commitments.tax_from_year) == (20, 2025)
 
 
 @pytest.mark.parametrize("endpoint", ["/v1/checks/contract", "/v1/contracts"])

@@ -183,6 +183,13 @@ def test_f2_extension_and_idle_flags():
     p = f2_late_start(2000, 1, date(2025, 6, 1), date(2026, 6, 2))
     assert p.flags["idle_rules_may_apply"]
     assert p.amount == 732  # 366 days × 2000 × 1/1000
+    # the years come from the 53号令 document (idle_fee_after_years), passed in: two years → not yet
+    two = f2_late_start(2000, 1, date(2025, 6, 1), date(2026, 6, 2), idle_after_years=2)
+    assert not two.flags["idle_rules_may_apply"] and two.amount == 732
+    assert f2_late_start(2000, 1, date(2025, 6, 1), date(2027, 6, 2), idle_after_years=2).flags["idle_rules_may_apply"]
+    # and the extension cap from the contract model (max_extension_years)
+    assert not f2_late_start(2000, 1, date(2025, 6, 2), date(2025, 6, 11), original_start_due=original,
+                             max_extension_years=2).flags["extension_over_limit"]
 
 
 # ------------------------------------------------------------------------------------------ F3

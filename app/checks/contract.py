@@ -14,18 +14,21 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.checks import law
 from app.core import clock
-from app.core.errors import InputError, Problem
+from app.core.errors import InputError, NotFound
 from app.core.numbers import dec_str
 from app.engine import Engine
 from app.engine.comparisons import Comparisons
-from app.lifecycle.law import ContractModel, contract_models
+from app.lifecycle.law import IDLE_LAND_ID, ContractModel
+from app.lifecycle.state import validate_new_events
+from app.lifecycle.terms import ContractTerms
 from app.rulesets.resolve import EffectiveRule, Resolution
 from app.schemas.contract import ContractRequest
 from app.schemas.proposal import industry_problems
 from app.store import decisions, rulesets
 from app.store.parks import park_of_parcel
-from indicators import identifiers, units
+from indicators import identifiers
 from indicators.catalog import load_catalog
 
 BLOCKING = {"missing", "weaker", "non_model", "invalid"}
@@ -36,24 +39,6 @@ COMMITTED = {"investment_intensity": "value", "tax_per_mu": "value", "output_per
 # A contract whose agreed total and agreed intensity × area differ by more than this is
 # flagged (docs/domain.md, F4 note) ⚙ — a warning, never a verdict.
 CONSISTENCY_TOLERANCE = Fraction(1, 100)
-
-
-def canonical(q: Any, kind: str, path: str) -> Fraction:
-    try:
-        return units.to_canonical(q.value, q.unit, kind)
-    except units.UnitError as e:
-        raise InputError([Problem(f"{path}.unit", str(e))]) from None
-
-
-def land_area_mu(req: ContractRequest) -> Fraction:
-    area = canonical(req.land_area, "area", "land_area")
-    if area <= 0:
-        raise InputError([Problem("land_area.value", "用地面积必须大于 0 (must be > 0)")])
-    return area
-
-
-def land_price_wan(req: ContractRequest) -> Fraction | None:
-    return None if req.land_price is None else canonical(req.land_price, "money", "land_price")
 
 
 def _get(req: ContractRequest, dotted: str) -> Any:
@@ -100,9 +85,9 @@ def check_identifiers(req: ContractRequest) -> list[dict]:
     return out
 
 
-def check_model(req: ContractRequest, model: ContractModel | None) -> list[dict]:
+def check_model(req: ContractRequest, model: ContractModel | None, known_models: list[str]) -> list[dict]:
     if model is None:
-        known = "、".join(contract_models())
+        known = "、".join(known_models)
         return [_f("non_model", "model", f"合同文本 {req.model} 不是已知示范文本（已知：{known}），无法逐条核对", req.model)]
     out = [_f("pass", "model", f"采用示范文本 {model.title}", req.model)]
     if model.status != "official":
@@ -146,28 +131,21 @@ def check_schedule(req: ContractRequest) -> list[dict]:
     return out
 
 
-def _committed_bounds(req: ContractRequest, indicator: str, area: Fraction) -> tuple[Fraction | None, Fraction | None, Any]:
+def _committed_bounds(terms: ContractTerms, indicator: str) -> tuple[Fraction | None, Fraction | None, Any]:
     """(lower, upper, shown) of a commitment in the indicator's canonical unit."""
-    kind = load_catalog().indicators[indicator].kind
-    c = req.commitments
-    path = f"commitments.{indicator}"
+    c = terms.commitments
     if COMMITTED[indicator] == "value":
-        q = getattr(c, indicator)
-        if q is None and indicator == "investment_intensity" and c.fixed_asset_investment is not None:
-            v = canonical(c.fixed_asset_investment, "money", "commitments.fixed_asset_investment") / area
+        v = c.value(indicator)
+        if v is None and indicator == "investment_intensity" and c.fixed_asset_investment is not None:
+            v = c.fixed_asset_investment / terms.area_mu
             return v, None, f"{dec_str(v)}（由固定资产投资总额 ÷ 用地面积计算）"
-        if q is None:
+        if v is None:
             return None, None, None
-        v = canonical(q, kind, path)
         return v, None, dec_str(v)
-    iv = getattr(c, indicator)
+    iv = c.intervals.get(indicator)
     if iv is None:
         return None, None, None
-    try:
-        lo = None if iv.min is None else units.to_canonical(iv.min, iv.unit, kind)
-        hi = None if iv.max is None else units.to_canonical(iv.max, iv.unit, kind)
-    except units.UnitError as e:
-        raise InputError([Problem(f"{path}.unit", str(e))]) from None
+    lo, hi = iv.min, iv.max
     shown = f"{dec_str(lo)}–{dec_str(hi)}" if lo is not None and hi is not None else \
         f"≥{dec_str(lo)}" if lo is not None else f"≤{dec_str(hi)}"
     return lo, hi, shown
@@ -180,7 +158,7 @@ def _rule_text(er: EffectiveRule) -> Any:
     return dec_str(t) if isinstance(t, Fraction) else t
 
 
-def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engine, area: Fraction) -> list[dict]:
+def check_commitments(terms: ContractTerms, resolution: Resolution, engine: Engine) -> list[dict]:
     """Each indicator rule in force at signing vs the contract's commitment.  The engine
     compares committed − required against 0: a committed minimum may not be below the
     rule's (strictly above it for ">"), a committed maximum not above it."""
@@ -197,7 +175,7 @@ def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engi
         cite = {"doc": er.rule.cite.doc, "article": er.rule.cite.article, "title": ref.title, "number": ref.number,
                 "url": ref.url, "layer": er.layer.id, "layer_version": er.layer.version}
         clause = f"commitments.{indicator}"
-        lo, hi, shown = _committed_bounds(req, indicator, area)
+        lo, hi, shown = _committed_bounds(terms, indicator)
         base = {"rule": er.rule.id, "unit": ind.unit or None, "example": er.layer.doc.status == "example"}
         if er.concrete.status == "not_required":
             continue
@@ -236,13 +214,11 @@ def check_commitments(req: ContractRequest, resolution: Resolution, engine: Engi
     return out
 
 
-def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
-    c = req.commitments
-    if c.fixed_asset_investment is None or c.investment_intensity is None:
+def check_consistency(terms: ContractTerms) -> list[dict]:
+    total, intensity = terms.commitments.fixed_asset_investment, terms.commitments.investment_intensity
+    if total is None or intensity is None:
         return []
-    total = canonical(c.fixed_asset_investment, "money", "commitments.fixed_asset_investment")
-    intensity = canonical(c.investment_intensity, "money_per_area", "commitments.investment_intensity")
-    implied = intensity * area
+    implied = intensity * terms.area_mu
     if implied and abs(total - implied) / implied > CONSISTENCY_TOLERANCE:
         return [_f("warning", "commitments.fixed_asset_investment",
                    f"固定资产投资总额 {dec_str(total)} 万元与投资强度 × 用地面积 = {dec_str(implied)} 万元不一致，"
@@ -252,20 +228,28 @@ def check_consistency(req: ContractRequest, area: Fraction) -> list[dict]:
 
 # ---------------------------------------------------------------- the check
 
-def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None) -> dict:
+def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at: dt.datetime | None = None,
+             pinned: list[str] | None = None, law_pins: list[dict] | None = None) -> dict:
+    """Check ``req``.  For a replay, ``pinned`` (rule-set layer digests) and ``law_pins`` (the stored
+    decision's ``law``) fix the documents: exactly those are used, whatever was published since."""
     known_at = known_at or clock.utcnow()
     bad_industry = industry_problems(req.industry)
     if bad_industry:
         raise InputError(bad_industry)
-    area = land_area_mu(req)
-    land_price_wan(req)
+    terms = ContractTerms.from_request(req)
     registry = rulesets.registry(session)
     resolution = registry.resolve(ruleset=req.ruleset, jurisdiction=req.jurisdiction, as_of=req.signed_on,
                                   known_at=known_at, industry=req.industry.model_dump(), parcel=req.parcel_code,
-                                  park=park_of_parcel(session, req.parcel_code))
-    model = contract_models().get(req.model)
-    findings = (check_model(req, model) + check_identifiers(req) + check_schedule(req)
-                + check_commitments(req, resolution, engine, area) + check_consistency(req, area))
+                                  park=park_of_parcel(session, req.parcel_code), pinned=pinned)
+    if law_pins is None:
+        model_doc = resolve_model(session, req.model, req.signed_on)
+    else:
+        model_doc = next((law.by_digest(session, "contract_model", p["digest"]) for p in law_pins
+                          if p["kind"] == "contract_model"), None)
+    model = model_doc.value if model_doc else None
+    known = [] if model else sorted({d["id"] for d in law.listing(session, "contract_model")})
+    findings = (check_model(req, model, known) + check_identifiers(req) + check_schedule(req)
+                + check_commitments(terms, resolution, engine) + check_consistency(terms))
     verdict = "fail" if any(f["status"] in BLOCKING for f in findings) else "pass"
     return {
         "kind": "contract", "verdict": verdict, "contract_no": req.contract_no,
@@ -275,8 +259,47 @@ def evaluate(req: ContractRequest, session: Session, engine: Engine, *, known_at
                    for s in ("pass", "missing", "weaker", "non_model", "invalid", "warning")},
         "engine": engine.name, "engine_version": engine.version,
         "pinned": [layer.digest for layer in resolution.layers],
+        "law": [law.pin(model_doc)] if model_doc else [],
         "request": req.model_dump(mode="json", exclude_none=True),
     }
+
+
+def resolve_model(session: Session, model_id: str, signed_on: dt.date) -> law.Law | None:
+    """The contract model a contract names, in the version in force on its signing date (a contract
+    is written on the model text of its day); signed before any version took effect, the latest
+    version (as before models were versioned).  None when no such model is published: the check
+    reports ``non_model``."""
+    try:
+        return law.resolve(session, "contract_model", model_id, signed_on)
+    except NotFound:
+        pass
+    try:
+        return law.latest(session, "contract_model", model_id)
+    except NotFound:
+        return None
+
+
+def resolve_idle_law(session: Session, on: dt.date) -> law.Law:
+    """The 53号令 parameters in force on ``on``; on a date before the first version took effect
+    (2012-07-01), the earliest version, as audits answered before the parameters were dated."""
+    try:
+        return law.resolve(session, "idle_land", IDLE_LAND_ID, on)
+    except NotFound:
+        rows = [r for r in law.listing(session, "idle_land") if r["id"] == IDLE_LAND_ID]
+        if not rows:
+            raise
+        first = min(rows, key=lambda r: (r["effective_from"], law.version_key(r["version"])))
+        return law.by_version(session, "idle_land", IDLE_LAND_ID, first["version"])
+
+
+def validate_events(session: Session, contract: ContractRequest, stored: list[dict], new: list) -> None:
+    """``lifecycle.state.validate_new_events`` under the published documents: the contract's model
+    (in force on its signing date) and the 53号令 parameters in force on the latest new event's day."""
+    terms = ContractTerms.from_request(contract)
+    model_doc = resolve_model(session, terms.model, terms.signed_on)
+    on = max((ev.on for ev in new), default=clock.today())
+    idle_doc = resolve_idle_law(session, on)
+    validate_new_events(terms, stored, new, model=model_doc.value if model_doc else None, law=idle_doc.value)
 
 
 def run(session: Session, req: ContractRequest, engine: Engine) -> dict:

@@ -11,7 +11,6 @@ from sqlmodel import Session
 from app.checks import contract as contract_check
 from app.core.errors import Conflict
 from app.engine import Engine
-from app.lifecycle.state import validate_new_events
 from app.schemas.contract import ContractRequest, EventBatch
 from app.store import contracts as store
 from app.store import decisions
@@ -78,7 +77,7 @@ def append_events(session: Session, contract_no: str, batch: EventBatch) -> list
     stored, each with its server id.  NotFound for an unknown contract."""
     _, document = store.get(session, contract_no)
     contract = ContractRequest.model_validate(document)
-    validate_new_events(contract, store.events(session, contract_no), batch.events)
+    contract_check.validate_events(session, contract, store.events(session, contract_no), batch.events)
     return store.append_events(session, contract_no, [e.model_dump(mode="json", exclude_none=True) for e in batch.events])
 
 

@@ -3,12 +3,16 @@
 Only land not yet accepted on completion can be idle: a construction suspension (停建) feeds the
 stalled test; a production stop (停产) after completion acceptance does not (low-efficiency only).
 
-States: ``not_idle``; ``idle_1y`` (not started more than one full year after the start
-date: idle fee 20 % of the price); ``idle_2y`` (two full years: reclaim without
-compensation proposed); ``stalled`` (started, halted ≥ 1 year, and developed < 1/3 of
-the land to develop or invested < 25 % of total investment, land price excluded —
-both strict "less than"); ``government_caused`` (a recorded government act or force
-majeure explains the delay: negotiated disposal instead of fee or reclaim).
+States (the years and shares are the 53号令 document's parameters, ``app.lifecycle.law``;
+the bundled values in brackets): ``not_idle``; ``idle_1y`` (not started more than
+``idle_fee_after_years`` [one] full years after the start date: idle fee of
+``idle_fee_share_of_price`` [20 %] of the price); ``idle_2y`` (``reclaim_after_years``
+[two] full years: reclaim without compensation proposed); ``stalled`` (started, halted
+≥ ``stalled_suspended_years`` [1], and developed < ``stalled_developed_share`` [1/3] of the
+land to develop or invested < ``stalled_invested_share`` [25 %] of total investment, land
+price excluded — both strict "less than"); ``government_caused`` (a recorded government act
+or force majeure explains the delay: negotiated disposal instead of fee or reclaim).
+Every message states the document's numbers (``years_zh``, ``share_zh``), never literal ones.
 
 Each test is a quantity compared with an on-grid threshold so the engine compares
 exactly: day differences against 0, and ``developed ÷ (area × 1/3)`` against 1.
@@ -20,10 +24,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from app.core.numbers import dec_str
-from app.lifecycle.law import idle_land_law
+from app.lifecycle import terms
+from app.lifecycle.law import IdleLandLaw, idle_land_law
 from app.lifecycle.periods import anniversary
 from app.lifecycle.state import State
-from indicators import units
 
 Test = tuple[str, Fraction | None, str, Fraction]     # key, value (None: no data), op, threshold
 
@@ -37,26 +41,40 @@ class IdleInputs:
     land_price: Fraction | None
 
 
-def _money(q) -> Fraction | None:
-    return None if q is None else units.to_canonical(q.value, q.unit, "money")
+_ZH_DIGITS = "零一两三四五六七八九十"
+_ZH_DENOMINATORS = "零一二三四五六七八九十"
 
 
-def _area(q) -> Fraction | None:
-    return None if q is None else units.to_canonical(q.value, q.unit, "area")
+def years_zh(n: int) -> str:
+    """满一年, 满两年: a whole number of years as the law writes it (digits beyond ten)."""
+    return _ZH_DIGITS[n] if 0 <= n <= 10 else str(n)
 
 
-def inputs(st: State, land_price: Fraction | None) -> IdleInputs:
+def share_zh(f: Fraction) -> str:
+    """A share as the law writes it: 三分之一 for a unit fraction 1/n (n ≤ 10), else a percentage."""
+    if f.numerator == 1 and 2 <= f.denominator <= 10:
+        return f"{_ZH_DENOMINATORS[f.denominator]}分之一"
+    return percent(f)
+
+
+def percent(f: Fraction) -> str:
+    return f"{dec_str(f * 100)}%"
+
+
+def inputs(st: State, land_price: Fraction | None, law: IdleLandLaw | None = None) -> IdleInputs:
+    law = law or idle_land_law()
     p = st.progress
     if p is None:
         return IdleInputs(None, None, None, None, land_price)
-    invested, total = _money(p.invested), _money(p.total_investment)
-    if p.land_price_included and idle_land_law().invested_excludes_land_price:
+    invested, total = terms.money(p.invested, "progress.invested"), terms.money(p.total_investment, "progress.total_investment")
+    if p.land_price_included and law.invested_excludes_land_price:
         # 53号令's 25 % test excludes the land price (◐); firms often report gross figures.
         if land_price is None or invested is None or total is None:
             invested = total = None
         else:
             invested, total = invested - land_price, total - land_price
-    return IdleInputs(_area(p.developed_area), _area(p.area_to_develop), invested, total, land_price)
+    return IdleInputs(terms.area(p.developed_area, "progress.developed_area"),
+                      terms.area(p.area_to_develop, "progress.area_to_develop"), invested, total, land_price)
 
 
 def _extended(st: State) -> bool:
@@ -64,8 +82,8 @@ def _extended(st: State) -> bool:
     return any(g.new_start_by for g in st.government_delays)
 
 
-def tests(st: State, ins: IdleInputs) -> list[Test]:
-    law = idle_land_law()
+def tests(st: State, ins: IdleInputs, law: IdleLandLaw | None = None) -> list[Test]:
+    law = law or idle_land_law()
     out: list[Test] = []
     orig, due = st.start_due_without_government, st.start_due
     if orig is not None:
@@ -92,9 +110,11 @@ def tests(st: State, ins: IdleInputs) -> list[Test]:
     return out
 
 
-def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
+def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None], law: IdleLandLaw | None = None) -> dict:
     """``holds``: test key → True/False from the engine, None where data was missing."""
-    law = idle_land_law()
+    law = law or idle_land_law()
+    one, two_y = years_zh(law.idle_fee_after_years), years_zh(law.reclaim_after_years)
+    stalled_y = years_zh(law.stalled_suspended_years)
     started = st.started_on is not None
     gov = [g for g in st.government_delays if g.on <= st.as_of]
     gov_open = [g for g in gov if g.new_start_by is None]
@@ -118,7 +138,7 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
         disposal = st.government_disposal if gov else None
         if not holds.get("idle.not_started_1y"):
             return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
-                    "message": f"未开工，但自开工期限 {orig} 起未满一年（满一年之日 {inputs_out['anniversary_1y']}）",
+                    "message": f"未开工，但自开工期限 {orig} 起未满{one}年（满{one}年之日 {inputs_out['anniversary_1y']}）",
                     "cite": law.cite("第二条")}
         if disposal is not None and disposal.new_start_by is None:
             return _government(base, inputs_out, gov, law)
@@ -131,13 +151,13 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
             if not holds.get("idle.extended_1y"):
                 return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第十四条"),
                         "message": f"政府原因延误后补充协议约定的开工日期 {due} 已过仍未开工（延期开工违约）；"
-                                   f"闲置自该日起重新计算，未满一年（满一年之日 {inputs_out['anniversary_1y']}）"}
+                                   f"闲置自该日起重新计算，未满{one}年（满{one}年之日 {inputs_out['anniversary_1y']}）"}
             two = bool(holds.get("idle.extended_2y"))
             return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
-                               f"补充协议延长的开工期限 {due} 届满后满{'两' if two else '一'}年未动工开发（企业原因）")
+                               f"补充协议延长的开工期限 {due} 届满后满{two_y if two else one}年未动工开发（企业原因）")
         two = bool(holds.get("idle.not_started_2y"))
         return _enterprise(base, inputs_out, "idle_2y" if two else "idle_1y", ins.land_price, law,
-                           f"超过开工期限 {due} 满{'两' if two else '一'}年未动工开发")
+                           f"超过开工期限 {due} 满{two_y if two else one}年未动工开发")
 
     if st.completion is not None:
         # 53号令 concerns land not (fully) developed: a project accepted on completion is not idle land,
@@ -160,26 +180,27 @@ def finding(st: State, ins: IdleInputs, holds: dict[str, bool | None]) -> dict:
         inputs_out["stop_read_from"] = st.stop_read_from
     if not holds.get("idle.suspended_1y"):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out,
-                "message": f"自 {since} 停建未满一年", "cite": law.cite("第二条")}
+                "message": f"自 {since} 停建未满{stalled_y}年", "cite": law.cite("第二条")}
     dev, inv = holds.get("idle.developed_short"), holds.get("idle.invested_short")
     if not (dev or inv) and (dev is None or inv is None):
         # Either test alone makes the land idle: one unknown and the other not short decides nothing.
         missing = [k for k, v in (("progress.developed_area / area_to_develop", dev),
                                   ("progress.invested / total_investment", inv)) if v is None]
         return {**base, "status": "insufficient_data", "state": None, "inputs": inputs_out, "missing": missing,
-                "message": "停建满一年，但缺少开发面积或投资额，无法判定是否闲置"}
+                "message": f"停建满{stalled_y}年，但缺少开发面积或投资额，无法判定是否闲置"}
     if not (dev or inv):
         return {**base, "status": "pass", "state": "not_idle", "inputs": inputs_out, "cite": law.cite("第二条"),
-                "message": "停建满一年，但已开发面积不少于三分之一且已投资不少于 25%（不足为严格小于）：不属闲置土地，"
-                           "按停建缓建类低效用地认定"}
+                "message": f"停建满{stalled_y}年，但已开发面积不少于{share_zh(law.stalled_developed_share)}且已投资不少于 "
+                           f"{percent(law.stalled_invested_share)}（不足为严格小于）：不属闲置土地，按停建缓建类低效用地认定"}
     if [g for g in gov if g.on >= since] or gov_open:
         return _government(base, inputs_out, gov, law)
-    why = "、".join(w for w, h in (("已开发面积不足三分之一", dev), ("已投资额不足总投资 25%", inv)) if h)
-    return _enterprise(base, inputs_out, "stalled", ins.land_price, law, f"已动工但停建满一年且{why}",
+    why = "、".join(w for w, h in ((f"已开发面积不足{share_zh(law.stalled_developed_share)}", dev),
+                                   (f"已投资额不足总投资 {percent(law.stalled_invested_share)}", inv)) if h)
+    return _enterprise(base, inputs_out, "stalled", ins.land_price, law, f"已动工但停建满{stalled_y}年且{why}",
                        reclaim=bool(holds.get("idle.suspended_2y")))
 
 
-def _government(base: dict, inputs_out: dict, gov: list, law, *, extended_to=None, agreement=None) -> dict:
+def _government(base: dict, inputs_out: dict, gov: list, law: IdleLandLaw, *, extended_to=None, agreement=None) -> dict:
     """Idle land caused by the government or force majeure (Art. 2, Art. 8): no idle fee, no free
     reclaim; disposed of under Art. 12.  An agreed new start date is that disposal (Art. 12(1)),
     in force until that date, which is its deadline."""
@@ -203,23 +224,28 @@ def _government(base: dict, inputs_out: dict, gov: list, law, *, extended_to=Non
                 "cite": law.cite(ext["article"])}
     doc = f"（{agreement.document}）" if agreement.document else ""
     return {**out, "disposal": disposal, "deadline": extended_to.isoformat(), "proposals": [ext["proposal"]],
-            "message": f"{why}；处置：{agreement.on} 补充协议{doc}延长动工开发期限至 {extended_to}（第十二条（一）），"
+            "message": f"{why}；处置：{agreement.on} 补充协议{doc}延长动工开发期限至 {extended_to}（{ext['article']}），"
                        f"须于该日前动工，逾期未动工的自该日起按企业原因闲置计算"}
 
 
-def _enterprise(base: dict, inputs_out: dict, state: str, price: Fraction | None, law, why: str,
+def _enterprise(base: dict, inputs_out: dict, state: str, price: Fraction | None, law: IdleLandLaw, why: str,
                 reclaim: bool | None = None) -> dict:
     reclaim = state == "idle_2y" if reclaim is None else reclaim
+    share = law.idle_fee_share_of_price
+    if state in ("idle_1y", "idle_2y"):
+        # The full years the state stands for under this document (for labels: 闲置满一年 …).
+        base = {**base, "idle_years": law.reclaim_after_years if state == "idle_2y" else law.idle_fee_after_years}
     if reclaim:
         return {**base, "status": "fail", "state": state, "inputs": inputs_out, "cite": law.cite("第十四条（二）"),
-                "message": f"{why}：满两年，报经批准后无偿收回国有建设用地使用权",
+                "message": f"{why}：满{years_zh(law.reclaim_after_years)}年，报经批准后无偿收回国有建设用地使用权",
                 "proposals": ["free_reclaim"]}
     if price is None:
         return {**base, "status": "fail", "state": state, "inputs": inputs_out, "cite": law.cite("第十四条（一）"),
-                "message": f"{why}：应征收土地闲置费（出让价款的 20%），但合同未载明出让价款，金额无法计算",
+                "message": f"{why}：应征收土地闲置费（出让价款的 {percent(share)}），但合同未载明出让价款，金额无法计算",
                 "proposals": ["idle_fee"], "missing": ["land_price"]}
-    fee = price * law.idle_fee_share_of_price
+    fee = price * share
     return {**base, "status": "fail", "state": state, "amount": dec_str(fee, 2),
-            "formula": "土地闲置费 = 出让价款 P × 20%", "inputs": {**inputs_out, "P": dec_str(price), "share": "0.2"},
+            "formula": f"土地闲置费 = 出让价款 P × {percent(share)}", "inputs": {**inputs_out, "P": dec_str(price),
+                                                                              "share": dec_str(share)},
             "cite": law.cite("第十四条（一）"), "message": f"{why}：征收土地闲置费 {dec_str(fee, 2)} 万元",
             "proposals": ["idle_fee"]}

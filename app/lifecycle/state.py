@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import TypeAdapter
 
 from app.core.errors import InputError, Problem
-from app.lifecycle.law import contract_models
+from app.lifecycle import terms as t
+from app.lifecycle.law import ContractModel, IdleLandLaw, contract_models, idle_land_law
 from app.lifecycle.periods import add_months
+from app.lifecycle.terms import ContractTerms, terms_of
 from app.schemas.contract import (
     CompletionAccepted,
     ContractRequest,
     Event,
     ExtensionApproved,
     GovernmentDelay,
-    Payment,
     Progress,
 )
 from indicators import units
@@ -31,9 +31,19 @@ from indicators.derive import Site, Storey
 _EVENT = TypeAdapter(Event)
 
 
+@dataclass(frozen=True)
+class Paid:
+    """A payment of the land price, its amount in 万元."""
+
+    on: dt.date
+    due_on: dt.date
+    amount: Fraction
+    demanded: bool
+
+
 @dataclass
 class State:
-    contract: ContractRequest
+    terms: ContractTerms
     as_of: dt.date
     delivered_on: dt.date | None = None
     started_on: dt.date | None = None
@@ -41,7 +51,7 @@ class State:
     progress: Progress | None = None
     extensions: list[ExtensionApproved] = field(default_factory=list)
     government_delays: list[GovernmentDelay] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
+    payments: list[Paid] = field(default_factory=list)
     events_used: list[str] = field(default_factory=list)
     # 停建 (before completion acceptance) and 停产 (after it): the first day of the stop in force.
     construction_suspended_since: dt.date | None = None
@@ -50,9 +60,15 @@ class State:
     stop_read_from: str | None = None       # "progress.suspended_since" when read from the old field
 
     @property
+    def contract(self) -> ContractRequest:
+        """The contract as agreed (request form).  Kept for the parks code, which still reads a few
+        fields from it; lifecycle code reads ``terms``."""
+        return self.terms.request
+
+    @property
     def start_due(self) -> dt.date | None:
         """The agreed start date, moved by approved extensions and government delays."""
-        base = self.contract.schedule.start_by
+        base = self.terms.schedule.start_by
         moved = [e.new_start_by for e in self.extensions] + [g.new_start_by for g in self.government_delays if g.new_start_by]
         if base is None:
             return None
@@ -62,7 +78,7 @@ class State:
     def start_due_without_government(self) -> dt.date | None:
         """The agreed start date moved only by approved extensions (the contract's Art. 16): the date
         whose first anniversary makes the land idle (53号令 Art. 2) whatever caused the delay."""
-        base = self.contract.schedule.start_by
+        base = self.terms.schedule.start_by
         return None if base is None else max([base, *(e.new_start_by for e in self.extensions)])
 
     @property
@@ -75,7 +91,7 @@ class State:
     @property
     def complete_due(self) -> dt.date | None:
         """The agreed completion date, shifted by the same period as the start (GF-2008-2601 Art. 16)."""
-        s = self.contract.schedule
+        s = self.terms.schedule
         if s.complete_by is None:
             return None
         if s.start_by is None or self.start_due is None:
@@ -102,8 +118,8 @@ def effective_events(stored: list[dict]) -> list[dict]:
     return sorted(out, key=lambda e: (e["on"], e.get("recorded_at", "")))
 
 
-def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State:
-    st = State(contract=contract, as_of=as_of)
+def fold(contract: ContractRequest | ContractTerms, stored: list[dict], as_of: dt.date) -> State:
+    st = State(terms=terms_of(contract), as_of=as_of)
     for raw in effective_events(stored):
         body = {k: v for k, v in raw.items() if k not in ("id", "recorded_at")}
         ev = _EVENT.validate_python(body)
@@ -135,7 +151,7 @@ def fold(contract: ContractRequest, stored: list[dict], as_of: dt.date) -> State
         elif ev.type == "government_delay":
             st.government_delays.append(ev)
         elif ev.type == "payment":
-            st.payments.append(ev)
+            st.payments.append(Paid(ev.on, ev.due_on, t.money(ev.amount, "payment.amount"), ev.demanded))
     return st
 
 
@@ -172,26 +188,39 @@ def _stop_problems(stored: list[dict], new: list) -> list[Problem]:
     return out
 
 
-def validate_new_events(contract: ContractRequest, stored: list[dict], new: list) -> None:
-    """Refuse what the contract model forbids: an extension beyond the 1-year cap, a
-    correction of an unknown event or of an event of another type."""
+_BUNDLED = object()
+
+
+def validate_new_events(contract: ContractRequest | ContractTerms, stored: list[dict], new: list, *,
+                        model: ContractModel | None | object = _BUNDLED, law: IdleLandLaw | None = None) -> None:
+    """Refuse what the contract model forbids: an extension beyond the model's cap (and the
+    contract's, if stricter), a correction of an unknown event or of an event of another type.
+    ``model`` and ``law``: the contract model and the 53号令 document to apply (default: the
+    bundled ones)."""
+    terms = terms_of(contract)
+    law = law or idle_land_law()
+    if model is _BUNDLED:
+        model = contract_models().get(terms.model)
     problems = _stop_problems(stored, new)
     known = {e["id"]: e for e in stored}
-    model = contract_models().get(contract.model)
-    cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1
-    agreed = contract.clauses.extension_max_years
-    cap_months = int(round(min(Decimal(str(cap)), agreed) * 12)) if agreed is not None else int(round(Decimal(str(cap)) * 12))
+    # Without a known model no document sets the cap: one year, as both bundled models do.
+    cap = model.limits.get("clauses.extension_max_years", {}).get("value", 1) if model else 1  # type: ignore[union-attr]
+    agreed = terms.extension_max_years
+    years = Fraction(str(cap)) if agreed is None else min(Fraction(str(cap)), agreed)
+    cap_months = round(years * 12)
+    # After a government-caused delay the extension agreed under 53号令 Art. 12(1) is capped by that article.
+    gov_months = round(Fraction(str(law.disposal("extend_start")["cap_years"])) * 12)
     # The cap runs from the contract's start date (its extension clause), or — after a government-caused
-    # delay — from the start date agreed in the supplementary agreement (53号令 Art. 12(1): at most one
-    # year from that date), whether that agreement is stored or earlier in this batch.
-    start_by = contract.schedule.start_by
+    # delay — from the start date agreed in the supplementary agreement (53号令 Art. 12(1): at most
+    # ``cap_years`` from that date), whether that agreement is stored or earlier in this batch.
+    start_by = terms.schedule.start_by
     agreed_dates = [dt.date.fromisoformat(e["new_start_by"]) for e in effective_events(stored)
                     if e["type"] == "government_delay" and e.get("new_start_by")]
     for i, ev in enumerate(new):
         if ev.type == "government_delay" and ev.new_start_by is not None and ev.correct is None:
             agreed_dates.append(ev.new_start_by)
         base = max([start_by, *agreed_dates]) if start_by is not None else None
-        months = 12 if agreed_dates and base != start_by else cap_months
+        months = gov_months if agreed_dates and base != start_by else cap_months
         if ev.correct is not None:
             target = known.get(ev.correct)
             if target is None:
@@ -213,15 +242,15 @@ def validate_new_events(contract: ContractRequest, stored: list[dict], new: list
         raise InputError(problems)
 
 
-def completion_site(st: State, area: Fraction) -> Site:
-    """The built site as accepted at completion, for deriving its indicators (areas in 亩)."""
+def completion_site(st: State, area: Fraction | None = None) -> Site:
+    """The built site as accepted at completion, for deriving its indicators (areas in 亩).
+    ``area``: the land area in 亩 (default: the contract's)."""
     comp = st.completion
-    measures = {m: units.to_canonical(q.value, q.unit, "area")
-                for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area",
-                          "admin_land_area", "admin_floor_area", "green_area")
-                if (q := getattr(comp, m)) is not None}
+    measures = {m: v for m in ("total_floor_area", "building_footprint", "structure_footprint", "yard_area",
+                               "admin_land_area", "admin_floor_area", "green_area")
+                if (v := t.area(getattr(comp, m), f"completion_accepted.{m}")) is not None}
     floors = None
     if comp.floors is not None:
         floors = [Storey(units.to_canonical(f.area.value, f.area.unit, "area"),
                          units.to_canonical(f.height.value, f.height.unit, "length"), f.count) for f in comp.floors]
-    return Site(land_area=area, measures=measures, floors=floors)
+    return Site(land_area=st.terms.area_mu if area is None else area, measures=measures, floors=floors)

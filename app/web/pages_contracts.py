@@ -28,6 +28,7 @@ from app.checks.parks.plans import PROPOSAL_MEASURES, measures
 from app.checks.visibility import WITHHELD_ZH, TaxView
 from app.core import clock
 from app.core.errors import NotFound, Problem
+from app.lifecycle.idle import years_zh
 from app.lifecycle.law import contract_models
 from app.lifecycle.state import effective_events
 from app.schemas.contract import ContractRequest
@@ -209,7 +210,11 @@ def idle_view(result: dict) -> dict | None:
     if f is None:
         return None
     labels = measures()
-    return {**f, "state_label": IDLE_STATES.get(f.get("state") or "", "无法判定"),
+    label = IDLE_STATES.get(f.get("state") or "", "无法判定")
+    if f.get("idle_years"):
+        # The years of the 53号令 version the audit applied (the labels above are the bundled version's).
+        label = f"闲置满{years_zh(f['idle_years'])}年（企业原因）"
+    return {**f, "state_label": label,
             "status_label": "构成闲置" if f["status"] == "fail" else PERF_STATUS.get(f["status"], f["status"]),
             "proposal_labels": [labels.get(PROPOSAL_MEASURES.get(p, p), p) for p in f.get("proposals") or []]}
 
