@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from app.schemas.responses.common import Cite, DecisionFields, InOrder, Open, Out, RuleSetRef
+from app.schemas.responses.common import Cite, DecisionFields, InOrder, LawPin, Open, Out, RuleSetRef
 
 # ------------------------------------------------------------------ the clause check (before signing)
 
@@ -46,6 +46,7 @@ class ContractCheckBody(Out):
     engine: str
     engine_version: str
     pinned: list[str]
+    law: list[LawPin] = Field(description="the contract model used (the version in force on the signing date)")
     request: dict[str, Any] = Field(description="the contract as checked (the ContractRequest schema)")
 
 
@@ -141,6 +142,7 @@ class IdleLandFinding(InOrder, Out):
     disposal_options: list[DisposalOption] | None = None
     disposal: Disposal | None = None
     deadline: str | None = None
+    idle_years: int | None = Field(None, description="the full years of the 53号令 version applied (满N年)")
     message: str
 
 
@@ -207,6 +209,9 @@ class PerformanceBody(Out):
     events_used: list[str]
     engine: str
     engine_version: str
+    law: list[LawPin] = Field(description="the contract model and the 53号令 version the audit applied")
+    inputs: dict[str, Any] = Field(description="open: what the audit saw besides the events (the reviewed years' "
+                                              "tax figures, the land, the park), for replay")
 
 
 class Performance(DecisionFields, PerformanceBody):
