@@ -1,6 +1,6 @@
 """Workbooks written part by part (zipfile, XML text), so that hostile ones of any size are made
 in seconds without openpyxl holding them: rows of 合计, zip bombs, shared-string bombs, archives
-with too many or too large parts.  Used by tests/test_upload_limits.py and bench/uploads.py."""
+with too many or too large parts.  Used by tests/api/test_upload_limits.py and bench/uploads.py."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ COOKIE = "sl_key"
 CACHE_TTL = settings().key_cache_seconds
 _CACHE_MAX = 10_000   # bounds memory under a flood of made-up keys
 
-# Who may call what (the routers attach these; tests/test_auth.py holds the expected matrix).
+# Who may call what (the routers attach these; tests/access/test_auth.py holds the expected matrix).
 PUBLISH = (Role.rule_admin,)
 RULE_READ = (Role.rule_admin, Role.officer, Role.auditor)
 WRITE = (Role.officer,)

@@ -1,6 +1,6 @@
 """The service's configuration: every environment variable it reads, with its default and meaning,
 in one object (``Settings``, pydantic-settings).  README "Configuration" lists the same fields
-(tests/test_config.py keeps the two equal).
+(tests/core/test_config.py keeps the two equal).
 
 ``settings()`` reads the environment on each call and re-validates only when one of these
 variables changed since the last call (a comparison of their raw values, about a microsecond),
@@ -164,7 +164,7 @@ def _default_text(value: object) -> str:
 
 
 def markdown_table() -> str:
-    """README "Configuration": one row per variable (tests/test_config.py compares the two)."""
+    """README "Configuration": one row per variable (tests/core/test_config.py compares the two)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for f in Settings.model_fields.values():
         rows.append(f"| `{f.validation_alias}` | {_default_text(f.default)} | {f.description} |")

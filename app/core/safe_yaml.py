@@ -7,7 +7,7 @@ and the model walk every alias), and the composer recurses once per nesting leve
 nested document raises ``RecursionError``.  Rule sets need neither, so ``load`` refuses every
 alias (``*name``, which includes ``<<: *name`` merges) and nesting deeper than the API's JSON
 (``app.core.input_limits.MAX_DEPTH``), each with the line it is on.  The bundled ``rules/`` files use no
-aliases (tests/test_web_hardening.py loads every one of them through this function).
+aliases (tests/web/test_web_hardening.py loads every one of them through this function).
 """
 
 from __future__ import annotations

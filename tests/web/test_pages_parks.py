@@ -3,7 +3,7 @@
 and a scoring run started from the page.
 
 The ledger's rows are compared with ``GET /v1/parks/{id}/ledger`` for the same date (the
-service's numbers are checked against an independent model in tests/test_demo.py); the
+service's numbers are checked against an independent model in tests/cli/test_demo.py); the
 scoring run's classes are derived here from the rule set's bands: eight enterprises whose
 every indicator falls with their number rank 1–8, so by rank ÷ 8 × 100 ≤ 25 / 70 / 95 / 100
 they are A A B B B C C D.

@@ -24,9 +24,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
 
 from app import demo
+from tests.access.test_auth import EXPECTED
 from tests.conftest import new_key
 from tests.factories import standalone_doc
-from tests.test_auth import EXPECTED
 from tests.web.conftest import VIEWPORT, csrf, demo_scene, keyed_server
 from tests.web.test_pages_auth import login
 from tests.web.test_pages_proposal import FLAGS, PASSING
@@ -36,7 +36,7 @@ ROLES = (R, OF, T, A)
 PUBLIC = "public"
 SPEC = demo.Spec(parcels=20, years=2, seed=4242, last_year=2025)
 
-# Every page route → the API operation whose roles it has (tests/test_auth.py EXPECTED), or PUBLIC.
+# Every page route → the API operation whose roles it has (tests/access/test_auth.py EXPECTED), or PUBLIC.
 # A page showing data has the roles of the API read that returns it; a form page that only serves a
 # write has the write's roles; the proposal form also resolves the rule set (GET …/resolve).
 PAGES: dict[tuple[str, str], tuple[str, str] | str] = {
@@ -67,7 +67,7 @@ PAGES: dict[tuple[str, str], tuple[str, str] | str] = {
     ("GET", "/parks/{park_id}/ledger"): ("GET", "/v1/parks/{park_id}/ledger"),
     ("GET", "/parks/{park_id}/evaluation"): ("GET", "/v1/parks/{park_id}/evaluation"),
 }
-NOT_PAGES = {"/healthz", "/metrics"}      # service endpoints outside /v1 (tests/test_auth.py OPEN_PATHS)
+NOT_PAGES = {"/healthz", "/metrics"}      # service endpoints outside /v1 (tests/access/test_auth.py OPEN_PATHS)
 
 
 def page_routes() -> set[tuple[str, str]]:

@@ -18,7 +18,7 @@ from app.checks import golden
 from app.rulesets.document import validate_document
 from app.store.rulesets import RULES_DIR, load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NATIONAL = RULES_DIR / "cn" / "national-2008" / "2008.1.yaml"
 FAR_CSV = ROOT / "indicators" / "data" / "far_min_2008.csv"
 

@@ -17,7 +17,7 @@ import httpx
 
 from indicators.identifiers import synthetic_uscc
 from tests import xlsx_bombs as xb
-from tests.test_cli import run as run_cli
+from tests.cli.test_cli import run as run_cli
 from tests.trust_support import Server, scratch_database
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

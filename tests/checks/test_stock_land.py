@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.api.test_openapi_responses import _same
 from tests.contract_factory import m2, mu
-from tests.test_openapi_responses import _same
 
 
 def _id(prefix: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from app.core import safe_yaml
 from rules import RULES_DIR
-from tests.test_cli import run, write_yaml
+from tests.cli.test_cli import run, write_yaml
 
 LOW = RULES_DIR / "parks" / "low-efficiency-example-2020.2.yaml"
 

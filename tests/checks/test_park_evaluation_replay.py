@@ -17,8 +17,8 @@ import uuid
 
 from app.core import safe_yaml
 from rules import RULES_DIR
+from tests.checks.test_parks import COMPLETED, STARTED, cde_contract, code, park_body, post
 from tests.contract_factory import mu, post_events, post_tax, register, tax_record, uscc_for
-from tests.test_parks import COMPLETED, STARTED, cde_contract, code, park_body, post
 
 LOW = RULES_DIR / "parks" / "low-efficiency-example-2020.2.yaml"
 IDLE_LAND = RULES_DIR / "lifecycle" / "idle-land-53.yaml"

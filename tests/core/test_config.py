@@ -11,7 +11,7 @@ import pytest
 
 from app.core import config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START = "<!-- configuration: generated from app.core.config.Settings -->"
 END = "<!-- /configuration -->"
 # os.environ.get("X"), os.getenv("X"), os.environ["X"] (a read), and NAME_ENV = "X" constants

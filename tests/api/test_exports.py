@@ -2,7 +2,7 @@
 officer prints (title, frozen header, units in the headers, a totals row that is the sum of
 the rows, notes on example data and the tax and area bases), and the evaluation as SVG charts.
 Every printed value is compared with the JSON endpoint's; the data is the demo park
-(app/demo/, the same spec as tests/test_demo.py: loading it again is a no-op)."""
+(app/demo/, the same spec as tests/cli/test_demo.py: loading it again is a no-op)."""
 
 from __future__ import annotations
 
