@@ -18,7 +18,7 @@ import uuid
 from app.core import safe_yaml
 from rules import RULES_DIR
 from tests.checks.test_parks import COMPLETED, STARTED, cde_contract, code, park_body, post
-from tests.contract_factory import mu, post_events, post_tax, register, tax_record, uscc_for
+from tests.contract_factory import base_contract, mu, post_events, post_tax, register, tax_record, uscc_for
 
 LOW = RULES_DIR / "parks" / "low-efficiency-example-2020.2.yaml"
 IDLE_LAND = RULES_DIR / "lifecycle" / "idle-land-53.yaml"
@@ -116,3 +116,40 @@ def test_published_rule_set_is_used_pinned_and_replayed(client):
     paths = {d["path"] for d in changed["differences"]}
     assert {"land.by_category.low_efficiency.parcels", "tax_per_mu.total_tax.value"} <= paths, paths
     assert low_parcels(changed["evaluation"]) == [codes["C"]]
+
+
+def test_idle_land_tests_read_the_53_version_in_force_and_pin_it(database_url, tmp_path):
+    """A parcel's idle-land test reads the 53号令 version in force on the date assessed and the
+    answer pins it.  Base contract: start agreed 2023-03-01, never started.  On 2025-06-01 (2 years
+    3 months late) the bundled version (reclaim after 2 full years) says idle_2y; a version in force
+    from 2025-01-01 that reclaims only after 3 full years says idle_1y (fee) on that date, while on
+    2024-12-31 the bundled version still applies.  On a database of its own: the new version would
+    change every other test's idle land."""
+    from tests.conftest import scratch_app
+
+    with scratch_app(tmp_path, "idle_law_versions") as client:
+        uid, tag = uuid.uuid4().hex[:8], uuid.uuid4().int % 10**6
+        pid = f"idle-{uid}"
+        post(client, "/v1/parks", park_body(pid), 201)
+        no = register(client, base_contract(uid, 1))
+        parcel = code(tag, 1)
+        post(client, "/v1/parcels", {"code": parcel, "park": pid, "area": mu(30), "supply_status": "transferred",
+                                     "contract_no": no}, 201)
+
+        def idle_state(as_of: str) -> tuple[str, list[dict]]:
+            r = client.get(f"/v1/parcels/{parcel}", params={"as_of": as_of})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            return body["assessment"]["idle"]["state"], [p for p in body["law"] if p["kind"] == "idle_land"]
+
+        state, pins = idle_state("2025-06-01")
+        assert state == "idle_2y" and [p["version"] for p in pins] == ["2012.1"]
+        newer = {**as_json(IDLE_LAND), "version": "2025.1", "effective_from": "2025-01-01", "reclaim_after_years": 3,
+                 "title": "闲置土地处置办法（测试：满三年无偿收回）"}
+        r = client.post("/v1/law/idle_land", json=newer)
+        assert r.status_code == 201, r.text
+        state, pins = idle_state("2025-06-01")
+        assert state == "idle_1y" and pins == [{"kind": "idle_land", "id": "idle-land-53", "version": "2025.1",
+                                                "digest": r.json()["digest"]}]
+        state, pins = idle_state("2024-12-31")
+        assert state == "idle_1y" and [p["version"] for p in pins] == ["2012.1"]

@@ -153,14 +153,14 @@ def _idle(data: ParkData, rec: ParcelRec, as_of: dt.date, a: Audit):
         return lambda h: {"status": "not_applicable", "predicates": [], "message": f"至 {as_of} 尚未供地"}
     c = st.contract
     price = None if c.land_price is None else units.to_canonical(c.land_price.value, c.land_price.unit, "money")
-    data.law.idle_land_used()          # the tests below read the 53号令 parameters
-    ins = idle.inputs(st, price)
-    tests = idle.tests(st, ins)
+    law = data.law.idle_land(as_of)      # the 53号令 version in force on the date assessed
+    ins = idle.inputs(st, price, law)
+    tests = idle.tests(st, ins, law)
     for key, value, op, threshold in tests:
         a.add(key, value, op, threshold)
 
     def build(h: dict) -> dict:
-        finding = idle.finding(st, ins, h)
+        finding = idle.finding(st, ins, h, law)
         preds = [{"predicate": key, "value": dec_str(value), "op": op, "threshold": dec_str(threshold),
                   "holds": h.get(key), "status": "holds" if h.get(key) else "not_met" if h.get(key) is False else
                   "insufficient_data"} for key, value, op, threshold in tests]

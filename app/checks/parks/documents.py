@@ -4,7 +4,8 @@ records of them (docs/law-documents.md):
 - the park's low-efficiency rule set (``low_efficiency``, rules/parks/ or published through
   ``POST /v1/law/low_efficiency``): resolved through ``app.checks.law`` by the park's ``ruleset``
   id and the date (the version in force then);
-- the 53号令 parameters (``idle_land``) the idle-land tests read (``app.lifecycle.idle``).
+- the 53号令 parameters (``idle_land``) the idle-land tests read (``app.lifecycle.idle``): the version in
+  force on the date assessed, as a performance audit resolves it.
 
 ``ParkLaw`` remembers every version it handed out; ``pins()`` is the decision's ``law`` list.
 Built from a stored decision's pins (replay), it resolves among exactly those versions, read back
@@ -15,39 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-from functools import cache
 
 from sqlmodel import Session
 
 from app.checks import law
+from app.checks.contract import resolve_idle_law
 from app.checks.low_efficiency import LoadedRuleSet
-from app.core import safe_yaml
 from app.core.errors import NotFound
-from rules import RULES_DIR
+from app.lifecycle.law import IdleLandLaw
 
 LOW_EFFICIENCY = "low_efficiency"
 IDLE_LAND = "idle_land"
-IDLE_LAND_FILE = RULES_DIR / "lifecycle" / "idle-land-53.yaml"
-
-
-@cache
-def _idle_land_file_pin() -> dict:
-    """The pin of the 53号令 file the idle-land tests read (``app.lifecycle.law.idle_land_law``):
-    its id, version and content digest, computed as the law store computes it."""
-    raw = safe_yaml.load(IDLE_LAND_FILE.read_text(encoding="utf-8"))
-    digest = hashlib.sha256(law.canonical(raw).encode("utf-8")).hexdigest()
-    return {"kind": IDLE_LAND, "id": raw.get("id"), "version": raw.get("version"), "digest": digest}
-
-
-def idle_land_pin(session: Session) -> dict:
-    """The pin of the 53号令 document the idle-land tests use: the stored version with that digest
-    (``law.pin``) — or, while the file is not in the law store, the same fields computed from it."""
-    file_pin = _idle_land_file_pin()
-    try:
-        return law.pin(law.by_digest(session, IDLE_LAND, file_pin["digest"]))
-    except NotFound:
-        return dict(file_pin)
 
 
 def _with_store_digest(found: law.Law) -> LoadedRuleSet:
@@ -63,9 +42,13 @@ class ParkLaw:
     def __init__(self, session: Session, pinned: list[dict] | None = None) -> None:
         self._session = session
         self._pinned: list[law.Law] | None = None
+        self._pinned_idle: list[law.Law] | None = None
         if pinned is not None:
             self._pinned = [law.by_digest(session, p["kind"], p["digest"]) for p in pinned
                             if p.get("kind") == LOW_EFFICIENCY]
+            self._pinned_idle = [law.by_digest(session, p["kind"], p["digest"]) for p in pinned
+                                 if p.get("kind") == IDLE_LAND]
+        self._idle: dict[dt.date, law.Law] = {}
         self._resolved: dict[tuple[str, dt.date], law.Law | None] = {}
         self._sets: dict[str, LoadedRuleSet] = {}
         self._used: dict[str, dict] = {}
@@ -93,11 +76,20 @@ class ParkLaw:
             self._sets[found.digest] = _with_store_digest(found)
         return self._sets[found.digest]
 
-    def idle_land_used(self) -> None:
-        """Record that the idle-land tests ran (they read the 53号令 document)."""
-        if not any(p["kind"] == IDLE_LAND for p in self._used.values()):
-            pin = idle_land_pin(self._session)
-            self._used[pin["digest"]] = pin
+    def idle_land(self, on: dt.date) -> IdleLandLaw:
+        """The 53号令 parameters the idle-land tests of ``on`` read: the version in force that day
+        (as a performance audit resolves it); in a replay, the pinned version (of several pinned,
+        the one in force on ``on``, else the earliest)."""
+        if on not in self._idle:
+            if self._pinned_idle:
+                live = [x for x in self._pinned_idle if x.in_force(on)] or \
+                    [min(self._pinned_idle, key=lambda x: (x.effective_from, law.version_key(x.version)))]
+                self._idle[on] = max(live, key=lambda x: (x.effective_from, law.version_key(x.version)))
+            else:
+                self._idle[on] = resolve_idle_law(self._session, on)
+        found = self._idle[on]
+        self._used.setdefault(found.digest, law.pin(found))
+        return found.value
 
     def pins(self) -> list[dict]:
         """What the decision records under ``law``: every document used, in a stable order."""

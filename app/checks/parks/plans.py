@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.checks.contract import resolve_idle_law
 from app.checks.parks.common import parse_model, store_contract_document
+from app.core import clock
 from app.core.errors import InputError, NotFound, Problem
 from app.core.numbers import dec_str
 from app.lifecycle.law import IdleLandLaw, contract_models, idle_land_law
@@ -192,7 +194,8 @@ def put_plan(session: Session, code: str, raw: dict | PlanIn) -> tuple[dict, boo
         if crow is not None:
             contract = ContractRequest.model_validate(store_contract_document(crow))
             events = store.events_by_contract(session, [parcel.contract_no])[parcel.contract_no]
-    law = idle_land_law()
+    # The 53号令 version in force today caps the measure being planned now.
+    law = resolve_idle_law(session, clock.today()).value
     cap = check_plan(req, parcel, contract, events, law)
     doc = req.model_dump(mode="json", exclude_none=True, exclude={"expected_version"})
     doc["measure_label"] = measures(law)[req.measure]
