@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from app.checks import proposal
+from app.checks import law, proposal
 from app.core import clock
 from app.core.errors import InputError, pydantic_problems
 from app.engine import Engine
@@ -65,8 +65,11 @@ def bundled_registry(root: Path = RULES_DIR) -> Registry:
 
 
 def case_files(root: Path = RULES_DIR) -> list[Path]:
-    # rules/examples/: documents published through the API in their tests, not bundled.
-    return sorted(p for p in root.rglob("tests/*.yaml") if "examples" not in p.relative_to(root).parts)
+    # rules/examples/: documents published through the API in their tests, not bundled.  The tests/
+    # folders of the other law documents (rules/scoring/tests/ …) hold their own cases (law_golden).
+    law_tests = {k.folder / "tests" for k in law.KINDS.values()}
+    return sorted(p for p in root.rglob("tests/*.yaml")
+                  if "examples" not in p.relative_to(root).parts and p.parent not in law_tests)
 
 
 def _default_ruleset(case_file: Path) -> str | None:

@@ -42,13 +42,15 @@ def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML
 
 @rules_cli.command("test")
 def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or both")] = "both") -> None:
-    """Run every golden case of the bundled rule sets."""
-    from app.checks import golden
+    """Run every golden case of the bundled rule sets and of the other law documents (scoring,
+    low-efficiency, 53号令, contract models: ``<folder>/tests/*.yaml``)."""
+    from app.checks import golden, law_golden
     from app.engine import REFERENCE, by_name
 
     engines = [by_name("durable"), REFERENCE] if engine == "both" else [by_name(engine)]
     results = golden.run_all(engines)
-    failed = [r for r in results if not r.ok]
+    law_results = law_golden.run_all(engines)
+    failed = [r for r in [*results, *law_results] if not r.ok]
     for r in failed:
         err.print(f"[red]FAIL[/] {r.file.relative_to(Path.cwd()) if r.file.is_relative_to(Path.cwd()) else r.file} :: {r.name}")
         for p in r.problems:
@@ -56,7 +58,8 @@ def rules_test(engine: Annotated[str, typer.Option(help="durable, reference or b
     gaps = golden.coverage_gaps(results, golden.bundled_registry())
     for g in gaps:
         err.print(f"[yellow]not covered[/] {g}")
-    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    out.print(f"{len(results) + len(law_results) - len(failed)} passed, {len(failed)} failed "
+              f"({len(results)} rule-set cases, {len(law_results)} law-document cases)")
     raise typer.Exit(1 if failed or gaps else 0)
 
 

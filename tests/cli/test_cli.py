@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -176,6 +177,8 @@ def test_rules_test_exits_0(cli_db):
     p = run("rules", "test", db=cli_db, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert " 0 failed" in p.stdout
+    # the golden cases of the other law documents (rules/scoring/tests/ …) run too
+    assert re.search(r"\([1-9]\d* rule-set cases, [1-9]\d* law-document cases\)", p.stdout), p.stdout
 
 
 def test_rules_diff_prints_the_changed_rule(tmp_path, cli_db):
