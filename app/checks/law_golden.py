@@ -100,6 +100,8 @@ def document(kind: str, path: Path, ref: Any) -> law.Law:
     """The document a case names: ``id``, ``{id, version}`` (default version: the highest), or none
     (the document of the file in the folder above whose name is the case file's)."""
     docs = bundled(kind)
+    if isinstance(ref, dict) and ref.get("id") is None:
+        ref = {**ref, "id": document(kind, path, None).id}
     if ref is None:
         above = path.parent.parent / path.name
         if not above.exists():
