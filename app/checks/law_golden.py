@@ -218,6 +218,8 @@ def _low_efficiency(data: dict, case: dict, path: Path, engines: list[Engine], r
     as_of = case["as_of"]
     st = _state(data, case, as_of)
     f = case.get("facts") or {}
+    if set(f) - FACTS:
+        raise ValueError(f"unknown facts {sorted(set(f) - FACTS)} (allowed: {sorted(FACTS)})")
 
     def frac(k: str) -> Fraction | None:
         return None if f.get(k) is None else Fraction(str(f[k]))
@@ -292,10 +294,25 @@ RUNNERS: dict[str, Callable[[dict, dict, Path, list[Engine], LawCaseResult], Non
 }
 
 
+CASE_KEYS = {
+    "scoring": {"name", "document", "request", "expected"},
+    "low_efficiency": {"name", "as_of", "contract", "events", "facts", "expected"},
+    "idle_land": {"name", "document", "as_of", "contract", "events", "expected"},
+    "contract_model": {"name", "document", "contract", "expected"},
+}
+FACTS = {"tax_year", "tax_per_mu", "tax_status", "park_average", "plot_ratio", "plot_ratio_requirement",
+         "investment_intensity", "contract_intensity", "contract_area"}
+
+
 def run_case(kind: str, path: Path, data: dict, case: dict, engines: list[Engine]) -> LawCaseResult:
     res = LawCaseResult(kind, path, str(case.get("name", "?")) if isinstance(case, dict) else "?")
     if not isinstance(case, dict):
         res.fail(f"a case must be a mapping, got {case!r}")
+        return res
+    # A misspelt key would silently test nothing: refuse it, and a case that expects nothing.
+    unknown = sorted(set(case) - CASE_KEYS[kind])
+    if unknown or not case.get("expected"):
+        res.fail(f"unknown keys {unknown} (allowed: {sorted(CASE_KEYS[kind])})" if unknown else "nothing expected")
         return res
     try:
         RUNNERS[kind](data, case, path, engines, res)

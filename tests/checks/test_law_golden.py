@@ -74,3 +74,16 @@ def test_an_unknown_predicate_or_field_fails(engine_list):
 def test_standard_land_runner_skips_law_document_folders():
     law_tests = {k.folder / "tests" for k in law.KINDS.values()}
     assert not [p for p in golden.case_files() if p.parent in law_tests]
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"expectd": {}}, "unknown keys ['expectd']"),
+    ({"expected": {}}, "nothing expected"),
+    ({"facts": {"plot_ratoi": "0.5"}}, "unknown facts ['plot_ratoi']"),
+])
+def test_a_misspelt_case_fails(change, words, engine_list):
+    kind, path = next((k, p) for k, p in law_golden.case_files() if k == "low_efficiency")
+    data = law_golden.load_file(path)
+    case = {**copy.deepcopy(data["cases"][0]), **change}
+    res = law_golden.run_case(kind, path, data, case, engine_list)
+    assert not res.ok and words in res.problems[0], res.problems
