@@ -347,7 +347,7 @@ def generate(spec: Spec | None = None) -> Demo:
     park = {"id": spec.park_id, "name": DEMO_NAME, "name_valid_from": f"{F - 3}-01-01", "jurisdiction": JURISDICTION,
             "planned_area": _mu(planned), "target_tax_per_mu": {"value": TARGET_TAX_PER_MU, "unit": "万元/亩"},
             "target_source": TARGET_SOURCE, "ruleset": LOW_RS, "tax_ruleset": TAX_RS,
-            "note": f"合成示例数据（standard-land demo load 生成：seed={spec.seed}，{spec.parcels} 宗，"
+            "note": f"合成示例数据（由演示数据程序生成：随机种子 {spec.seed}，{spec.parcels} 宗，"
                     f"{spec.years} 年至 {Y} 年）："
                     "园区、宗地、企业、合同与税收记录均为虚构，不代表任何真实园区或企业。"}
     return Demo(spec=spec, park=park, parcels=parcels, contracts=contracts, events=events, tax_batches=batches,
