@@ -268,7 +268,8 @@ def proposal_form(request: Request, session: SessionDep, _caller=Depends(require
 async def proposal_submit(request: Request, session: SessionDep, engine: EngineDep,
                           _caller=Depends(require(*WRITE))) -> Response:
     form = await request.form()
-    spec = form_spec(await run_in_threadpool(catalog_on, session, form.get("as_of") if isinstance(form.get("as_of"), str) else None))
+    as_of = form.get("as_of")
+    spec = form_spec(await run_in_threadpool(catalog_on, session, as_of if isinstance(as_of, str) else None))
     values = _form_values(form, spec)
     raw = raw_request(form, spec)
     scope_writes.proposal(_caller, raw.get("jurisdiction"))     # as POST /v1/checks/proposal: 403 outside
