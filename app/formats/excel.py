@@ -329,10 +329,19 @@ def proposal_requests(data: bytes, with_rows: bool = False, session: Session | N
     names = catalog_headers(every, header_map("proposal")) if session is not None else None
     columns, rows = read_sheet(data, "proposal", names)
     out, numbers, problems = [], [], []
+    by_date: dict = {}          # the catalog in force, once per date of the sheet (up to 10,000 rows)
+
+    def catalog_on(day):
+        if session is None:
+            return None
+        if day not in by_date:
+            by_date[day] = indicator_catalog.in_force(session, day)[0]
+        return by_date[day]
+
     for n, raw in rows_to_requests(columns, rows, "proposal", every):
         try:
             req = ProposalRequest.model_validate(raw)
-            normalise(req, indicator_catalog.in_force(session, req.as_of)[0] if session is not None else None)
+            normalise(req, catalog_on(req.as_of))
         except ValidationError as e:
             problems += row_problems(n, columns, pydantic_problems(e))
             continue
