@@ -6,6 +6,7 @@ problem reported by the check functions lands next to the input it concerns."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -208,13 +209,14 @@ def raw_request(form: Any, spec: dict[str, Any] | None = None) -> dict:
     return raw
 
 
-def check(session: Session, engine: Engine, raw: dict) -> tuple[dict | None, list[Problem]]:
+def check(session: Session, engine: Engine, raw: dict, cat: Catalog | None = None) -> tuple[dict | None, list[Problem]]:
     """The same validation and check as ``POST /v1/checks/proposal``: (stored decision, [])
-    or (None, every problem)."""
+    or (None, every problem).  ``cat``: the catalog in force on the posted date, so that a request
+    with format errors also gets the value errors of its catalog-addition fields in the same answer."""
     try:
         req = ProposalRequest.model_validate(raw)
     except ValidationError:
-        return None, proposal_problems(raw, ProposalRequest, proposal_normalise.normalise)
+        return None, proposal_problems(raw, ProposalRequest, functools.partial(proposal_normalise.normalise, catalog=cat))
     try:
         return proposal.run(session, req, engine), []
     except InputError as e:
@@ -269,11 +271,12 @@ async def proposal_submit(request: Request, session: SessionDep, engine: EngineD
                           _caller=Depends(require(*WRITE))) -> Response:
     form = await request.form()
     as_of = form.get("as_of")
-    spec = form_spec(await run_in_threadpool(catalog_on, session, as_of if isinstance(as_of, str) else None))
+    cat = await run_in_threadpool(catalog_on, session, as_of if isinstance(as_of, str) else None)
+    spec = form_spec(cat)
     values = _form_values(form, spec)
     raw = raw_request(form, spec)
     scope_writes.proposal(_caller, raw.get("jurisdiction"))     # as POST /v1/checks/proposal: 403 outside
-    decision, problems = await run_in_threadpool(check, session, engine, raw)
+    decision, problems = await run_in_threadpool(check, session, engine, raw, cat)
     if decision is not None:
         return RedirectResponse(f"/proposal/result/{decision['decision_id']}", status_code=303)
     errors, summary = field_errors(problems, spec["fields"])

@@ -98,6 +98,10 @@ def test_form_offers_the_catalog_in_force_and_checks_a_derived_addition_indicato
         assert err and "必须大于 0" in err.group(1), visible_text(r.text)[-2000:]
         assert 'aria-describedby="err-measures.average_employees.value"' in r.text
         assert 'value="0"' in r.text                                          # what was typed is kept
+        # … also beside a format error of another field (both in the same answer)
+        r = submit(c, {**FORM, "measures.average_employees.value": "0", "measures.annual_tax.value": "一千五"})
+        assert r.status_code == 422
+        assert 'id="err-measures.average_employees.value"' in r.text and 'id="err-measures.annual_tax.value"' in r.text
         r = submit(c, {**FORM, "measures.average_employees.unit": "万元"})
         assert r.status_code == 422 and 'id="err-measures.average_employees.unit"' in r.text, visible_text(r.text)[-2000:]
 
