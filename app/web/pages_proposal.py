@@ -144,7 +144,6 @@ def field_names(spec: dict[str, Any]) -> set[str]:
 
 
 SPEC = form_spec(load_catalog())      # the base catalog's form (what code without a date uses)
-FIELDS = SPEC["fields"]
 _POSTED = re.compile(r"^(measures|indicators)\.([a-z][a-z0-9_]{0,47})\.value$")
 
 
