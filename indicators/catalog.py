@@ -386,6 +386,15 @@ def known_keys() -> tuple[set[str], set[str]]:
     return set(base.measures) | set(_KNOWN_MEASURES), set(base.indicators) | set(_KNOWN)
 
 
+def known_labels() -> dict[str, str]:
+    """Key → Chinese label of every measure and indicator of the base and of every catalog seen in
+    this process (pages show keys that reach a message by their label)."""
+    base = load_catalog()
+    out = {k: x.label for group in (_KNOWN_MEASURES, _KNOWN) for k, x in group.items()}
+    out.update({k: x.label for group in (base.measures, base.indicators) for k, x in group.items()})
+    return out
+
+
 def indicator(key: str) -> Indicator:
     """The declaration of ``key`` (base catalog first, then any catalog seen in this process)."""
     base = load_catalog().indicators.get(key)

@@ -139,7 +139,8 @@ async def check_proposal_xlsx(session: SessionDep, engine: EngineDep, caller: Wr
                               file: UploadFile = File(...)) -> Response:
     """A batch of proposals from an .xlsx sheet (Chinese headers accepted, units in the headers).
     Every bad row is reported with its row number; nothing is stored from a sheet with a problem."""
-    requests, rows = await parse_upload(excel.proposal_requests, await read_upload(file), True)
+    # the columns of published catalog documents too; each row against the catalog in force on its as_of
+    requests, rows = await parse_upload(excel.proposal_requests, await read_upload(file), True, session)
     scope_writes.proposals(caller, (r.jurisdiction for r in requests))
     try:
         items = await run_in_threadpool(proposal.run_batch, session, requests, engine)

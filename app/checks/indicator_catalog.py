@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from dataclasses import replace
 from functools import cache
 
 from sqlmodel import Session
@@ -107,6 +108,21 @@ def pinned(session: Session, pins: list[dict] | None) -> Catalog:
     if not mine:
         return cat_mod.load_catalog()
     return union([law.by_digest(session, KIND, p["digest"]) for p in mine])
+
+
+def declared(session: Session) -> Catalog:
+    """Every measure and indicator the base or any stored catalog document declares, whatever its
+    dates (a sheet's headers are read before its rows' dates are known; each row is then checked
+    against the catalog in force on its own date).  Not a catalog in force: never used to check."""
+    base = cat_mod.load_catalog()
+    measures, indicators = dict(base.measures), dict(base.indicators)
+    for x in _rows(session):
+        part: Part = x.value
+        for k, m in part.measures.items():
+            measures.setdefault(k, m)
+        for k, i in part.indicators.items():
+            indicators.setdefault(k, i)
+    return replace(base, measures=measures, indicators=indicators)
 
 
 def listing(session: Session, on: dt.date) -> dict:

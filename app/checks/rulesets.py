@@ -63,26 +63,47 @@ def version_document(session, rid: str, version: str) -> RuleSetDoc:
     return _doc(session, rid, version)[1]
 
 
-def validate_files(paths: list[Path]) -> list[tuple[Path, RuleSetDoc | None, Exception | None]]:
+def validate_files(paths: list[Path], session=None) -> list[tuple[Path, RuleSetDoc | None, Exception | None]]:
     """``rules validate``: each file as publishing would validate it (format, indicators, units,
-    citations, the parent known and never loosened: ``store.check_parents``), the parents taken
-    from the bundled files.  Per file: (path, the document or None, the error or None)."""
+    citations, the parent known and never loosened: ``store.check_parents``).  Per file: (path, the
+    document or None, the error or None).
+
+    ``session``: a database — the indicators checked against the catalog documents in force there on
+    the file's ``effective_from`` and the parents taken from the published versions, as ``publish``
+    does.  Without one: the bundled catalog documents and rule-set files."""
     known: dict[str, list[RuleSetDoc]] = {}
-    for p in store.bundled_files():
-        try:
-            d = validate_document(store.load_yaml(p))
-            known.setdefault(d.id, []).append(d)
-        except (InputError, YamlRefused):
-            pass
+    if session is None:
+        for p in store.bundled_files():
+            try:
+                d = validate_document(store.load_yaml(p))
+                known.setdefault(d.id, []).append(d)
+            except (InputError, YamlRefused):
+                pass
     out: list[tuple[Path, RuleSetDoc | None, Exception | None]] = []
     for p in paths:
         try:
-            doc = validate_document(store.load_yaml(p))
-            store.check_parents(doc, known)
+            raw = store.load_yaml(p)
+            if session is None:
+                doc = validate_document(raw)
+                store.check_parents(doc, known)
+            else:
+                doc = validate_document(raw, _catalog_for(session, raw))
+                store.check_against_parents(session, doc)
             out.append((p, doc, None))
         except Exception as e:  # noqa: BLE001 — every file is reported, none stops the others
             out.append((p, None, e))
     return out
+
+
+def _catalog_for(session, raw: object):
+    """The catalog in force in the database on a document's ``effective_from``; None when the date
+    does not parse (the validation reports it)."""
+    frm = raw.get("effective_from") if isinstance(raw, dict) else None
+    try:
+        on = frm if isinstance(frm, dt.date) else dt.date.fromisoformat(str(frm)) if frm is not None else None
+    except ValueError:
+        on = None
+    return indicator_catalog.in_force(session, on)[0] if on is not None else None
 
 
 def get_version(session, rid: str, version: str) -> dict:
@@ -131,12 +152,5 @@ def resolve(session, *, as_of: dt.date, known_at: dt.datetime | None = None, rul
 def publish(session, raw: dict, source: str = "api") -> tuple[dict, bool]:
     """Publish a rule-set version, its indicators checked against the catalog documents in force on
     its ``effective_from`` (a date that does not parse is reported by the validation itself)."""
-    catalog = None
-    frm = raw.get("effective_from") if isinstance(raw, dict) else None
-    try:
-        on = frm if isinstance(frm, dt.date) else dt.date.fromisoformat(str(frm)) if frm is not None else None
-    except ValueError:
-        on = None
-    if on is not None:
-        catalog, _ = indicator_catalog.in_force(session, on)
+    catalog = _catalog_for(session, raw)
     return store.publish(session, raw, source, catalog=catalog)

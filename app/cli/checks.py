@@ -44,15 +44,14 @@ def _check_sheet(file: Path, as_json: bool) -> None:
     if not file.exists():
         err.print(f"[red]找不到文件 file not found: {file}[/]")
         raise typer.Exit(2)
+    session = open_session()
     try:
-        requests, rows = excel.proposal_requests(file.read_bytes(), with_rows=True)
-        session = open_session()
-        try:
-            items = proposal.run_batch(session, requests, selected())
-        finally:
-            session.close()
+        requests, rows = excel.proposal_requests(file.read_bytes(), with_rows=True, session=session)
+        items = proposal.run_batch(session, requests, selected())
     except InputError as e:
         invalid([excel.by_row(p, rows, "items") if "rows" in locals() else p for p in e.problems])
+    finally:
+        session.close()
     if as_json:
         print_json(items)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,16 +15,28 @@ rules_cli = typer.Typer(no_args_is_help=True, help="rule sets: validate, test, d
 
 
 @rules_cli.command("validate")
-def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None) -> None:
+def rules_validate(paths: Annotated[list[Path] | None, typer.Argument(help="YAML files (default: all bundled)")] = None,
+                   files_only: Annotated[bool, typer.Option(
+                       "--files-only", help="against the shipped files even when DATABASE_URL is set")] = False) -> None:
     """Validate rule-set files as publishing would: format, indicators, units, citations, the parent
-    known and never loosened (the parents from the bundled files)."""
+    known and never loosened.  With DATABASE_URL set, as ``rules publish`` would there: the indicator
+    catalog in force in that database on each file's effective_from (published additions included)
+    and the published parents; otherwise the shipped catalog and rule-set files."""
     from app.checks.rulesets import validate_files
     from app.core.safe_yaml import YamlRefused
     from app.rulesets.document import digest
     from app.store.rulesets import bundled_files
 
+    # "configured": named in the environment (the settings read nothing else), not the default file
+    session = open_session() if "DATABASE_URL" in os.environ and not files_only else None
+    err.print(f"indicator catalog and parents: {'the database' if session else 'the shipped files'}", markup=False)
+    try:
+        results = validate_files(paths or bundled_files(), session)
+    finally:
+        if session is not None:
+            session.close()
     bad = 0
-    for p, doc, e in validate_files(paths or bundled_files()):
+    for p, doc, e in results:
         if doc is not None:
             out.print(f"[green]ok[/] {p}  {doc.id}@{doc.version} {digest(doc)[:12]}")
             continue

@@ -23,10 +23,11 @@ import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from sqlmodel import Session
 
 from app.core.errors import InputError, Problem
 from app.formats import workbook
-from indicators.catalog import load_catalog
+from indicators.catalog import Catalog, known_labels, load_catalog
 
 HEADERS = Path(__file__).resolve().parents[2] / "indicators" / "excel_headers.yaml"
 MAX_ROWS = 100_000
@@ -48,17 +49,24 @@ def split_header(h: str) -> tuple[str, str | None]:
 
 @cache
 def header_map(kind: str) -> dict[str, str]:
-    """Header name (without unit) → dotted field, for a sheet kind."""
+    """Header name (without unit) → dotted field, for a sheet kind (proposals: the base catalog)."""
     raw = yaml.safe_load(HEADERS.read_text(encoding="utf-8"))[kind]
     out = {alias: field for field, aliases in raw.items() for alias in aliases}
     if kind == "proposal":
-        cat = load_catalog()
-        for mid, m in cat.measures.items():
-            out.setdefault(mid, f"measures.{mid}")
-            out.setdefault(split_header(m.label)[0], f"measures.{mid}")
-        for iid, ind in cat.indicators.items():
-            out.setdefault(iid, f"indicators.{iid}")
-            out.setdefault(split_header(ind.label)[0], f"indicators.{iid}")
+        out = catalog_headers(load_catalog(), out)
+    return out
+
+
+def catalog_headers(cat: Catalog, names: dict[str, str]) -> dict[str, str]:
+    """``names`` and every measure and indicator of ``cat`` under its key and its Chinese label
+    (without a bracketed note); a name already taken keeps its field."""
+    out = dict(names)
+    for mid, m in cat.measures.items():
+        out.setdefault(mid, f"measures.{mid}")
+        out.setdefault(split_header(m.label)[0], f"measures.{mid}")
+    for iid, ind in cat.indicators.items():
+        out.setdefault(iid, f"indicators.{iid}")
+        out.setdefault(split_header(ind.label)[0], f"indicators.{iid}")
     return out
 
 
@@ -69,14 +77,16 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def read_sheet(data: bytes, kind: str) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
+def read_sheet(data: bytes, kind: str, names: dict[str, str] | None = None
+               ) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
     """Columns [(header, field, unit)] and rows [(row number, values)] of the first sheet.
     Read by ``app.formats.workbook.read``: the archive checked first, the sheet streamed in a worker
-    process (blocks: call from a thread, not the event loop)."""
-    return workbook.read(data, sheet_from_rows, kind)
+    process (blocks: call from a thread, not the event loop).  ``names``: the headers accepted
+    (default ``header_map(kind)``; passed to the worker, which knows no published catalog)."""
+    return workbook.read(data, sheet_from_rows, kind, names)
 
 
-def sheet_from_rows(rows: Iterator[tuple[int, list[Any]]], kind: str
+def sheet_from_rows(rows: Iterator[tuple[int, list[Any]]], kind: str, names: dict[str, str] | None = None
                     ) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, list[Any]]]]:
     """``read_sheet`` from the rows of ``app.formats.workbook.sheet_rows``.  Every row below the header
     counts against the kind's cap, blank and 合计 rows too: the cap bounds the work, not only the
@@ -94,7 +104,7 @@ def sheet_from_rows(rows: Iterator[tuple[int, list[Any]]], kind: str
                                               f"(no header row in the first {MAX_TITLE_ROWS} rows)")])
     if header_row is None:
         raise InputError([Problem("file", "工作表为空 (the sheet is empty)")])
-    names = header_map(kind)
+    names = names if names is not None else header_map(kind)
     columns, problems = [], []
     for i, h in enumerate(header_row):
         h = _cell(h)
@@ -152,9 +162,10 @@ def _closed_values() -> dict[str, dict[str, str]]:
 YES_NO = {"是": True, "否": False, "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
-def rows_to_requests(columns, rows, kind: str) -> list[tuple[int, dict]]:
-    """Each row as a request dict (quantities with their header's unit)."""
-    cat = load_catalog()
+def rows_to_requests(columns, rows, kind: str, cat: Catalog | None = None) -> list[tuple[int, dict]]:
+    """Each row as a request dict (quantities with their header's unit).  ``cat``: whose boolean
+    indicators are yes/no cells (default the base catalog)."""
+    cat = cat if cat is not None else load_catalog()
     out = []
     for n, values in rows:
         req: dict = {}
@@ -300,21 +311,37 @@ def _excel_value(v: Any) -> Any:
 
 # ---------------------------------------------------------------- proposals and tax records
 
-def proposal_requests(data: bytes, with_rows: bool = False) -> list:
+def proposal_requests(data: bytes, with_rows: bool = False, session: Session | None = None) -> list:
     """Every row of a proposals sheet as a ProposalRequest; InputError listing every bad row
-    (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers."""
+    (format and value problems: units, bounds).  ``with_rows`` also returns the row numbers.
+
+    ``session``: the columns of every published catalog document are accepted (by key or Chinese
+    label), and each row is checked against the catalog in force on its own ``as_of`` — a column of
+    a document not in force that day is refused in that row.  Without one: the base catalog."""
     from pydantic import ValidationError
 
+    from app.checks import indicator_catalog
     from app.checks.proposal_normalise import normalise
     from app.core.errors import pydantic_problems
     from app.schemas.proposal import ProposalRequest
 
-    columns, rows = read_sheet(data, "proposal")
+    every = indicator_catalog.declared(session) if session is not None else load_catalog()
+    names = catalog_headers(every, header_map("proposal")) if session is not None else None
+    columns, rows = read_sheet(data, "proposal", names)
     out, numbers, problems = [], [], []
-    for n, raw in rows_to_requests(columns, rows, "proposal"):
+    by_date: dict = {}          # the catalog in force, once per date of the sheet (up to 10,000 rows)
+
+    def catalog_on(day):
+        if session is None:
+            return None
+        if day not in by_date:
+            by_date[day] = indicator_catalog.in_force(session, day)[0]
+        return by_date[day]
+
+    for n, raw in rows_to_requests(columns, rows, "proposal", every):
         try:
             req = ProposalRequest.model_validate(raw)
-            normalise(req)
+            normalise(req, catalog_on(req.as_of))
         except ValidationError as e:
             problems += row_problems(n, columns, pydantic_problems(e))
             continue
@@ -391,7 +418,16 @@ def proposals_sheet(requests: list[dict], title: str = "出让方案（标准地
                     put(f"{group}.{k}", value, q.get("unit"))
         flat_rows.append(flat)
     header_of = {field: aliases[0] for aliases, field in _first_alias("proposal").items()}
-    columns = [(header_of.get(f, f.split(".")[-1]), u) for f, u in order]
+    labels = known_labels()
+
+    def header(f: str) -> str:
+        # a catalog field without an alias: its Chinese label (read back by ``catalog_headers``), never its key
+        if f in header_of:
+            return header_of[f]
+        key = f.split(".")[-1]
+        return split_header(labels[key])[0] if f.startswith(QUANTITY_PREFIXES) and key in labels else key
+
+    columns = [(header(f), u) for f, u in order]
     # Only quantities become numbers: a reference, jurisdiction or industry code stays text
     # ("0612" must not come back as 612).
     numeric = [f == "land_area" or f.startswith(QUANTITY_PREFIXES) for f, _ in order]

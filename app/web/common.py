@@ -6,7 +6,6 @@ import json
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -208,14 +207,18 @@ def register_terms(labels: dict[str, str]) -> None:
     TERMS.update({k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)})
 
 
-@cache
 def _catalog_terms() -> dict[str, str]:
-    from indicators.catalog import load_catalog
+    from indicators.catalog import known_labels
 
-    cat = load_catalog()
-    # the label without its bracketed note (总建筑面积（未按层高折算…）→ 总建筑面积)
-    return {key: re.sub(r"[（(].*$", "", item.label) for group in (cat.measures, cat.indicators)
-            for key, item in group.items()}
+    # the label without its bracketed note (总建筑面积（未按层高折算…）→ 总建筑面积); catalog additions
+    # published since start-up too (their keys reach messages as the base's do)
+    labels = known_labels()
+    if len(labels) != _TERMS_CACHE.get("n"):
+        _TERMS_CACHE.update(n=len(labels), terms={key: re.sub(r"[（(].*$", "", label) for key, label in labels.items()})
+    return _TERMS_CACHE["terms"]  # type: ignore[return-value]
+
+
+_TERMS_CACHE: dict[str, object] = {}
 
 
 def _label(token: str) -> str | None:
