@@ -19,7 +19,7 @@ from app.checks.parks.ledger import ledger as park_ledger
 from app.checks.visibility import TaxView
 from app.core import clock
 from app.core.errors import InputError
-from app.formats import excel
+from app.formats import excel, parcel_sheets
 from app.schemas.parks import DatedName, ParcelIn, ParkIn, PlanIn
 from app.schemas.responses.common import OUT
 from app.schemas.responses.park_evaluation import ParkEvaluation
@@ -181,7 +181,7 @@ async def import_parcels_xlsx(park_id: str, session: SessionDep, response: Respo
 
     data = await read_upload(file)
     park_doc = parks_store.park_document(parks_store.get_park(session, park_id))
-    rows, numbers = await parse_upload(excel.parcel_rows, data, park_id)
+    rows, numbers = await parse_upload(parcel_sheets.parcel_rows, data, park_id)
     await run_in_threadpool(scope_writes.park_import, session, caller, park_doc, rows)
     try:
         out = await run_in_threadpool(registry.register_park_with_parcels, session, park_doc, rows)
@@ -199,6 +199,6 @@ def export_parcels_xlsx(park_id: str, session: SessionDep) -> Response:
     """The park's registered parcels as a sheet that the import reads back unchanged."""
     row = parks_store.get_park(session, park_id)
     docs = [parks_store.parcel_document(p) for p in parks_store.parcels_of_park(session, park_id)]
-    data = excel.parcels_sheet(docs, f"{park_id} 宗地清单（{clock.today().isoformat()}）")
+    data = parcel_sheets.parcels_sheet(docs, f"{park_id} 宗地清单（{clock.today().isoformat()}）")
     return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{row.id}-parcels.xlsx"})

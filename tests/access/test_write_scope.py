@@ -141,9 +141,9 @@ def catalog_doc() -> dict:
 
 
 def parcels_sheet(park: str) -> bytes:
-    from app.formats import excel
+    from app.formats import parcel_sheets
 
-    return excel.parcels_sheet([unsupplied(park)], "宗地清单")
+    return parcel_sheets.parcels_sheet([unsupplied(park)], "宗地清单")
 
 
 def proposals_sheet() -> bytes:
