@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from app.core.numbers import dec_str, round_half_up
 from app.engine import Engine
-from app.engine import program as prog
+from app.engine.comparisons import Compiled
 from app.engine.durable import EngineError
 
 from .ruleset import CHUNK, HUNDRED, POLICIES, Band, Indicator, ScoringRuleSet
@@ -159,15 +159,16 @@ def class_of(rs: ScoringRuleSet, pct: Fraction) -> str:
 
 
 @cache
-def _band_program(bands: tuple[Band, ...], inclusive: bool) -> prog.Program:
+def _band_comparisons(bands: tuple[Band, ...], inclusive: bool) -> Compiled[tuple[int, int]]:
+    """Percentile slot j against band k's upper bound, for CHUNK slots: compiled once per rule set."""
     last = len(bands) - 1
-    return prog.build([(f"p{j}", "<=" if inclusive or k == last else "<", b.to_pct)
-                       for j in range(CHUNK) for k, b in enumerate(bands)])
+    return Compiled([((j, k), f"p{j}", "<=" if inclusive or k == last else "<", b.to_pct)
+                     for j in range(CHUNK) for k, b in enumerate(bands)])
 
 
 def classify(rs: ScoringRuleSet, percentiles: Iterable[Fraction], engine: Engine) -> dict[Fraction, str]:
     """Class of each distinct percentile, decided by the rule engine (CHUNK per evaluation)."""
-    program = _band_program(rs.bands, rs.inclusive)
+    compiled = _band_comparisons(rs.bands, rs.inclusive)
     nb = len(rs.bands)
     todo = list(dict.fromkeys(percentiles))
     out: dict[Fraction, str] = {}
@@ -175,9 +176,9 @@ def classify(rs: ScoringRuleSet, percentiles: Iterable[Fraction], engine: Engine
         chunk = todo[start:start + CHUNK]
         # Padding slots get 0, which every band's upper bound (> 0) admits: no action fires for them.
         values = {f"p{j}": chunk[j] if j < len(chunk) else Fraction(0) for j in range(CHUNK)}
-        outcomes = engine.evaluate(program, values)
+        holds = compiled.run(engine, values)
         for j, pct in enumerate(chunk):
-            got = next((rs.bands[k].cls for k in range(nb) if outcomes[f"c{j * nb + k}"] == prog.PASS), None)
+            got = next((rs.bands[k].cls for k in range(nb) if holds[(j, k)]), None)
             want = class_of(rs, pct)
             if got != want:
                 raise EngineError(f"class of percentile {pct}: engine {got!r}, plain comparison {want!r}")
